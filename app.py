@@ -1,0 +1,565 @@
+"""Archivist's Streamlit page: ask a question, read the answer in context, see every source.
+
+The page holds no search logic: it reads the user's intent from widgets (bound to the URL so a
+search can be bookmarked), calls `archivist.search` / `archivist.indexer`, and renders. Every
+value that comes from an article passes through `archivist.highlight` (HTML-escaped) before it
+reaches `st.markdown(..., unsafe_allow_html=True)`; the only markup is the page's own.
+
+Run it with `streamlit run app.py`; ARCHIVIST_ARCHIVE / ARCHIVIST_INDEX choose the folders.
+"""
+
+from __future__ import annotations
+
+import os
+
+# The model ships as a package; never let a library reach for the model hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import datetime as dt  # noqa: E402
+import html  # noqa: E402
+import logging  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any, NoReturn  # noqa: E402
+from urllib.parse import urlparse  # noqa: E402
+
+import streamlit as st  # noqa: E402
+
+from archivist import config  # noqa: E402
+from archivist.errors import ArchivistError, BadInput, IndexBusy  # noqa: E402
+from archivist.highlight import escape, mark_html, passage_html  # noqa: E402
+from archivist.search import Searcher, current_build_id  # noqa: E402
+
+log = logging.getLogger("archivist.app")
+if not log.handlers:  # the script reruns on every interaction; attach the handler once
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    log.addHandler(_handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+MODES = {"hybrid": "Hybrid", "semantic": "Semantic", "keyword": "Keyword"}
+MODE_HELP = (
+    "Hybrid combines both. Semantic finds passages by meaning, even in other words. "
+    "Keyword finds the exact words of the question."
+)
+DEFAULT_K = 10
+EXAMPLES = (
+    "who supported the Northern Alliance",
+    "what does the National Resistance Front ask of the West",
+    "how many displaced people are sheltering in Panjshir",
+)
+STAGE_LABELS = {"reading": "Reading articles", "embedding": "Embedding passages",
+                "writing": "Writing the index"}
+RETRIEVER_LABELS = {"semantic": "meaning", "dense": "meaning", "keyword": "words",
+                    "bm25": "words"}
+
+CSS = """
+<style>
+.block-container { max-width: 58rem; padding-top: 2.2rem; }
+.ar-lead { color: #444; margin: 0 0 .4rem 0; }
+.ar-title { font-size: 1.18rem; font-weight: 650; line-height: 1.35; margin: 0 0 .15rem 0; }
+.ar-rank { color: #888; font-weight: 500; margin-right: .35rem; }
+.ar-meta { color: #5b5b5b; font-size: .86rem; line-height: 1.5; }
+.ar-meta code { font-size: .8rem; color: #5b5b5b; background: #f3f3f3; padding: 0 .25rem; }
+.ar-meta a { color: #1d5fbf; }
+.ar-text { font-size: 1.0rem; line-height: 1.62; border-left: 3px solid #d6dbe3;
+           padding: .1rem 0 .1rem .85rem; margin: .55rem 0 .35rem 0; }
+.ar-article { font-size: .97rem; line-height: 1.62; max-height: 30rem; overflow-y: auto;
+              padding-right: .6rem; }
+mark.ar-best { background: #ffe58a; color: inherit; padding: .05em .1em; border-radius: 2px; }
+mark.ar-passage { background: #e3effd; color: inherit; padding: .05em 0; }
+mark.ar-passage mark.ar-best { background: #ffe58a; }
+b.ar-term { font-weight: 700; text-decoration: underline; text-decoration-color: #c98a00;
+            text-decoration-thickness: 2px; text-underline-offset: 2px; }
+.ar-meter { display: inline-block; width: 4.2rem; height: .42rem; background: #e6e8ec;
+            border-radius: 3px; vertical-align: middle; margin: 0 .3rem 0 .1rem; overflow: hidden; }
+.ar-meter > span { display: block; height: 100%; background: #3a7bd5; }
+.ar-also { font-size: .86rem; color: #444; margin: .2rem 0 0 0; }
+.ar-also ul { margin: .1rem 0 0 1.1rem; padding: 0; }
+.ar-also li { margin: 0; }
+.ar-status { font-size: .86rem; line-height: 1.55; color: #333; }
+</style>
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading the index (cached per build, so a reindex is picked up without a restart)
+# ---------------------------------------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=1, show_spinner="Loading the search model and index…")
+def load_searcher(index_dir: str, build_id: str) -> Searcher:
+    """Open the index once per build id and warm the model so the first real query is fast."""
+    searcher = Searcher.open(Path(index_dir))
+    try:
+        searcher.search("warm up", k=1)
+    except ArchivistError:
+        pass  # an empty index has nothing to warm; the page reports that state itself
+    log.info("opened index %s (build %s)", index_dir, build_id)
+    return searcher
+
+
+@st.cache_resource
+def build_lock() -> threading.Lock:
+    """One index build at a time per server process, shared by every browser session."""
+    return threading.Lock()
+
+
+def build_index(archive: Path, index: Path, where: Any, label: str) -> str | None:
+    """Run an incremental reindex with a progress bar in `where`; return a summary or None."""
+    from archivist.indexer import reindex  # imported here: only needed when building
+
+    lock = build_lock()
+    with where.status(label, expanded=True) as status:
+        if not lock.acquire(blocking=False):
+            st.write("Another window is updating the index; waiting for it to finish…")
+            lock.acquire()
+        try:
+            bar = st.progress(0.0, text="Reading the archive…")
+            report = reindex(archive, index, progress=_progress_updater(bar))
+        except ArchivistError as error:
+            status.update(label="The index was not updated", state="error")
+            st.write(str(error))
+            return None
+        finally:
+            lock.release()
+        summary = _reindex_summary(report)
+        bar.progress(1.0, text="Done")
+        status.update(label=summary, state="complete", expanded=False)
+        for skipped in report.skipped[:20]:
+            st.write(f"Skipped {skipped.path}: {skipped.reason}")
+    return summary
+
+
+def _progress_updater(bar: Any) -> Callable[[str, int, int], None]:
+    """A reindex progress callback that redraws the bar at most ten times a second."""
+    last = [0.0]
+
+    def progress(stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.1 and done < total:
+            return
+        last[0] = now
+        fraction = min(1.0, done / total) if total else 0.0
+        name = STAGE_LABELS.get(stage, stage.capitalize())
+        bar.progress(fraction, text=f"{name}: {done:,} of {total:,}")
+
+    return progress
+
+
+def _reindex_summary(report: Any) -> str:
+    """One line a person can read: what changed, how long it took."""
+    parts = [f"{report.articles:,} articles indexed in {report.seconds:.1f} s"]
+    changes = [f"{n:,} {what}" for n, what in ((report.added, "added"),
+               (report.updated, "updated"), (report.removed, "removed")) if n]
+    parts.append(", ".join(changes) if changes else "no changes")
+    if report.skipped:
+        parts.append(f"{len(report.skipped):,} files skipped")
+    return " · ".join(parts)
+
+
+def open_index(archive: Path, index: Path) -> Searcher:
+    """The searcher for the current index; builds it on first start, else explains and stops."""
+    try:
+        build_id = current_build_id(index)
+    except ArchivistError as error:
+        index_problem(error, archive, index)
+    if build_id is None:
+        if not archive.is_dir():
+            st.error(f"The archive folder {archive} does not exist. Create it and put articles "
+                     "in it, or set ARCHIVIST_ARCHIVE to the folder that holds them.")
+            st.stop()
+        st.info(f"First start: building the search index for the articles in {archive}. "
+                "This happens once; later starts only read new or changed files.")
+        if build_index(archive, index, st, "Building the index…") is None:
+            st.stop()
+        if current_build_id(index) is None:
+            st.error(f"The index in {index} could not be built. Check that the folder is "
+                     "writable, then reload the page.")
+            st.stop()
+        st.rerun()
+    try:
+        return load_searcher(str(index), build_id)
+    except ArchivistError as error:
+        index_problem(error, archive, index)
+    raise AssertionError("unreachable")  # index_problem stops the script
+
+
+def index_problem(error: ArchivistError, archive: Path, index: Path) -> NoReturn:
+    """A stale, broken or busy index: say what is wrong and offer the fix, then stop."""
+    if isinstance(error, IndexBusy):
+        st.info(str(error))
+        st.button("Check again")
+        st.stop()
+    st.error(str(error))
+    if st.button("Rebuild the index now", type="primary"):
+        if build_index(archive, index, st, "Rebuilding the index…") is not None:
+            st.cache_resource.clear()
+            st.rerun()
+    st.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting helpers: every value shown to the reader goes through one of these
+# ---------------------------------------------------------------------------------------------
+
+
+def fmt_date(value: str | None) -> str:
+    """ISO date → "3 Sep 2021"; partial or odd dates are shown as given; None → "undated"."""
+    if not value:
+        return "undated"
+    try:
+        d = dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return value
+    return f"{d.day} {d:%b %Y}"
+
+
+def fmt_timestamp(value: str | None) -> str:
+    """ISO timestamp → "21 Nov 2025, 17:50 UTC" (timezone as stored)."""
+    if not value:
+        return "unknown"
+    try:
+        t = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    zone = f" {t.tzname()}" if t.tzinfo else ""
+    return f"{t.day} {t:%b %Y, %H:%M}{zone}"
+
+
+def parse_date(value: str | None) -> dt.date | None:
+    """An ISO date from the index's stats, or None."""
+    try:
+        return dt.date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def safe_url(url: str | None) -> str | None:
+    """The url if it is a real http(s) link; anything else (javascript:, file:) is not linked."""
+    if not url:
+        return None
+    parsed = urlparse(url.strip())
+    if parsed.scheme.lower() in ("http", "https") and parsed.netloc:
+        return url.strip()
+    return None
+
+
+def source_line(article: dict) -> str:
+    """ "Outlet · 3 Sep 2021 · file · link" as escaped HTML."""
+    parts = [escape(article.get("outlet") or "Unknown outlet", newlines=False),
+             escape(fmt_date(article.get("date")), newlines=False)]
+    if article.get("path"):
+        parts.append(f"<code>{escape(article['path'], newlines=False)}</code>")
+    url = safe_url(article.get("url"))
+    if url:
+        host = urlparse(url).netloc
+        parts.append(f'<a href="{html.escape(url, quote=True)}" target="_blank" '
+                     f'rel="noopener noreferrer nofollow" title="{html.escape(url, quote=True)}">'
+                     f"{escape(host, newlines=False)} ↗</a>")
+    return " · ".join(parts)
+
+
+def title_of(article: dict) -> str:
+    return (article.get("title") or "").strip() or "(untitled)"
+
+
+def relevance_html(hit: Any, top_score: float) -> str:
+    """A small bar (score relative to the best hit) with the retrievers' ranks beside it."""
+    share = hit.score / top_score if top_score > 0 else 0.0
+    width = max(4, min(100, round(share * 100)))
+    ranks = getattr(hit, "ranks", None) or {}
+    why = " · ".join(f"{RETRIEVER_LABELS.get(name, name)} #{rank}"
+                     for name, rank in sorted(ranks.items(), key=lambda item: item[1]))
+    tip = f"Score {hit.score:.4f} ({width}% of the best match)"
+    return (f'<span title="{html.escape(tip, quote=True)}">relevance'
+            f'<span class="ar-meter"><span style="width:{width}%"></span></span></span>'
+            + (f"{escape(why, newlines=False)}" if why else ""))
+
+
+# ---------------------------------------------------------------------------------------------
+# Page sections
+# ---------------------------------------------------------------------------------------------
+
+
+def sidebar(searcher: Searcher, stats: dict, archive: Path, index: Path) -> dict:
+    """Mode, size, filters (all bound to the URL) and the index's status; returns search kwargs."""
+    sb = st.sidebar
+    sb.radio("Search mode", list(MODES), format_func=MODES.__getitem__, key="mode",
+             bind="query-params", help=MODE_HELP, horizontal=True)
+    sb.slider("Number of results", 1, 50, DEFAULT_K, key="k", bind="query-params")
+
+    outlets = [row["outlet"] for row in stats.get("outlets", []) if row.get("outlet")]
+    counts = {row["outlet"]: row.get("articles", 0) for row in stats.get("outlets", [])}
+    sb.multiselect("Outlets", outlets, key="outlet", bind="query-params",
+                   format_func=lambda o: f"{o} ({counts.get(o, 0)})",
+                   placeholder="All outlets")
+
+    since = until = None
+    low, high = parse_date(stats.get("date_min")), parse_date(stats.get("date_max"))
+    if low and high:
+        left, right = sb.columns(2)
+        start = left.date_input("From", low, min_value=low, max_value=high, key="since",
+                                bind="query-params", format="YYYY-MM-DD")
+        end = right.date_input("To", high, min_value=low, max_value=high, key="until",
+                               bind="query-params", format="YYYY-MM-DD")
+        since = start.isoformat() if start and start > low else None
+        until = end.isoformat() if end and end < high else None
+    undated_count = int(stats.get("undated") or 0)
+    include_undated = sb.checkbox(f"Include articles without a date ({undated_count:,})",
+                                  value=True, key="undated", bind="query-params",
+                                  help="Undated articles cannot be placed in a date range; "
+                                  "choose whether they appear in results.")
+    sb.button("Reset filters", on_click=reset_filters, args=(low, high), type="tertiary")
+
+    sb.divider()
+    index_status(stats, archive, index)
+    return {"mode": st.session_state.get("mode") or "hybrid",
+            "k": int(st.session_state.get("k") or DEFAULT_K),
+            "outlets": list(st.session_state.get("outlet") or []) or None,
+            "since": since, "until": until, "include_undated": bool(include_undated)}
+
+
+def reset_filters(low: dt.date | None, high: dt.date | None) -> None:
+    """Callback: every filter back to 'the whole archive'."""
+    st.session_state.outlet = []
+    if low and high:
+        st.session_state.since, st.session_state.until = low, high
+    st.session_state.undated = True
+
+
+def index_status(stats: dict, archive: Path, index: Path) -> None:
+    """Articles, passages, outlets, dates, build time and model, plus the Reindex button."""
+    sb = st.sidebar
+    sb.subheader("Index")
+    outlets = len([o for o in stats.get("outlets", []) if o.get("outlet")])
+    dates = (f"{fmt_date(stats.get('date_min'))} – {fmt_date(stats.get('date_max'))}"
+             if stats.get("date_min") else "no dated articles")
+    model = str(stats.get("model") or "unknown").rsplit("/", 1)[-1]
+    rows = [
+        f"<b>{stats.get('articles', 0):,}</b> articles · <b>{stats.get('passages', 0):,}</b> "
+        f"passages · <b>{outlets:,}</b> outlets",
+        f"Dates: {escape(dates, newlines=False)} · {int(stats.get('undated') or 0):,} undated",
+        f"Built: {escape(fmt_timestamp(stats.get('built_at')), newlines=False)}",
+        f"Model: {escape(model, newlines=False)}",
+        f'Archive: <code title="{html.escape(str(archive), quote=True)}">'
+        f"{escape(archive.name or str(archive), newlines=False)}/</code>",
+    ]
+    sb.markdown('<div class="ar-status">' + "<br>".join(rows) + "</div>",
+                unsafe_allow_html=True)
+    if sb.button("Reindex", help="Read new, changed and removed files in the archive and "
+                 "update the index. Unchanged articles are not embedded again."):
+        summary = build_index(archive, index, sb, "Updating the index…")
+        if summary is not None:
+            st.session_state.reindex_summary = summary
+            st.rerun()
+    if st.session_state.get("reindex_summary"):
+        sb.success(st.session_state.reindex_summary)
+
+
+def search_box() -> str:
+    """The one search box; Enter (or leaving the box) runs the search."""
+    st.text_input("Search the archive", key="q", bind="query-params",
+                  placeholder="Ask a question, e.g. who supported the Northern Alliance",
+                  on_change=clear_like, label_visibility="collapsed")
+    return (st.session_state.get("q") or "").strip()
+
+
+def clear_like() -> None:
+    """A new question replaces a "More like this" search."""
+    st.session_state.like = None
+    st.session_state.like_label = None
+
+
+def ask(question: str) -> None:
+    """Callback for the example buttons: put the question in the box and search."""
+    st.session_state.q = question
+    clear_like()
+
+
+def more_like(passage_id: int, label: str) -> None:
+    """Callback for "More like this": search with that passage's vector."""
+    st.session_state.like = passage_id
+    st.session_state.like_label = label
+
+
+def empty_state(stats: dict) -> None:
+    """What the archive holds, and three questions that run when clicked."""
+    outlets = [o["outlet"] for o in stats.get("outlets", []) if o.get("outlet")]
+    named = ", ".join(outlets[:4]) + (f" and {len(outlets) - 4} more" if len(outlets) > 4 else "")
+    span = ""
+    if stats.get("date_min"):
+        span = f", dated {fmt_date(stats['date_min'])} to {fmt_date(stats['date_max'])}"
+    if not stats.get("articles"):
+        st.info("The archive is empty. Put articles (.txt, .md, .html, .json, .jsonl) in the "
+                "archive folder, then press Reindex in the sidebar.")
+        return
+    line = (f"The archive holds <b>{stats['articles']:,} articles</b> "
+            f"({stats.get('passages', 0):,} passages)"
+            + (f" from {escape(named, newlines=False)}" if named else "")
+            + escape(span, newlines=False)
+            + ". Ask a question in your own words; each answer is a passage with its sources.")
+    st.markdown(f'<p class="ar-lead">{line}</p>', unsafe_allow_html=True)
+    st.caption("Try one of these:")
+    for number, question in enumerate(EXAMPLES):
+        st.button(question, key=f"example-{number}", on_click=ask, args=(question,),
+                  icon=":material/search:", type="secondary")
+
+
+def no_results(query: str, params: dict) -> None:
+    """Say plainly that nothing matched and what would widen the search."""
+    st.warning(f"No passages match “{query}” with the current settings.")
+    tips = []
+    if params["outlets"]:
+        tips.append("search all outlets (clear the outlet filter)")
+    if params["since"] or params["until"]:
+        tips.append("widen the date range")
+    if not params["include_undated"]:
+        tips.append("include articles without a date")
+    if params["mode"] == "keyword":
+        tips.append("switch to Hybrid or Semantic mode, which match meaning, not just words")
+    tips.append("use fewer or different words")
+    st.markdown("Try to " + "; ".join(escape(t, newlines=False) for t in tips) + ".",
+                unsafe_allow_html=True)
+
+
+def render_card(searcher: Searcher, hit: Any, top_score: float, terms: list[str]) -> None:
+    """One result: source, highlighted passage, copies, full article and "More like this"."""
+    article = hit.article
+    best = getattr(hit, "highlight", None)
+    with st.container(key=f"card-{hit.rank}", border=True):
+        st.markdown(
+            f'<div class="ar-title"><span class="ar-rank">{hit.rank}.</span>'
+            f"{escape(title_of(article), newlines=False)}</div>"
+            f'<div class="ar-meta">{source_line(article)} · {relevance_html(hit, top_score)}</div>'
+            f'<div class="ar-text">{passage_html(hit.passage, hit.start, best=best, terms=terms)}'
+            "</div>" + also_in_html(hit),
+            unsafe_allow_html=True,
+        )
+        left, right = st.columns([5, 1], vertical_alignment="top")
+        with left.expander("Full article"):
+            full_article(searcher, hit, terms)
+        right.button("More like this", key=f"like-{hit.rank}", on_click=more_like,
+                     args=(hit.passage_id, title_of(article)), type="tertiary",
+                     icon=":material/manage_search:")
+
+
+def also_in_html(hit: Any) -> str:
+    """The other articles that carry the same passage: outlet, date, headline."""
+    if not hit.also_in:
+        return ""
+    items = []
+    for source in hit.also_in:
+        a = source.article
+        near = "" if source.similarity >= 0.999 else f" (near copy, {source.similarity:.0%})"
+        items.append(f'<li title="{html.escape(a.get("path") or "", quote=True)}">'
+                     f"{escape(a.get('outlet') or 'Unknown outlet', newlines=False)}, "
+                     f"{escape(fmt_date(a.get('date')), newlines=False)}: "
+                     f"<i>{escape(title_of(a), newlines=False)}</i>{escape(near)}</li>")
+    n = len(items)
+    return (f'<div class="ar-also">Also in {n} other article{"s" if n > 1 else ""}:'
+            f"<ul>{''.join(items)}</ul></div>")
+
+
+def full_article(searcher: Searcher, hit: Any, terms: list[str]) -> None:
+    """The whole article with the passage highlighted where it stands."""
+    try:
+        article = searcher.article(hit.article["id"])
+    except ArchivistError as error:
+        st.write(str(error))
+        return
+    meta = source_line(article)
+    if article.get("author"):
+        meta = f"{escape(article['author'], newlines=False)} · {meta}"
+    anchor = f"ar-passage-{hit.rank}"
+    body = mark_html(article.get("text") or "", passage=(hit.start, hit.end),
+                     best=getattr(hit, "highlight", None), terms=terms, anchor_id=anchor)
+    st.markdown(
+        f'<div class="ar-meta">{meta} · <a href="#{anchor}" target="_self">jump to the '
+        f'passage ↓</a></div><div class="ar-article">{body}</div>',
+        unsafe_allow_html=True,
+    )
+
+
+def results(searcher: Searcher, query: str, params: dict) -> None:
+    """Run the search (or "More like this") and draw the cards."""
+    like = st.session_state.get("like")
+    try:
+        started = time.perf_counter()
+        if like is not None:
+            filters = {name: value for name, value in params.items() if name != "mode"}
+            response = searcher.more_like_passage(int(like), **filters)
+        else:
+            response = searcher.search(query, **params)
+        elapsed = (time.perf_counter() - started) * 1000
+    except BadInput as error:
+        st.warning(str(error))
+        return
+    except ArchivistError as error:
+        st.error(str(error))
+        return
+    log.info("query %r: %d hits, core %.0f ms, call %.0f ms", query, len(response.hits),
+             response.took_ms, elapsed)
+    if like is not None:
+        label = st.session_state.get("like_label") or "the chosen passage"
+        st.markdown(f"Passages like the one from <i>{escape(label, newlines=False)}</i>",
+                    unsafe_allow_html=True)
+        st.button("Back to the results for your question", on_click=clear_like,
+                  icon=":material/arrow_back:", type="tertiary")
+    if not response.hits:
+        no_results(query if like is None else "this passage", params)
+        return
+    articles = {h.article.get("id") for h in response.hits}
+    st.caption(f"{len(response.hits)} passages from {len(articles)} articles · "
+               f"{MODES.get(params['mode'], params['mode'])} · {response.took_ms:.0f} ms")
+    top = max(h.score for h in response.hits)
+    for hit in response.hits:
+        terms = list(getattr(hit, "terms", None) or [])
+        render_card(searcher, hit, top, terms)
+
+
+def restore_like_from_url() -> None:
+    """"More like this" is not a widget, so it is carried in the URL by hand as ?like=ID."""
+    if "like" not in st.session_state:
+        raw = st.query_params.get("like")
+        st.session_state.like = int(raw) if raw and raw.isdigit() else None
+        st.session_state.like_label = None
+
+
+def save_like_to_url() -> None:
+    like = st.session_state.get("like")
+    if like is None:
+        st.query_params.pop("like", None)
+    else:
+        st.query_params["like"] = str(like)
+
+
+def main() -> None:
+    st.set_page_config(page_title="Archivist", page_icon=":material/newspaper:",
+                       layout="wide", initial_sidebar_state="expanded")
+    st.markdown(CSS, unsafe_allow_html=True)
+    archive, index = config.archive_dir(), config.index_dir()
+    st.title("Archivist", anchor=False)
+    searcher = open_index(archive, index)
+    stats = searcher.stats()
+    restore_like_from_url()
+    params = sidebar(searcher, stats, archive, index)
+    query = search_box()
+    if query or st.session_state.get("like") is not None:
+        results(searcher, query, params)
+    else:
+        empty_state(stats)
+    save_like_to_url()
+
+
+try:
+    main()
+except Exception:  # the last line of defence: a person never sees a traceback
+    log.exception("unexpected error while drawing the page")
+    st.error("Something went wrong while drawing the page. The details are in the server's "
+             "log; reloading the page usually helps, and Reindex in the sidebar fixes a "
+             "damaged index.")

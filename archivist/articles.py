@@ -1,0 +1,344 @@
+"""Read the archive folder into `Article` records: one reader per file type, plus a metadata sidecar.
+
+A file that cannot be read is reported as `Skipped` with its reason and never stops the rest.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import yaml
+
+from archivist.dates import normalise_date
+from archivist.records import Article, Skipped
+from archivist.textdecode import UndecodableText, decode_bytes
+
+METADATA_FILE = "metadata.csv"
+METADATA_FIELDS = ("title", "outlet", "date", "url", "author")
+# A single article file larger than this is refused: it is not an article, and would stall a reindex.
+MAX_ARTICLE_BYTES = 20 * 1024 * 1024
+# Collections of records (JSON Lines / JSON) may be bigger: Reuters-21578 is 26 MB in one file.
+MAX_COLLECTION_BYTES = 512 * 1024 * 1024
+TITLE_MAX_CHARS = 110
+
+_DATE_PREFIX = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s*[:|-]?\s*", re.IGNORECASE)
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+
+
+class UnreadableArticle(ValueError):
+    """Raised by a reader with a one-line reason; the scanner turns it into a `Skipped` entry."""
+
+
+@dataclass
+class ScanResult:
+    articles: list[Article]
+    skipped: list[Skipped]
+
+
+def scan_archive(archive: Path) -> ScanResult:
+    """Read every supported file under `archive`, applying `metadata.csv` overrides."""
+    if not archive.is_dir():
+        from archivist.errors import BadInput
+
+        raise BadInput(f"The archive folder {archive} does not exist; create it or pass --archive DIR.")
+    articles: list[Article] = []
+    skipped: list[Skipped] = []
+    overrides, problem = _read_metadata_csv(archive)
+    if problem:
+        skipped.append(problem)
+    seen_ids: dict[str, str] = {}
+    for path in _walk(archive, skipped):
+        rel = path.relative_to(archive).as_posix()
+        reader = READERS.get(path.suffix.lower())
+        if reader is None:
+            skipped.append(Skipped(rel, f"unsupported file type {path.suffix or '(none)'}; "
+                                        f"supported: {', '.join(sorted(READERS))}"))
+            continue
+        try:
+            for article in reader(path, rel, skipped):
+                article = _apply_overrides(article, overrides.get(rel))
+                if article.id in seen_ids:
+                    skipped.append(Skipped(article.path, f"duplicate article id, already read from "
+                                                         f"{seen_ids[article.id]}"))
+                    continue
+                seen_ids[article.id] = article.path
+                articles.append(article)
+        except UnreadableArticle as error:
+            skipped.append(Skipped(rel, str(error)))
+        except OSError as error:
+            skipped.append(Skipped(rel, f"cannot be read: {error.strerror or error}"))
+    return ScanResult(articles, skipped)
+
+
+def _walk(archive: Path, skipped: list[Skipped]) -> Iterator[Path]:
+    """Files under the archive in a stable order; links never lead out of it, hidden files ignored."""
+    root = archive.resolve()
+    for folder, dirs, files in os.walk(archive, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith(".") or (Path(folder) == archive and name == METADATA_FILE):
+                continue
+            path = Path(folder) / name
+            if path.is_symlink():
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    skipped.append(Skipped(path.relative_to(archive).as_posix(), "broken or looping symbolic link"))
+                    continue
+                if not target.is_relative_to(root):
+                    skipped.append(Skipped(path.relative_to(archive).as_posix(),
+                                           "symbolic link points outside the archive; not followed"))
+                    continue
+            yield path
+
+
+# ---------------------------------------------------------------- file readers
+
+def read_text_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Article]:
+    """Plain text: the first non-empty line is the headline when it looks like one."""
+    text = _read_text(path, MAX_ARTICLE_BYTES)
+    yield _article_from_plain_text(rel, text, meta={})
+
+
+def read_markdown_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Article]:
+    """Markdown: YAML front matter for metadata, else the first heading as the title."""
+    raw = _read_text(path, MAX_ARTICLE_BYTES)
+    meta: dict = {}
+    text = raw
+    match = _FRONT_MATTER.match(raw)
+    if match:
+        try:
+            loaded = yaml.safe_load(match.group(1))
+        except yaml.YAMLError as error:
+            raise UnreadableArticle(f"front matter is not valid YAML ({_first_line(error)})") from None
+        if isinstance(loaded, dict):
+            meta = loaded
+        text = raw[match.end():]
+    title = _clean(meta.get("title"))
+    body_start = 0
+    if not title:
+        first, line_end = _first_line_span(text)
+        heading = _MD_HEADING.match(first or "")
+        if heading:
+            title, body_start = heading.group(1).strip(), line_end
+    yield _finish(rel, text, title=title, meta=meta, body_start=body_start)
+
+
+def read_html_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Article]:
+    """HTML: main text and metadata via trafilatura (boilerplate removal made for news pages)."""
+    import trafilatura
+
+    html = _read_text(path, MAX_ARTICLE_BYTES)
+    document = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False,
+                                           include_tables=False, favor_precision=True)
+    if document is None:
+        raise UnreadableArticle("no article text found in the HTML (only scripts, menus or boilerplate)")
+    data = document.as_dict() if hasattr(document, "as_dict") else dict(document)
+    text = (data.get("text") or "").strip()
+    if not text:
+        raise UnreadableArticle("no article text found in the HTML (only scripts, menus or boilerplate)")
+    meta = {"title": data.get("title"), "outlet": data.get("sitename"), "date": data.get("date"),
+            "url": data.get("url"), "author": data.get("author")}
+    yield _finish(rel, text, title=_clean(meta["title"]), meta=meta, body_start=0)
+
+
+def read_jsonl_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Article]:
+    """JSON Lines: one article per line; a bad line is reported with its number, the rest kept."""
+    text = _read_text(path, MAX_COLLECTION_BYTES)
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            skipped.append(Skipped(f"{rel}:{number}", f"line {number} is not valid JSON ({error.msg})"))
+            continue
+        yield from _record_or_report(record, rel, f"line {number}", number, skipped)
+
+
+def read_json_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Article]:
+    """JSON: one article object, or a list of them."""
+    text = _read_text(path, MAX_COLLECTION_BYTES)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UnreadableArticle(f"not valid JSON ({error.msg} at line {error.lineno})") from None
+    records = data if isinstance(data, list) else [data]
+    for number, record in enumerate(records, start=1):
+        yield from _record_or_report(record, rel, f"record {number}", number, skipped)
+
+
+READERS = {
+    ".txt": read_text_file,
+    ".text": read_text_file,
+    ".md": read_markdown_file,
+    ".markdown": read_markdown_file,
+    ".html": read_html_file,
+    ".htm": read_html_file,
+    ".jsonl": read_jsonl_file,
+    ".json": read_json_file,
+}
+
+_TEXT_KEYS = ("text", "body", "content")
+_OUTLET_KEYS = ("outlet", "source", "publication")
+
+
+def _record_or_report(record: object, rel: str, where: str, number: int,
+                      skipped: list[Skipped]) -> Iterator[Article]:
+    """Turn one JSON record into an Article, or report why it cannot be one."""
+    if not isinstance(record, dict):
+        skipped.append(Skipped(f"{rel}:{number}", f"{where} is not a JSON object"))
+        return
+    text = next((record[k] for k in _TEXT_KEYS if isinstance(record.get(k), str) and record[k].strip()), None)
+    if text is None:
+        skipped.append(Skipped(f"{rel}:{number}", f"{where} has no text (expected a 'text', 'body' or 'content' field)"))
+        return
+    record_id = _clean(record.get("id") if record.get("id") is not None else record.get("_id"))
+    outlet = next((record[k] for k in _OUTLET_KEYS if isinstance(record.get(k), str) and record[k].strip()), None)
+    meta = {"title": record.get("title"), "outlet": outlet, "date": record.get("date"),
+            "url": record.get("url"), "author": record.get("author")}
+    path = f"{rel}#{record_id}" if record_id else f"{rel}#{number}"
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    yield _finish(path, text, title=_clean(meta["title"]), meta=meta, body_start=0)
+
+
+# ---------------------------------------------------------------- shared helpers
+
+def _read_text(path: Path, limit: int) -> str:
+    size = path.stat().st_size
+    if size == 0:
+        raise UnreadableArticle("empty file")
+    if size > limit:
+        raise UnreadableArticle(f"file is {size / 1e6:.0f} MB, over the {limit / 1e6:.0f} MB limit for this type")
+    data = path.read_bytes()
+    try:
+        text = decode_bytes(data)
+    except UndecodableText as error:
+        raise UnreadableArticle(str(error)) from None
+    if not text.strip():
+        raise UnreadableArticle("file has no text (only whitespace)")
+    return text
+
+
+def _article_from_plain_text(rel: str, text: str, meta: dict) -> Article:
+    """Find the headline line (and a leading `date YYYY-MM-DD` on it) in plain text."""
+    first, line_end = _first_line_span(text)
+    title, date, body_start = None, None, 0
+    if first is not None:
+        candidate = first.strip()
+        prefix = _DATE_PREFIX.match(candidate)
+        if prefix:
+            date = prefix.group(1)
+            candidate = candidate[prefix.end():].strip()
+        next_is_blank = text[line_end:].startswith("\n") or not text[line_end:].strip()
+        if _looks_like_headline(candidate, next_is_blank) or prefix:
+            title, body_start = candidate, line_end
+    meta = dict(meta)
+    meta.setdefault("date", date)
+    return _finish(rel, text, title=title, meta=meta, body_start=body_start)
+
+
+def _looks_like_headline(line: str, next_is_blank: bool) -> bool:
+    """Short, and either unpunctuated like a headline or set apart by a blank line."""
+    words = line.split()
+    if not words or len(words) > 30:
+        return False
+    return next_is_blank or not line.rstrip().endswith((".", ":", ";", ","))
+
+
+def _first_line_span(text: str) -> tuple[str | None, int]:
+    """The first non-empty line and the offset just past its newline."""
+    offset = 0
+    for line in text.split("\n"):
+        end = offset + len(line) + 1
+        if line.strip():
+            return line, min(end, len(text))
+        offset = end
+    return None, 0
+
+
+def _finish(path: str, text: str, title: str | None, meta: dict, body_start: int) -> Article:
+    """Normalise metadata, derive a title when there is none, and hash the content."""
+    if not text[body_start:].strip():
+        raise UnreadableArticle("article has a headline but no text")
+    title = title or derive_title(text[body_start:])
+    return _with_hash(Article(
+        id=_article_id(path), path=path, title=title,
+        outlet=_clean(meta.get("outlet")), date=normalise_date(meta.get("date")),
+        url=_clean(meta.get("url")), author=_clean(meta.get("author")),
+        text=text, sha256="", body_start=body_start,
+    ))
+
+
+def derive_title(body: str) -> str:
+    """A sensible title for an article with no headline: its first sentence, shortened at a word."""
+    first = " ".join(body.split())
+    sentence = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
+    if len(sentence) <= TITLE_MAX_CHARS:
+        return sentence.rstrip(".")
+    cut = sentence[:TITLE_MAX_CHARS].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + " …"
+
+
+def _article_id(path: str) -> str:
+    """Stable id from the archive-relative path (and record id), so a changed file keeps its id."""
+    return hashlib.sha256(path.encode("utf-8")).hexdigest()[:16]
+
+
+def _with_hash(article: Article) -> Article:
+    digest = hashlib.sha256()
+    for part in (article.text, article.title, article.outlet, article.date, article.url, article.author,
+                 str(article.body_start)):
+        digest.update((part or "").encode("utf-8") + b"\x1f")
+    return replace(article, sha256=digest.hexdigest())
+
+
+def _clean(value: object) -> str | None:
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().split("\n", 1)[0]
+
+
+# ---------------------------------------------------------------- metadata sidecar
+
+def _read_metadata_csv(archive: Path) -> tuple[dict[str, dict], Skipped | None]:
+    """`metadata.csv` (path,title,outlet,date,url,author): fills or overrides metadata per file."""
+    path = archive / METADATA_FILE
+    if not path.is_file():
+        return {}, None
+    try:
+        text = decode_bytes(path.read_bytes())
+        reader = csv.DictReader(io.StringIO(text))
+        if not reader.fieldnames or "path" not in reader.fieldnames:
+            return {}, Skipped(METADATA_FILE, "has no 'path' column; expected path,title,outlet,date,url,author")
+        rows = {}
+        for row in reader:
+            key = (row.get("path") or "").strip()
+            if key:
+                rows[key] = {f: row[f].strip() for f in METADATA_FIELDS if (row.get(f) or "").strip()}
+        return rows, None
+    except (OSError, UndecodableText, csv.Error) as error:
+        return {}, Skipped(METADATA_FILE, f"cannot be read ({error}); metadata overrides ignored")
+
+
+def _apply_overrides(article: Article, override: dict | None) -> Article:
+    if not override:
+        return article
+    changes = {k: v for k, v in override.items()}
+    if "date" in changes:
+        changes["date"] = normalise_date(changes["date"]) or article.date
+    return _with_hash(replace(article, **changes))

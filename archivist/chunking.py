@@ -1,0 +1,180 @@
+"""Split an article into passages of whole sentences that fit the model, with offsets into the text.
+
+Passages are about 100-200 words, end at paragraph breaks when they can, overlap by one
+sentence so an answer straddling a boundary is whole in one of them, and never exceed the
+model's token limit together with the headline (which is embedded with every passage).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from archivist.clutter import inline_clutter_spans, is_clutter_line, is_footer_line, is_keyword_line
+from archivist.records import Article, Chunk
+from archivist.sentences import sentence_spans
+
+TokenCounter = Callable[[Sequence[str]], list[int]]
+
+
+@dataclass(frozen=True)
+class ChunkingSettings:
+    """Recorded in the manifest: changing any of them means passages must be rebuilt."""
+
+    min_words: int = 100
+    max_words: int = 200
+    max_tokens: int = 256
+    overlap_sentences: int = 1
+
+    def as_dict(self) -> dict:
+        return {"min_words": self.min_words, "max_words": self.max_words,
+                "max_tokens": self.max_tokens, "overlap_sentences": self.overlap_sentences}
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A sentence (or a piece of an over-long one) with its place in the article."""
+
+    start: int
+    end: int
+    paragraph: int
+    segment: int  # runs of text between clutter lines; passages never cross a segment
+    words: int
+    tokens: int
+    clutter: bool
+
+
+def embed_text(title: str, clean_text: str) -> str:
+    """What the model sees for a passage: the headline gives every passage its story's context."""
+    return f"{title}\n{clean_text}" if title else clean_text
+
+
+def chunk_article(article: Article, count_tokens: TokenCounter,
+                  settings: ChunkingSettings = ChunkingSettings()) -> list[Chunk]:
+    """Passages of `article`, in order; clutter lines never appear in a passage."""
+    title_tokens = count_tokens([article.title])[0] if article.title else 0
+    # [CLS] + title + [SEP] + passage + [SEP]: leave room for the special tokens.
+    budget = max(32, settings.max_tokens - title_tokens - 3)
+    units = _units(article.text, article.body_start, count_tokens, budget)
+    chunks: list[Chunk] = []
+    for segment in _group(units, lambda u: u.segment):
+        for piece in _assemble(segment, budget, settings):
+            chunk = _make_chunk(article, piece, len(chunks))
+            if chunk is not None:
+                chunks.append(chunk)
+    return chunks
+
+
+def _units(text: str, body_start: int, count_tokens: TokenCounter, budget: int) -> list[_Unit]:
+    """Sentences of the body with paragraph and segment numbers; clutter lines end a segment."""
+    spans: list[tuple[int, int, int, int, bool]] = []
+    paragraph, segment = 0, 0
+    previous_keywords = False
+    offset = body_start
+    for line in text[body_start:].split("\n"):
+        line_start, line_end = offset, offset + len(line)
+        offset = line_end + 1
+        if not line.strip():
+            continue
+        if is_footer_line(line):
+            break
+        if previous_keywords or is_clutter_line(line):
+            # A photo keyword line is followed by the photo's caption: both are clutter.
+            previous_keywords = is_keyword_line(line) and not previous_keywords
+            segment += 1
+            continue
+        previous_keywords = False
+        # A line is its own paragraph: scraped text often uses single newlines between paragraphs.
+        paragraph += 1
+        spans.extend((start, end, paragraph, segment, clutter)
+                     for start, end, clutter in _line_units(text, line_start, line_end))
+    tokens = count_tokens([text[s:e] for s, e, *_ in spans]) if spans else []
+    units: list[_Unit] = []
+    for (start, end, par, seg, clutter), n_tokens in zip(spans, tokens):
+        if n_tokens > budget:
+            units.extend(_split_long(text, start, end, par, seg, clutter, count_tokens, budget))
+        else:
+            units.append(_Unit(start, end, par, seg, len(text[start:end].split()), n_tokens, clutter))
+    return units
+
+
+def _line_units(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
+    """Sentences of one line, with inline teasers kept whole as clutter units."""
+    units: list[tuple[int, int, bool]] = []
+    cursor = start
+    for clutter_start, clutter_end in inline_clutter_spans(text, start, end):
+        units.extend((s, e, False) for s, e in sentence_spans(text, cursor, clutter_start))
+        units.append((clutter_start, clutter_end, True))
+        cursor = clutter_end
+    units.extend((s, e, False) for s, e in sentence_spans(text, cursor, end))
+    return units
+
+
+def _split_long(text: str, start: int, end: int, paragraph: int, segment: int, clutter: bool,
+                count_tokens: TokenCounter, budget: int) -> list[_Unit]:
+    """A sentence longer than the model's window is cut at word boundaries into pieces that fit."""
+    words: list[tuple[int, int]] = []
+    cursor = start
+    for word in text[start:end].split():
+        at = text.index(word, cursor)
+        words.append((at, at + len(word)))
+        cursor = at + len(word)
+    counts = count_tokens([text[s:e] for s, e in words])
+    pieces: list[_Unit] = []
+    piece_start, piece_tokens, piece_words = 0, 0, 0
+    for i, n in enumerate(counts):
+        if piece_words and piece_tokens + n > budget:
+            pieces.append(_Unit(words[piece_start][0], words[i - 1][1], paragraph, segment,
+                                piece_words, piece_tokens, clutter))
+            piece_start, piece_tokens, piece_words = i, 0, 0
+        piece_tokens += n
+        piece_words += 1
+    pieces.append(_Unit(words[piece_start][0], words[-1][1], paragraph, segment,
+                        piece_words, piece_tokens, clutter))
+    return pieces
+
+
+def _assemble(units: list[_Unit], budget: int, settings: ChunkingSettings) -> list[list[_Unit]]:
+    """Greedy packing: stop at max words or tokens, or at a paragraph end once min words is reached."""
+    pieces: list[list[_Unit]] = []
+    i, n = 0, len(units)
+    while i < n:
+        j, words, tokens = i, 0, 0
+        while j < n:
+            unit = units[j]
+            if j > i and tokens + unit.tokens > budget:
+                break
+            j += 1
+            if not unit.clutter:
+                words += unit.words
+                tokens += unit.tokens
+            if words >= settings.max_words:
+                break
+            if words >= settings.min_words and (j == n or units[j].paragraph != unit.paragraph):
+                break
+        pieces.append(units[i:j])
+        if j >= n:
+            break
+        i = max(j - settings.overlap_sentences, i + 1)
+    return pieces
+
+
+def _make_chunk(article: Article, piece: list[_Unit], ordinal: int) -> Chunk | None:
+    """A passage never starts or ends on clutter; all-clutter pieces are dropped."""
+    content = [u for u in piece if not u.clutter]
+    if not content:
+        return None
+    start, end = content[0].start, content[-1].end
+    clean = " ".join(article.text[u.start:u.end] for u in content)
+    return Chunk(article_id=article.id, ordinal=ordinal, start=start, end=end,
+                 text=article.text[start:end], embed_text=embed_text(article.title, clean))
+
+
+def _group(units: list[_Unit], key: Callable[[_Unit], int]) -> list[list[_Unit]]:
+    groups: list[list[_Unit]] = []
+    for unit in units:
+        if groups and key(groups[-1][-1]) == key(unit):
+            groups[-1].append(unit)
+        else:
+            groups.append([unit])
+    return groups

@@ -1,0 +1,171 @@
+"""`python -m archivist reindex | search | stats`: the command line over the core.
+
+Errors the user can act on are printed as one sentence on stderr, with exit code 1 (failed)
+or 2 (bad usage or input); anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from archivist import config
+from archivist.errors import ArchivistError, BadInput
+from archivist.progress import ProgressBars
+from archivist.search import MODES, Searcher
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.run(args)
+    except ArchivistError as error:
+        print(f"archivist: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("archivist: interrupted; the previous index is unchanged.", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m archivist",
+                                     description="Searchable archive of news articles.")
+    commands = parser.add_subparsers(dest="command")
+
+    reindex = commands.add_parser("reindex", help="read archive/ and (re)build index/ incrementally")
+    reindex.add_argument("--archive", help="archive folder (default: archive/ or $ARCHIVIST_ARCHIVE)")
+    _index_option(reindex)
+    reindex.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
+    reindex.add_argument("--quiet", action="store_true", help="no progress bars")
+    reindex.set_defaults(run=_reindex)
+
+    search = commands.add_parser("search", help="search the index")
+    search.add_argument("query", nargs="?", help="a question or words; omit with --batch")
+    search.add_argument("-k", type=int, default=10, help="number of results (default 10)")
+    search.add_argument("--mode", choices=MODES, default="hybrid")
+    search.add_argument("--outlet", action="append", help="only this outlet (repeatable)")
+    search.add_argument("--since", help="only articles dated on or after YYYY-MM-DD")
+    search.add_argument("--until", help="only articles dated on or before YYYY-MM-DD")
+    search.add_argument("--dated-only", action="store_true",
+                        help="with --since/--until, leave out articles that have no date")
+    search.add_argument("--json", action="store_true", help="print JSON (see DESIGN.md)")
+    search.add_argument("--batch", metavar="FILE", help="one query per line from FILE ('-' = stdin); JSON Lines out")
+    _index_option(search)
+    search.set_defaults(run=_search)
+
+    stats = commands.add_parser("stats", help="what the index holds")
+    _index_option(stats)
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(run=_stats)
+    return parser
+
+
+def _index_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index", help="index folder (default: index/ or $ARCHIVIST_INDEX)")
+
+
+def _reindex(args: argparse.Namespace) -> int:
+    from archivist.indexer import reindex
+
+    bars = ProgressBars(enabled=not args.quiet)
+    try:
+        report = reindex(config.archive_dir(args.archive), config.index_dir(args.index), progress=bars.update)
+    finally:
+        bars.close()
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        print(report.summary())
+        for skipped in report.skipped:
+            print(f"  skipped {skipped.path}: {skipped.reason}")
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    if args.k < 1 or args.k > 1000:
+        raise BadInput(f"-k {args.k} is out of range; use a number from 1 to 1000.")
+    if (args.query is None) == (args.batch is None):
+        raise BadInput("Give a query, or --batch FILE (or --batch - for standard input), not both.")
+    searcher = Searcher.open(config.index_dir(args.index))
+    options = dict(k=args.k, mode=args.mode, outlets=args.outlet, since=args.since, until=args.until,
+                   include_undated=not args.dated_only)
+    if args.batch is not None:
+        return _search_batch(searcher, args.batch, options)
+    response = searcher.search(args.query, **options)
+    if args.json:
+        print(json.dumps(response.to_json(), ensure_ascii=False))
+    else:
+        _print_hits(response, sys.stdout)
+    return 0
+
+
+def _search_batch(searcher: Searcher, source: str, options: dict) -> int:
+    """One JSON object per input line; a bad line gets an object with "error" and the rest go on."""
+    try:
+        handle = sys.stdin if source == "-" else open(source, encoding="utf-8")
+    except OSError as error:
+        raise BadInput(f"Cannot read the batch file {source} ({error.strerror}).") from None
+    failed = False
+    with handle:
+        for line in handle:
+            query = line.strip()
+            if not query:
+                continue
+            try:
+                print(json.dumps(searcher.search(query, **options).to_json(), ensure_ascii=False), flush=True)
+            except BadInput as error:
+                failed = True
+                print(json.dumps({"query": query, "error": str(error), "results": []}), flush=True)
+    return 2 if failed else 0
+
+
+def _print_hits(response, out: TextIO) -> None:
+    if not response.hits:
+        print(f"No results for {response.query!r}. Try other words, --mode semantic, or fewer filters.", file=out)
+        return
+    for hit in response.hits:
+        meta = hit.article
+        source = " · ".join(x for x in (meta["outlet"] or "outlet unknown", meta["date"] or "undated", meta["path"]))
+        print(f"{hit.rank}. {meta['title']}", file=out)
+        print(f"   {source}   (score {hit.score:.4f})", file=out)
+        for line in _wrap(hit.passage):
+            print(f"   {line}", file=out)
+        for other in hit.also_in:
+            o = other.article
+            print(f"   also in: {o['title']} ({o['outlet'] or 'outlet unknown'}, {o['date'] or 'undated'}, {o['path']})",
+                  file=out)
+        print(file=out)
+    print(f"{len(response.hits)} results in {response.took_ms:.0f} ms", file=out)
+
+
+def _wrap(text: str, width: int = 96) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(" ".join(text.split()), width=width) or [""]
+
+
+def _stats(args: argparse.Namespace) -> int:
+    stats = Searcher.open(config.index_dir(args.index)).stats()
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False))
+        return 0
+    outlets = ", ".join(f"{o['outlet']} ({o['articles']})" for o in stats["outlets"]) or "none named"
+    print(f"Articles:   {stats['articles']} ({stats['without_outlet']} without outlet, {stats['undated']} undated)")
+    print(f"Passages:   {stats['passages']}")
+    print(f"Outlets:    {outlets}")
+    print(f"Dates:      {stats['date_min'] or '-'} to {stats['date_max'] or '-'}")
+    print(f"Model:      {stats['model']} ({stats['backend']})")
+    print(f"Built at:   {stats['built_at']}  (build {stats['build_id']})")
+    print(f"Index:      {stats['index']}")
+    return 0

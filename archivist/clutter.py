@@ -1,0 +1,58 @@
+"""Recognise page clutter in scraped articles (captions, "Font Size:", "RELATED:" links, comment forms).
+
+Clutter stays in the article text (the reader sees the article as saved) but is never embedded,
+never indexed for keywords, and never makes a passage of its own.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Whole lines that are page furniture, not reporting.
+_LINE_PATTERNS = [
+    r"font size:?",
+    r"(photo|image|picture|credit|credits|source|getty images|file photo)\s*:.*",
+    r"source link",
+    r"about (the )?author",
+    r"leave a (reply|comment)",
+    r"your email address will not be published.*",
+    r"required fields are marked.*",
+    r"(more at|read more|see also|related|advertisement|share this|click here)\b.*",
+    r"(sign up|subscribe)\b.*newsletter.*",
+    r"(comments?|\d+ comments?)",
+    r"[\w .'-]{2,40}\s+(contributor|staff writer|reporter|correspondent)",
+    r"by [\w .'-]{2,40}",
+    r"posted (on|in) .*",
+    r"tags?:.*",
+]
+_LINE_RE = re.compile(r"^\s*(?:" + "|".join(_LINE_PATTERNS) + r")\s*$", re.IGNORECASE)
+# Inline link teasers such as "(RELATED: We Left Hundreds Of Americans Behind ...)".
+_INLINE_RE = re.compile(r"\((?:RELATED|READ MORE|SEE ALSO|WATCH)\s*:[^()]*\)", re.IGNORECASE)
+# Lines after which a scraped page has only footer: share links, author box, comment form.
+_FOOTER_RE = re.compile(r"^\s*(?:source link|more at:?|leave a (?:reply|comment)|about (?:the )?author|"
+                        r"related (?:articles|posts|stories):?|comments)\s*$", re.IGNORECASE)
+# Photo keyword lines: "Anti, Taliban, resistance, fighter, Afghanistan, Panjshir".
+_KEYWORD_LINE_RE = re.compile(r"^\s*[\w'’.-]+(?:\s[\w'’.-]+)?(?:,\s*[\w'’.-]+(?:\s[\w'’.-]+)?){3,}\s*$")
+
+
+def is_clutter_line(line: str) -> bool:
+    """True for a whole line of page furniture (matches a known pattern or is a photo keyword list)."""
+    stripped = line.strip()
+    if not stripped:
+        return False
+    return bool(_LINE_RE.match(stripped) or _KEYWORD_LINE_RE.match(stripped))
+
+
+def is_keyword_line(line: str) -> bool:
+    """A photo keyword list; the line after it is the photo's caption."""
+    return bool(_KEYWORD_LINE_RE.match(line.strip()))
+
+
+def is_footer_line(line: str) -> bool:
+    """True for a line that starts a page footer: nothing after it is reporting."""
+    return bool(_FOOTER_RE.match(line))
+
+
+def inline_clutter_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Spans of inline teasers, e.g. "(RELATED: ...)" links, inside text[start:end]."""
+    return [m.span() for m in _INLINE_RE.finditer(text, start, end)]

@@ -1,0 +1,28 @@
+"""Errors the core raises; each message is one sentence that tells the user what to do.
+
+The CLI and the page catch `ArchivistError` and show `str(error)`; anything else is a bug.
+"""
+
+
+class ArchivistError(Exception):
+    """Base class: a failure the user can act on. `exit_code` follows DESIGN.md."""
+
+    exit_code = 1
+
+
+class BadInput(ArchivistError):
+    """The user asked for something malformed (bad date, empty query, unknown mode)."""
+
+    exit_code = 2
+
+
+class IndexMissing(ArchivistError):
+    """No index has been built in the index directory yet."""
+
+
+class IndexIncompatible(ArchivistError):
+    """The index was built with another model or format version, or is damaged."""
+
+
+class IndexBusy(ArchivistError):
+    """Another reindex holds the lock on this index."""

@@ -1,0 +1,147 @@
+"""Turn untrusted article text into safe HTML with highlights, for the Streamlit page.
+
+Why a module of its own: every character of an article is hostile until escaped, and the page
+renders with `unsafe_allow_html=True`. Keeping escaping and marking in small pure functions
+means the one place that builds markup from article text can be tested exhaustively.
+
+The output is meant for `st.markdown(..., unsafe_allow_html=True)`, which runs a Markdown
+parser before the HTML reaches the browser. So besides `html.escape`, characters that Markdown
+or Streamlit's extensions would interpret (`*`, `_`, `` ` ``, `$`, `[`, `:` ...) are written as
+numeric character references, and newlines become `<br>` so the fragment is one line: a raw
+HTML block in CommonMark ends at a blank line, after which text would be parsed as Markdown.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+
+# Characters that are harmless in HTML but meaningful to Markdown, KaTeX ($) or Streamlit's
+# directives (:red[...], :material/...:). None of them occur in html.escape's own output.
+_MARKDOWN_SPECIALS = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_{}[]~|$:"})
+
+# Suffixes stripped from a query word so "supported" also marks "support", "supports".
+_SUFFIXES = ("ingly", "edly", "ing", "ies", "ied", "ed", "es", "ly", "s")
+_MIN_STEM = 4
+
+# Layers, outermost first: a term mark nests inside the best sentence, which nests in a passage.
+PASSAGE_CLASS = "ar-passage"
+BEST_CLASS = "ar-best"
+TERM_CLASS = "ar-term"
+_ORDER = {PASSAGE_CLASS: 0, BEST_CLASS: 1, TERM_CLASS: 2}
+_TAG = {PASSAGE_CLASS: "mark", BEST_CLASS: "mark", TERM_CLASS: "b"}
+
+Span = tuple[int, int]
+
+
+def escape(text: str, *, newlines: bool = True) -> str:
+    """Escape untrusted text for HTML inside Markdown; newlines become `<br>` unless told not to."""
+    out = html.escape(text, quote=True).translate(_MARKDOWN_SPECIALS)
+    if newlines:
+        out = out.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
+    else:
+        out = re.sub(r"\s+", " ", out)
+    return out
+
+
+def stem(word: str) -> str:
+    """A crude stem: drop one common English suffix while at least `_MIN_STEM` letters remain."""
+    w = word.lower()
+    for suffix in _SUFFIXES:
+        if w.endswith(suffix) and len(w) - len(suffix) >= _MIN_STEM:
+            return w[: -len(suffix)]
+    return w
+
+
+def term_spans(text: str, terms: Iterable[str]) -> list[Span]:
+    """Where the query's words occur in `text`: whole words, case-insensitive, same stem.
+
+    A term matches a word that starts at a word boundary with the term's stem (so "supported"
+    finds "support", "supporters"); stems shorter than `_MIN_STEM` must match the whole word,
+    so "us" does not light up every "use".
+    """
+    alternatives = []
+    for term in {t.strip().lower() for t in terms if t and t.strip()}:
+        s = stem(term)
+        if len(s) >= _MIN_STEM:
+            alternatives.append(re.escape(s) + r"\w*")
+        else:
+            alternatives.append(re.escape(term))
+    if not alternatives:
+        return []
+    # Longest first so the regex prefers the fullest alternative at a position.
+    alternatives.sort(key=len, reverse=True)
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
+    return [m.span() for m in pattern.finditer(text)]
+
+
+def mark_html(
+    text: str,
+    *,
+    passage: Span | None = None,
+    best: Span | None = None,
+    terms: Sequence[str] = (),
+    newlines: bool = True,
+    anchor_id: str | None = None,
+) -> str:
+    """Escape `text` and wrap the given spans (offsets into `text`) in highlight markup.
+
+    `passage` and `best` become `<mark class=...>`, each occurrence of a query term inside the
+    text becomes `<b class="ar-term">`. Spans may overlap or extend past the text; they are
+    clipped, and tags are closed and reopened at boundaries so the HTML stays well nested.
+    `anchor_id` puts an `id` on the first passage mark so a link can jump to it.
+    """
+    layers: list[tuple[int, int, str]] = []
+    for span, css in ((passage, PASSAGE_CLASS), (best, BEST_CLASS)):
+        if span is not None:
+            layers.append((span[0], span[1], css))
+    layers.extend((a, b, TERM_CLASS) for a, b in term_spans(text, terms))
+    return _render(text, layers, newlines=newlines, anchor_id=anchor_id)
+
+
+def passage_html(
+    passage: str,
+    passage_start: int,
+    *,
+    best: Span | None = None,
+    terms: Sequence[str] = (),
+) -> str:
+    """Markup for a result card: the passage alone, with `best` given in article offsets."""
+    relative = None
+    if best is not None:
+        relative = (best[0] - passage_start, best[1] - passage_start)
+    return mark_html(passage, best=relative, terms=terms)
+
+
+def _render(
+    text: str, layers: list[tuple[int, int, str]], *, newlines: bool, anchor_id: str | None
+) -> str:
+    """Cut `text` at every layer boundary and emit each piece inside its active layers' tags."""
+    n = len(text)
+    clipped = [(max(0, a), min(n, b), c) for a, b, c in layers if min(n, b) > max(0, a)]
+    cuts = sorted({0, n, *(a for a, _, _ in clipped), *(b for _, b, _ in clipped)})
+    out: list[str] = []
+    open_stack: list[str] = []
+    anchored = anchor_id is None
+    for left, right in zip(cuts, cuts[1:]):
+        active = sorted(
+            {c for a, b, c in clipped if a <= left and right <= b}, key=_ORDER.__getitem__
+        )
+        # Close down to the longest common prefix, then open what is new, outermost first.
+        keep = 0
+        while keep < len(open_stack) and keep < len(active) and open_stack[keep] == active[keep]:
+            keep += 1
+        while len(open_stack) > keep:
+            out.append(f"</{_TAG[open_stack.pop()]}>")
+        for css in active[keep:]:
+            attrs = f' class="{css}"'
+            if not anchored and css == PASSAGE_CLASS:
+                attrs = f' id="{html.escape(anchor_id or "", quote=True)}"' + attrs
+                anchored = True
+            out.append(f"<{_TAG[css]}{attrs}>")
+            open_stack.append(css)
+        out.append(escape(text[left:right], newlines=newlines))
+    while open_stack:
+        out.append(f"</{_TAG[open_stack.pop()]}>")
+    return "".join(out)

@@ -1,0 +1,281 @@
+"""Reindex: read the archive, diff against the live index by content hash, embed only new text,
+and publish a new build atomically (new files first, manifest swapped last).
+
+A crash or kill at any moment leaves the previous build and manifest untouched; the next
+reindex removes the half-written build.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from archivist import store, vectors
+from archivist.articles import scan_archive
+from archivist.chunking import ChunkingSettings, chunk_article
+from archivist.config import FORMAT_VERSION, MODEL_MAX_TOKENS
+from archivist.copies import COPY_NEIGHBOURS, COPY_THRESHOLD, find_copies
+from archivist.embedding import Embedder, text_hash
+from archivist.errors import ArchivistError, IndexIncompatible, IndexMissing
+from archivist.locking import IndexLock
+from archivist.records import Article, Chunk, Skipped
+from archivist.tokens import token_counter
+
+Progress = Callable[[str, int, int], None]
+CHUNKING = ChunkingSettings(max_tokens=MODEL_MAX_TOKENS)
+_INSERT_BATCH = 5000
+
+
+@dataclass
+class ReindexReport:
+    """What a reindex did; `to_json` is the `--json` contract of the CLI."""
+
+    articles: int = 0
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    passages: int = 0
+    passages_embedded: int = 0
+    seconds: float = 0.0
+    skipped: list[Skipped] = field(default_factory=list)
+    build_id: str = ""
+
+    def to_json(self) -> dict:
+        return {"articles": self.articles, "added": self.added, "updated": self.updated,
+                "removed": self.removed, "unchanged": self.unchanged, "passages": self.passages,
+                "passages_embedded": self.passages_embedded, "seconds": round(self.seconds, 3),
+                "skipped": [s.to_json() for s in self.skipped], "build_id": self.build_id}
+
+    def summary(self) -> str:
+        return (f"Indexed {self.articles} articles ({self.added} added, {self.updated} updated, "
+                f"{self.removed} removed, {self.unchanged} unchanged), {self.passages} passages "
+                f"({self.passages_embedded} embedded) in {self.seconds:.1f} s"
+                + (f"; {len(self.skipped)} skipped" if self.skipped else "") + ".")
+
+
+def reindex(archive: Path, index: Path, progress: Progress | None = None,
+            embedder: Embedder | None = None) -> ReindexReport:
+    """Bring the index in line with the archive; raises IndexBusy if another reindex runs."""
+    started = time.perf_counter()
+    report_progress = progress or (lambda stage, done, total: None)
+    try:
+        index.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ArchivistError(f"Cannot create the index folder {index} ({error.strerror}); "
+                             "choose a writable folder with --index DIR.") from None
+    with IndexLock(index):
+        previous = _live_manifest(index)
+        _remove_stale_builds(index, keep={previous.get("build_id"), previous.get("previous_build_id")}
+                             if previous else set())
+        report_progress("reading", 0, 1)
+        scan = scan_archive(archive)
+        report_progress("reading", 1, 1)
+        build_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        build = store.build_dir(index, build_id)
+        try:
+            report = _build(index, build, previous, scan.articles, report_progress, embedder or Embedder())
+            report.skipped = scan.skipped
+            report.build_id = build_id
+            report.seconds = time.perf_counter() - started
+            manifest = _manifest(build_id, previous, report, embedder_backend=(embedder or Embedder).backend)
+            store.publish_manifest(index, manifest)
+        except OSError as error:
+            shutil.rmtree(build, ignore_errors=True)
+            raise ArchivistError(f"Reindex failed while writing {index} ({error.strerror or error}); "
+                                 "the previous index is unchanged. Free disk space or fix permissions, "
+                                 "then run reindex again.") from None
+        except BaseException:
+            shutil.rmtree(build, ignore_errors=True)
+            raise
+        _remove_stale_builds(index, keep={build_id, previous.get("build_id") if previous else None})
+        return report
+
+
+def _live_manifest(index: Path) -> dict | None:
+    """The published manifest if it is usable as a base for an incremental build."""
+    try:
+        return store.read_manifest(index)
+    except (IndexMissing, IndexIncompatible):
+        return None
+
+
+def _remove_stale_builds(index: Path, keep: set) -> None:
+    """Leftovers of crashed or superseded builds; the live one and its predecessor stay for readers."""
+    builds = index / store.BUILDS
+    if not builds.is_dir():
+        return
+    for entry in builds.iterdir():
+        if entry.name not in keep:
+            shutil.rmtree(entry, ignore_errors=True)
+    for leftover in index.glob(f".{store.MANIFEST}.tmp"):
+        leftover.unlink(missing_ok=True)
+
+
+def _build(index: Path, build: Path, previous: dict | None, articles: list[Article],
+           progress: Progress, embedder: Embedder) -> ReindexReport:
+    build.mkdir(parents=True)
+    db_path = build / store.DATABASE
+    settings_match = previous and previous.get("chunking") == CHUNKING.as_dict()
+    if previous:
+        _copy_database(store.build_dir(index, previous["build_id"]) / store.DATABASE, db_path)
+    connection = store.connect(db_path)
+    try:
+        report = _apply_changes(connection, articles, bool(settings_match), progress, embedder)
+        ids, matrix = _all_vectors(connection, embedder)
+        progress("vectors", 0, 1)
+        dense = vectors.build(matrix, ids)
+        progress("vectors", 1, 1)
+        _update_copies(connection, dense, report.new_passage_ids, progress)
+        connection.commit()
+        report.passages = len(ids)
+    finally:
+        connection.close()
+    vectors.save(dense, build / store.VECTORS)
+    for name in (store.DATABASE, store.VECTORS):
+        with open(build / name, "rb") as handle:
+            os.fsync(handle.fileno())
+    return report
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    """Start from a copy of the live database so the live one is never written to."""
+    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+
+
+@dataclass
+class _ChangeReport(ReindexReport):
+    new_passage_ids: list[int] = field(default_factory=list)
+
+
+def _apply_changes(connection: sqlite3.Connection, articles: list[Article], settings_match: bool,
+                   progress: Progress, embedder: Embedder) -> _ChangeReport:
+    """Delete gone and changed articles, insert new ones with their passages and embeddings."""
+    existing = dict(connection.execute("SELECT id, sha256 FROM articles").fetchall())
+    if not settings_match:
+        existing_for_diff: dict[str, str] = {}
+    else:
+        existing_for_diff = existing
+    current = {a.id: a for a in articles}
+    report = _ChangeReport(articles=len(articles))
+    to_write = [a for a in articles if existing_for_diff.get(a.id) != a.sha256]
+    report.added = sum(1 for a in to_write if a.id not in existing)
+    report.updated = len(to_write) - report.added
+    report.unchanged = len(articles) - len(to_write)
+    gone = [i for i in existing if i not in current]
+    report.removed = len(gone)
+    _delete_articles(connection, gone + [a.id for a in to_write if a.id in existing])
+
+    count_tokens = token_counter(embedder.model_path)
+    chunks: list[tuple[Article, Chunk]] = []
+    for done, article in enumerate(to_write, start=1):
+        chunks.extend((article, c) for c in chunk_article(article, count_tokens, CHUNKING))
+        if done % 500 == 0 or done == len(to_write):
+            progress("splitting", done, len(to_write))
+    hashes = [text_hash(c.embed_text) for _, c in chunks]
+    missing = _missing_hashes(connection, embedder.name, hashes)
+    texts = {h: c.embed_text for h, (_, c) in zip(hashes, chunks) if h in missing}
+    report.passages_embedded = len(texts)
+    if texts:
+        order = list(texts)
+        progress("embedding", 0, len(order))
+        matrix = embedder.encode([texts[h] for h in order],
+                                 progress=lambda done, total: progress("embedding", done, total))
+        connection.executemany("INSERT OR REPLACE INTO embeddings(model, text_hash, vector) VALUES (?, ?, ?)",
+                               ((embedder.name, h, store.vector_to_blob(v)) for h, v in zip(order, matrix)))
+    progress("writing", 0, len(to_write))
+    connection.executemany(
+        "INSERT INTO articles(id, path, title, outlet, date, url, author, text, sha256, body_start) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ((a.id, a.path, a.title, a.outlet, a.date, a.url, a.author, a.text, a.sha256, a.body_start)
+         for a in to_write))
+    for (article, chunk), digest in zip(chunks, hashes):
+        cursor = connection.execute(
+            "INSERT INTO passages(article_id, ordinal, start, end, embed_hash) VALUES (?, ?, ?, ?, ?)",
+            (chunk.article_id, chunk.ordinal, chunk.start, chunk.end, digest))
+        passage_id = cursor.lastrowid
+        report.new_passage_ids.append(passage_id)
+        body = chunk.embed_text[len(article.title) + 1:] if article.title else chunk.embed_text
+        connection.execute("INSERT INTO passages_fts(rowid, title, body) VALUES (?, ?, ?)",
+                           (passage_id, article.title, body))
+    progress("writing", len(to_write), len(to_write))
+    return report
+
+
+def _delete_articles(connection: sqlite3.Connection, article_ids: list[str]) -> None:
+    for begin in range(0, len(article_ids), 500):
+        batch = article_ids[begin:begin + 500]
+        marks = ",".join("?" * len(batch))
+        passage_ids = [r[0] for r in connection.execute(
+            f"SELECT id FROM passages WHERE article_id IN ({marks})", batch)]
+        for pbegin in range(0, len(passage_ids), 500):
+            pbatch = passage_ids[pbegin:pbegin + 500]
+            pmarks = ",".join("?" * len(pbatch))
+            connection.execute(f"DELETE FROM passages_fts WHERE rowid IN ({pmarks})", pbatch)
+            connection.execute(f"DELETE FROM copies WHERE passage_id IN ({pmarks}) OR other_id IN ({pmarks})",
+                               pbatch + pbatch)
+        connection.execute(f"DELETE FROM passages WHERE article_id IN ({marks})", batch)
+        connection.execute(f"DELETE FROM articles WHERE id IN ({marks})", batch)
+
+
+def _missing_hashes(connection: sqlite3.Connection, model: str, hashes: list[str]) -> set[str]:
+    """Hashes with no cached embedding for this model: only these are sent to the model."""
+    wanted = set(hashes)
+    found: set[str] = set()
+    unique = list(wanted)
+    for begin in range(0, len(unique), 900):
+        batch = unique[begin:begin + 900]
+        marks = ",".join("?" * len(batch))
+        found.update(r[0] for r in connection.execute(
+            f"SELECT text_hash FROM embeddings WHERE model = ? AND text_hash IN ({marks})", [model, *batch]))
+    return wanted - found
+
+
+def _all_vectors(connection: sqlite3.Connection, embedder: Embedder) -> tuple[np.ndarray, np.ndarray]:
+    rows = connection.execute(
+        "SELECT p.id, e.vector FROM passages p JOIN embeddings e "
+        "ON e.model = ? AND e.text_hash = p.embed_hash ORDER BY p.id", (embedder.name,)).fetchall()
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    return ids, store.blob_to_vectors([r[1] for r in rows], embedder.dimension)
+
+
+def _update_copies(connection: sqlite3.Connection, dense, new_ids: list[int], progress: Progress) -> None:
+    """Record near-identical passages of other articles for the passages added in this build."""
+    if not new_ids:
+        return
+    progress("copies", 0, len(new_ids))
+    article_of = dict(connection.execute("SELECT id, article_id FROM passages").fetchall())
+    pairs = find_copies(dense, np.asarray(new_ids, dtype=np.int64), article_of)
+    connection.executemany("INSERT OR REPLACE INTO copies(passage_id, other_id, similarity) VALUES (?, ?, ?)",
+                           ((a, b, s) for a, b, s in pairs))
+    progress("copies", len(new_ids), len(new_ids))
+
+
+def _manifest(build_id: str, previous: dict | None, report: ReindexReport, embedder_backend: str) -> dict:
+    from archivist.config import MODEL_DIMENSION, MODEL_NAME
+
+    return {
+        "format_version": FORMAT_VERSION,
+        "build_id": build_id,
+        "previous_build_id": previous.get("build_id") if previous else None,
+        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "model": {"name": MODEL_NAME, "dimension": MODEL_DIMENSION, "max_tokens": MODEL_MAX_TOKENS,
+                  "backend": embedder_backend},
+        "chunking": CHUNKING.as_dict(),
+        "vectors": {"type": "flat-ip", "metric": "inner_product", "normalised": True},
+        "copies": {"threshold": COPY_THRESHOLD, "neighbours": COPY_NEIGHBOURS},
+        "counts": {"articles": report.articles, "passages": report.passages,
+                   "skipped": len(report.skipped)},
+    }

@@ -1,0 +1,37 @@
+"""Progress bars with counts on stderr for the stages of a reindex."""
+
+from __future__ import annotations
+
+import sys
+
+STAGE_LABELS = {"reading": "Reading archive", "splitting": "Splitting", "embedding": "Embedding passages",
+                "writing": "Writing index", "vectors": "Building vectors", "copies": "Finding copies"}
+# Stages shorter than this many items finish too fast for a bar to help.
+MIN_ITEMS_FOR_BAR = 200
+
+
+class ProgressBars:
+    """Turns `progress(stage, done, total)` callbacks into one tqdm bar per long stage."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._stage: str | None = None
+        self._bar = None
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or total < MIN_ITEMS_FOR_BAR:
+            return
+        if stage != self._stage:
+            self.close()
+            from tqdm import tqdm
+
+            self._stage = stage
+            self._bar = tqdm(total=total, desc=STAGE_LABELS.get(stage, stage), unit=" items",
+                             file=sys.stderr, mininterval=1.0, dynamic_ncols=True)
+        self._bar.n = done
+        self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+        self._bar, self._stage = None, None

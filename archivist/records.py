@@ -1,0 +1,104 @@
+"""Typed records passed between modules; each carries its source so results can cite it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article as read from the archive. `id` is stable across reindexes of the same file/record."""
+
+    id: str
+    path: str  # relative to the archive folder; for JSON Lines, "file.jsonl#<record id or line>"
+    title: str
+    outlet: str | None
+    date: str | None  # ISO YYYY-MM-DD
+    url: str | None
+    author: str | None
+    text: str
+    sha256: str
+    # Offset in `text` where the body starts (after a headline line that is also the title).
+    body_start: int = 0
+
+    def meta(self) -> dict:
+        """The public metadata of the article, as the JSON contract spells it."""
+        return {
+            "id": self.id,
+            "path": self.path,
+            "title": self.title,
+            "outlet": self.outlet,
+            "date": self.date,
+            "url": self.url,
+        }
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage: `text == article.text[start:end]`; `embed_text` is what the model sees."""
+
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    embed_text: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """An article that carries a passage, with where the passage sits in it."""
+
+    article: dict
+    passage: str
+    start: int
+    end: int
+    similarity: float = 1.0
+
+    def to_json(self) -> dict:
+        out = dict(self.article)
+        out.update(passage=self.passage, start=self.start, end=self.end,
+                   similarity=round(self.similarity, 4))
+        return out
+
+
+@dataclass
+class Hit:
+    """One search result: a passage, its article, and the other articles carrying the same passage."""
+
+    rank: int
+    score: float
+    passage: str
+    start: int
+    end: int
+    article: dict
+    passage_id: int
+    also_in: list[Source] = field(default_factory=list)
+    # Per-retriever ranks (1-based) that produced this hit, for explaining the score.
+    ranks: dict[str, int] = field(default_factory=dict)
+    # Offsets in the article text of the sentence that best answers the query (page highlight).
+    highlight: tuple[int, int] | None = None
+    # The query's content words, lowercase, for marking them in the passage.
+    terms: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "rank": self.rank,
+            "score": round(self.score, 6),
+            "passage": self.passage,
+            "start": self.start,
+            "end": self.end,
+            "article": dict(self.article),
+            "also_in": [s.to_json() for s in self.also_in],
+        }
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file (or record) that could not be read, and why; reported, never fatal."""
+
+    path: str
+    reason: str
+
+    def to_json(self) -> dict:
+        return asdict(self)

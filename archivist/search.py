@@ -1,0 +1,302 @@
+"""Search: dense (FAISS) and keyword (FTS5) candidates, fused by reciprocal rank, copies grouped.
+
+`Searcher` is the one object the CLI and the page use. It opens the live build named by the
+manifest and switches to a newer build on the next query after a reindex publishes one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from archivist import keyword, store, vectors
+from archivist.dates import parse_user_date
+from archivist.embedding import Embedder
+from archivist.errors import BadInput, IndexIncompatible
+from archivist.fusion import reciprocal_rank_fusion
+from archivist.records import Hit, Source
+from archivist.sentences import sentence_spans
+
+MODES = ("hybrid", "semantic", "keyword")
+MAX_QUERY_CHARS = 2000
+# Candidates fetched from each retriever per result wanted; copies and overlaps are folded away.
+CANDIDATES_PER_RESULT = 5
+MIN_CANDIDATES = 50
+
+current_build_id = store.current_build_id
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    hits: list[Hit]
+    took_ms: float
+    mode: str = "hybrid"
+    terms: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"query": self.query, "mode": self.mode, "took_ms": round(self.took_ms, 2),
+                "results": [h.to_json() for h in self.hits]}
+
+
+@dataclass
+class _Filters:
+    clause: str
+    params: tuple
+
+    @property
+    def active(self) -> bool:
+        return bool(self.clause)
+
+
+class Searcher:
+    """Reads one published build; cheap to query, loads the model on the first semantic query."""
+
+    def __init__(self, index: Path, embedder: Embedder | None = None) -> None:
+        self.index = index
+        self.embedder = embedder or Embedder()
+        self._open()
+
+    @classmethod
+    def open(cls, index: Path, embedder: Embedder | None = None) -> "Searcher":
+        return cls(index, embedder)
+
+    def _open(self) -> None:
+        manifest = store.read_manifest(self.index)
+        build = store.build_dir(self.index, manifest["build_id"])
+        try:
+            connection = store.connect(build / store.DATABASE, readonly=True)
+            connection.execute("SELECT count(*) FROM articles").fetchone()
+            dense = vectors.load(build / store.VECTORS)
+        except Exception as error:  # sqlite3.DatabaseError, RuntimeError from FAISS
+            raise IndexIncompatible(f"The index in {self.index} is damaged ({str(error).splitlines()[0]}); "
+                                    "rebuild it with: python -m archivist reindex") from None
+        self.manifest = manifest
+        self.build_id = manifest["build_id"]
+        self.connection = connection
+        self.dense = dense
+
+    def refresh(self) -> bool:
+        """Switch to a newer published build if there is one; True when it switched."""
+        live = store.current_build_id(self.index)
+        if live and live != self.build_id:
+            old = self.connection
+            self._open()
+            old.close()
+            return True
+        return False
+
+    # ------------------------------------------------------------------ queries
+
+    def search(self, query: str, k: int = 10, mode: str = "hybrid", outlets: list[str] | None = None,
+               since: str | None = None, until: str | None = None, include_undated: bool = True,
+               highlight: bool = False) -> SearchResponse:
+        """The best `k` passages for `query`, one per story passage, with the articles that carry it."""
+        started = time.perf_counter()
+        query = _check_query(query)
+        self.refresh()
+        filters = self._filters(outlets, since, until, include_undated)
+        ranked = self._ranked(query, None, k, mode, filters)
+        hits = self._collapse(ranked, k)
+        terms = keyword.query_terms(query)
+        if highlight:
+            self._mark_best_sentences(query, hits)
+        for hit in hits:
+            hit.terms = terms
+        return SearchResponse(query, hits, (time.perf_counter() - started) * 1000, mode, terms)
+
+    def more_like_passage(self, passage_id: int, k: int = 10, outlets: list[str] | None = None,
+                          since: str | None = None, until: str | None = None,
+                          include_undated: bool = True) -> SearchResponse:
+        """Passages closest in meaning to a stored passage, excluding it and its own copies."""
+        started = time.perf_counter()
+        self.refresh()
+        filters = self._filters(outlets, since, until, include_undated)
+        vector = vectors.reconstruct(self.dense, passage_id)
+        ranked = self._ranked("", vector, k + 1, "semantic", filters)
+        excluded = {passage_id} | set(self._copies_of(passage_id))
+        ranked = [r for r in ranked if r[0] not in excluded]
+        hits = self._collapse(ranked, k)
+        label = self._passage_row(passage_id)
+        return SearchResponse(f"more like: {label['title'] if label else passage_id}", hits,
+                              (time.perf_counter() - started) * 1000, "semantic")
+
+    def _ranked(self, query: str, vector: np.ndarray | None, k: int, mode: str,
+                filters: _Filters) -> list[tuple[int, float, dict[str, int]]]:
+        if mode not in MODES:
+            raise BadInput(f"Unknown search mode {mode!r}; use one of: {', '.join(MODES)}.")
+        depth = max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
+        allowed = self._allowed_passages(filters) if filters.active else None
+        rankings: dict[str, list[int]] = {}
+        scores: dict[str, dict[int, float]] = {}
+        if mode in ("hybrid", "semantic"):
+            if vector is None:
+                vector = self.embedder.encode_query(query)
+            found_scores, found_ids = vectors.search(self.dense, vector, depth, allowed)
+            pairs = [(int(i), float(s)) for s, i in zip(found_scores[0], found_ids[0]) if i >= 0]
+            rankings["semantic"] = [i for i, _ in pairs]
+            scores["semantic"] = dict(pairs)
+        if mode in ("hybrid", "keyword"):
+            pairs = keyword.search(self.connection, query, depth, filters.clause, filters.params)
+            rankings["keyword"] = [i for i, _ in pairs]
+            scores["keyword"] = dict(pairs)
+        if mode != "hybrid":
+            only = rankings[mode]
+            return [(i, scores[mode][i], {mode: r}) for r, i in enumerate(only, start=1)]
+        return reciprocal_rank_fusion(rankings)
+
+    def _collapse(self, ranked: list[tuple[int, float, dict[str, int]]], k: int) -> list[Hit]:
+        """Keep the best of overlapping passages of one article, fold copies into `also_in`."""
+        hits: list[Hit] = []
+        folded: set[int] = set()
+        for passage_id, score, ranks in ranked:
+            if len(hits) >= k:
+                break
+            if passage_id in folded:
+                continue
+            row = self._passage_row(passage_id)
+            if row is None:
+                continue
+            if any(h.article["id"] == row["article_id"] and row["start"] < h.end and h.start < row["end"]
+                   for h in hits):
+                continue
+            copies = self._copies_of(passage_id)
+            folded.update(copies)
+            hit = Hit(rank=len(hits) + 1, score=score, passage=row["text"], start=row["start"],
+                      end=row["end"], article=_article_meta(row), passage_id=passage_id,
+                      also_in=self._sources(copies, row["article_id"]), ranks=ranks)
+            hits.append(hit)
+        return hits
+
+    def _copies_of(self, passage_id: int) -> dict[int, float]:
+        return dict(self.connection.execute(
+            "SELECT other_id, similarity FROM copies WHERE passage_id = ? ORDER BY similarity DESC",
+            (passage_id,)).fetchall())
+
+    def _sources(self, copies: dict[int, float], own_article: str) -> list[Source]:
+        """One entry per other article (its best-matching passage), earliest date first."""
+        best: dict[str, Source] = {}
+        for other_id, similarity in copies.items():
+            row = self._passage_row(other_id)
+            if row is None or row["article_id"] == own_article:
+                continue
+            current = best.get(row["article_id"])
+            if current is None or similarity > current.similarity:
+                best[row["article_id"]] = Source(_article_meta(row), row["text"], row["start"], row["end"],
+                                                 similarity)
+        return sorted(best.values(), key=lambda s: (s.article["date"] or "9999", s.article["title"]))
+
+    def _passage_row(self, passage_id: int) -> dict | None:
+        row = self.connection.execute(
+            "SELECT p.id, p.article_id, p.start, p.end, substr(a.text, p.start + 1, p.end - p.start) AS text, "
+            "a.path, a.title, a.outlet, a.date, a.url FROM passages p JOIN articles a ON a.id = p.article_id "
+            "WHERE p.id = ?", (int(passage_id),)).fetchone()
+        return dict(row) if row else None
+
+    def _mark_best_sentences(self, query: str, hits: list[Hit]) -> None:
+        """Set `hit.highlight` to the sentence of each passage closest in meaning to the query."""
+        spans: list[tuple[Hit, int, int]] = []
+        for hit in hits:
+            for start, end in sentence_spans(hit.passage):
+                spans.append((hit, hit.start + start, hit.start + end))
+        if not spans:
+            return
+        texts = [hit.passage[s - hit.start:e - hit.start] for hit, s, e in spans]
+        matrix = self.embedder.encode(texts)
+        similarities = matrix @ self.embedder.encode_query(query)[0]
+        best: dict[int, tuple[float, int, int]] = {}
+        for (hit, start, end), similarity in zip(spans, similarities):
+            if hit.passage_id not in best or similarity > best[hit.passage_id][0]:
+                best[hit.passage_id] = (float(similarity), start, end)
+        for hit in hits:
+            if hit.passage_id in best:
+                hit.highlight = best[hit.passage_id][1:]
+
+    # ------------------------------------------------------------------ filters
+
+    def _filters(self, outlets: list[str] | None, since: str | None, until: str | None,
+                 include_undated: bool) -> _Filters:
+        since_iso = parse_user_date(since, "--since")
+        until_iso = parse_user_date(until, "--until")
+        if since_iso and until_iso and since_iso > until_iso:
+            raise BadInput(f"--since {since_iso} is after --until {until_iso}; swap them.")
+        clauses: list[str] = []
+        params: list = []
+        if outlets:
+            known = {o["outlet"].lower(): o["outlet"] for o in self.outlets()}
+            unknown = [o for o in outlets if o.lower() not in known]
+            if unknown:
+                names = ", ".join(sorted(known.values())) or "none"
+                raise BadInput(f"Unknown outlet {unknown[0]!r}; outlets in this index: {names}.")
+            clauses.append(f"a.outlet IN ({','.join('?' * len(outlets))})")
+            params.extend(known[o.lower()] for o in outlets)
+        if since_iso or until_iso:
+            dated = []
+            if since_iso:
+                dated.append("a.date >= ?")
+                params.append(since_iso)
+            if until_iso:
+                dated.append("a.date <= ?")
+                params.append(until_iso)
+            range_clause = " AND ".join(dated)
+            clauses.append(f"(({range_clause}) OR a.date IS NULL)" if include_undated else f"({range_clause})")
+        elif not include_undated:
+            clauses.append("a.date IS NOT NULL")
+        return _Filters(" AND ".join(clauses), tuple(params))
+
+    def _allowed_passages(self, filters: _Filters) -> np.ndarray:
+        rows = self.connection.execute(
+            f"SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id WHERE {filters.clause}",
+            filters.params).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    # ------------------------------------------------------------------ browsing
+
+    def article(self, article_id: str) -> dict | None:
+        row = self.connection.execute(
+            "SELECT id, path, title, outlet, date, url, author, text FROM articles WHERE id = ?",
+            (article_id,)).fetchone()
+        return dict(row) if row else None
+
+    def outlets(self) -> list[dict]:
+        rows = self.connection.execute(
+            "SELECT outlet, count(*) AS n FROM articles WHERE outlet IS NOT NULL GROUP BY outlet "
+            "ORDER BY n DESC, outlet").fetchall()
+        return [{"outlet": r["outlet"], "articles": r["n"]} for r in rows]
+
+    def stats(self) -> dict:
+        c = self.connection
+        dates = c.execute("SELECT min(date), max(date), sum(date IS NULL) FROM articles").fetchone()
+        return {
+            "articles": c.execute("SELECT count(*) FROM articles").fetchone()[0],
+            "passages": c.execute("SELECT count(*) FROM passages").fetchone()[0],
+            "outlets": self.outlets(),
+            "without_outlet": c.execute("SELECT count(*) FROM articles WHERE outlet IS NULL").fetchone()[0],
+            "date_min": dates[0],
+            "date_max": dates[1],
+            "undated": dates[2] or 0,
+            "built_at": self.manifest.get("built_at"),
+            "model": self.manifest["model"]["name"],
+            "backend": self.manifest["model"].get("backend"),
+            "build_id": self.build_id,
+            "index": str(self.index),
+        }
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _article_meta(row: dict) -> dict:
+    return {"id": row["article_id"], "path": row["path"], "title": row["title"],
+            "outlet": row["outlet"], "date": row["date"], "url": row["url"]}
+
+
+def _check_query(query: str) -> str:
+    if query is None or not query.strip():
+        raise BadInput("The query is empty; type a question or some words to search for.")
+    query = " ".join(query.split())
+    # Very long input (a pasted article) is cut: the model reads 256 tokens anyway.
+    return query[:MAX_QUERY_CHARS]

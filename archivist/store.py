@@ -1,0 +1,132 @@
+"""The index on disk: a SQLite database (articles, passages, FTS5, embedding cache, copies),
+a FAISS file, and `manifest.json`, which names the live build and is replaced last.
+
+Layout of the index folder:
+    manifest.json            the published build: its folder, model, settings, counts
+    builds/<build_id>/       archive.sqlite + vectors.faiss of one build
+    .lock                    held (flock) by a running reindex
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+
+from archivist.config import FORMAT_VERSION, MODEL_NAME
+from archivist.errors import IndexIncompatible, IndexMissing
+
+MANIFEST = "manifest.json"
+BUILDS = "builds"
+DATABASE = "archive.sqlite"
+VECTORS = "vectors.faiss"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, path TEXT NOT NULL, title TEXT NOT NULL, outlet TEXT, date TEXT,
+    url TEXT, author TEXT, text TEXT NOT NULL, sha256 TEXT NOT NULL, body_start INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_outlet ON articles(outlet);
+CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
+CREATE TABLE IF NOT EXISTS passages (
+    id INTEGER PRIMARY KEY,            -- the FAISS id
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+    embed_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
+    title, body, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS embeddings (
+    model TEXT NOT NULL, text_hash TEXT NOT NULL, vector BLOB NOT NULL,
+    PRIMARY KEY (model, text_hash)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS copies (
+    passage_id INTEGER NOT NULL, other_id INTEGER NOT NULL, similarity REAL NOT NULL,
+    PRIMARY KEY (passage_id, other_id)
+) WITHOUT ROWID;
+"""
+
+
+def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    """Open the database; read-only connections can never modify a published build."""
+    if readonly:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        connection = sqlite3.connect(path, check_same_thread=False)
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute("PRAGMA journal_mode = DELETE")
+        connection.executescript(SCHEMA)
+    connection.row_factory = sqlite3.Row
+    return connection
+
+
+def read_manifest(index: Path) -> dict:
+    """The published manifest, checked for format and model; raises with the fix in the message."""
+    path = index / MANIFEST
+    if not path.exists():
+        raise IndexMissing(f"No index in {index}; build it with: python -m archivist reindex")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise IndexIncompatible(f"The index manifest {path} is damaged; rebuild it with: "
+                                "python -m archivist reindex") from None
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexIncompatible(f"The index in {index} has format version {manifest.get('format_version')}, "
+                                f"this Archivist reads version {FORMAT_VERSION}; rebuild it with: "
+                                "python -m archivist reindex")
+    if manifest.get("model", {}).get("name") != MODEL_NAME:
+        raise IndexIncompatible(f"The index in {index} was built with the model "
+                                f"{manifest.get('model', {}).get('name')!r}, not {MODEL_NAME!r}; "
+                                "rebuild it with: python -m archivist reindex")
+    build = build_dir(index, manifest.get("build_id", ""))
+    for name in (DATABASE, VECTORS):
+        if not (build / name).is_file():
+            raise IndexIncompatible(f"The index in {index} is missing {BUILDS}/{build.name}/{name}; "
+                                    "rebuild it with: python -m archivist reindex")
+    return manifest
+
+
+def current_build_id(index: Path) -> str | None:
+    """Cheap check of which build is live (for cache keys); None when there is no readable manifest."""
+    try:
+        return json.loads((index / MANIFEST).read_text(encoding="utf-8")).get("build_id")
+    except (OSError, ValueError):
+        return None
+
+
+def build_dir(index: Path, build_id: str) -> Path:
+    return index / BUILDS / build_id
+
+
+def publish_manifest(index: Path, manifest: dict) -> None:
+    """Write the manifest beside the old one and swap it in with one atomic rename."""
+    tmp = index / f".{MANIFEST}.tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(manifest, handle, indent=2, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, index / MANIFEST)
+    _fsync_dir(index)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def vector_to_blob(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def blob_to_vectors(blobs: list[bytes], dimension: int) -> np.ndarray:
+    if not blobs:
+        return np.zeros((0, dimension), dtype=np.float32)
+    return np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), dimension).astype(np.float32)

@@ -1,0 +1,29 @@
+"""Count word pieces exactly as the model does, without loading torch (the tokenizer file alone)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+
+@lru_cache(maxsize=1)
+def _tokenizer(model_path: str):
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(Path(model_path) / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def token_counter(model_path: Path):
+    """A function that counts tokens (no special tokens) of each text in a batch."""
+    tokenizer = _tokenizer(str(model_path))
+
+    def count(texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        return [len(e.ids) for e in tokenizer.encode_batch(list(texts), add_special_tokens=False)]
+
+    return count
