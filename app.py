@@ -29,7 +29,7 @@ from urllib.parse import urlparse  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from archivist import config  # noqa: E402
-from archivist.errors import ArchivistError, BadInput, IndexBusy  # noqa: E402
+from archivist.errors import ArchivistError, BadInput, IndexBusy, IndexMissing  # noqa: E402
 from archivist.highlight import escape, mark_html, passage_html  # noqa: E402
 from archivist.search import Searcher, current_build_id  # noqa: E402
 
@@ -41,7 +41,8 @@ if not log.handlers:  # the script reruns on every interaction; attach the handl
     log.setLevel(logging.INFO)
     log.propagate = False
 
-MODES = {"hybrid": "Hybrid", "semantic": "Semantic", "keyword": "Keyword"}
+# The radio's labels are what the URL carries (?mode=Keyword); the core wants lowercase names.
+MODES = {"Hybrid": "hybrid", "Semantic": "semantic", "Keyword": "keyword"}
 MODE_HELP = (
     "Hybrid combines both. Semantic finds passages by meaning, even in other words. "
     "Keyword finds the exact words of the question."
@@ -52,10 +53,11 @@ EXAMPLES = (
     "what does the National Resistance Front ask of the West",
     "how many displaced people are sheltering in Panjshir",
 )
-STAGE_LABELS = {"reading": "Reading articles", "embedding": "Embedding passages",
-                "writing": "Writing the index"}
-RETRIEVER_LABELS = {"semantic": "meaning", "dense": "meaning", "keyword": "words",
-                    "bm25": "words"}
+STAGE_LABELS = {"reading": "Reading the archive", "splitting": "Splitting articles into passages",
+                "embedding": "Embedding passages", "writing": "Writing the index",
+                "vectors": "Building the vector index", "copies": "Finding copied passages"}
+RETRIEVER_LABELS = {"semantic": "#{} by meaning", "keyword": "#{} by words",
+                    "sentence": "#{} by best sentence"}
 
 CSS = """
 <style>
@@ -96,7 +98,7 @@ def load_searcher(index_dir: str, build_id: str) -> Searcher:
     """Open the index once per build id and warm the model so the first real query is fast."""
     searcher = Searcher.open(Path(index_dir))
     try:
-        searcher.search("warm up", k=1)
+        searcher.search("warm up the model", k=DEFAULT_K, highlight=True)
     except ArchivistError:
         pass  # an empty index has nothing to warm; the page reports that state itself
     log.info("opened index %s (build %s)", index_dir, build_id)
@@ -164,11 +166,15 @@ def _reindex_summary(report: Any) -> str:
 
 def open_index(archive: Path, index: Path) -> Searcher:
     """The searcher for the current index; builds it on first start, else explains and stops."""
-    try:
-        build_id = current_build_id(index)
-    except ArchivistError as error:
-        index_problem(error, archive, index)
+    build_id = current_build_id(index)
     if build_id is None:
+        # None means "no manifest" or "unreadable manifest"; opening tells the two apart.
+        try:
+            Searcher.open(index)
+        except IndexMissing:
+            pass
+        except ArchivistError as error:
+            index_problem(error, archive, index)
         if not archive.is_dir():
             st.error(f"The archive folder {archive} does not exist. Create it and put articles "
                      "in it, or set ARCHIVIST_ARCHIVE to the folder that holds them.")
@@ -231,6 +237,20 @@ def fmt_timestamp(value: str | None) -> str:
     return f"{t.day} {t:%b %Y, %H:%M}{zone}"
 
 
+def fmt_span(low: str | None, high: str | None) -> str:
+    """A date range in the page's one date format; a single day is not written twice."""
+    if not low:
+        return "no dated articles"
+    if fmt_date(low) == fmt_date(high):
+        return fmt_date(low)
+    return f"{fmt_date(low)} – {fmt_date(high)}"
+
+
+def plural(count: int, noun: str) -> str:
+    """ "1 article", "2 articles"."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def parse_date(value: str | None) -> dt.date | None:
     """An ISO date from the index's stats, or None."""
     try:
@@ -273,12 +293,11 @@ def relevance_html(hit: Any, top_score: float) -> str:
     share = hit.score / top_score if top_score > 0 else 0.0
     width = max(4, min(100, round(share * 100)))
     ranks = getattr(hit, "ranks", None) or {}
-    why = " · ".join(f"{RETRIEVER_LABELS.get(name, name)} #{rank}"
-                     for name, rank in sorted(ranks.items(), key=lambda item: item[1]))
-    tip = f"Score {hit.score:.4f} ({width}% of the best match)"
-    return (f'<span title="{html.escape(tip, quote=True)}">relevance'
-            f'<span class="ar-meter"><span style="width:{width}%"></span></span></span>'
-            + (f"{escape(why, newlines=False)}" if why else ""))
+    why = ", ".join(RETRIEVER_LABELS.get(name, name + " #{}").format(rank)
+                    for name, rank in sorted(ranks.items(), key=lambda item: item[1]))
+    tip = f"Score {hit.score:.4f}, {width}% of the best match" + (f"; ranked {why}" if why else "")
+    return (f'<span class="ar-relevance" title="{html.escape(tip, quote=True)}">relevance'
+            f'<span class="ar-meter"><span style="width:{width}%"></span></span></span>')
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,23 +308,22 @@ def relevance_html(hit: Any, top_score: float) -> str:
 def sidebar(searcher: Searcher, stats: dict, archive: Path, index: Path) -> dict:
     """Mode, size, filters (all bound to the URL) and the index's status; returns search kwargs."""
     sb = st.sidebar
-    sb.radio("Search mode", list(MODES), format_func=MODES.__getitem__, key="mode",
-             bind="query-params", help=MODE_HELP, horizontal=True)
+    sb.radio("Search mode", list(MODES), key="mode", bind="query-params", help=MODE_HELP,
+             horizontal=True)
     sb.slider("Number of results", 1, 50, DEFAULT_K, key="k", bind="query-params")
 
     outlets = [row["outlet"] for row in stats.get("outlets", []) if row.get("outlet")]
-    counts = {row["outlet"]: row.get("articles", 0) for row in stats.get("outlets", [])}
+    # No format_func: the URL carries the label, and it must not change when counts do.
     sb.multiselect("Outlets", outlets, key="outlet", bind="query-params",
-                   format_func=lambda o: f"{o} ({counts.get(o, 0)})",
-                   placeholder="All outlets")
+                   placeholder="All outlets" if outlets else "No outlets recorded",
+                   disabled=not outlets)
 
     since = until = None
     low, high = parse_date(stats.get("date_min")), parse_date(stats.get("date_max"))
     if low and high:
-        left, right = sb.columns(2)
-        start = left.date_input("From", low, min_value=low, max_value=high, key="since",
+        start = sb.date_input("From", low, min_value=low, max_value=high, key="since",
                                 bind="query-params", format="YYYY-MM-DD")
-        end = right.date_input("To", high, min_value=low, max_value=high, key="until",
+        end = sb.date_input("To", high, min_value=low, max_value=high, key="until",
                                bind="query-params", format="YYYY-MM-DD")
         since = start.isoformat() if start and start > low else None
         until = end.isoformat() if end and end < high else None
@@ -318,7 +336,7 @@ def sidebar(searcher: Searcher, stats: dict, archive: Path, index: Path) -> dict
 
     sb.divider()
     index_status(stats, archive, index)
-    return {"mode": st.session_state.get("mode") or "hybrid",
+    return {"mode": MODES.get(st.session_state.get("mode") or "", "hybrid"),
             "k": int(st.session_state.get("k") or DEFAULT_K),
             "outlets": list(st.session_state.get("outlet") or []) or None,
             "since": since, "until": until, "include_undated": bool(include_undated)}
@@ -337,12 +355,11 @@ def index_status(stats: dict, archive: Path, index: Path) -> None:
     sb = st.sidebar
     sb.subheader("Index")
     outlets = len([o for o in stats.get("outlets", []) if o.get("outlet")])
-    dates = (f"{fmt_date(stats.get('date_min'))} – {fmt_date(stats.get('date_max'))}"
-             if stats.get("date_min") else "no dated articles")
+    dates = fmt_span(stats.get("date_min"), stats.get("date_max"))
     model = str(stats.get("model") or "unknown").rsplit("/", 1)[-1]
     rows = [
-        f"<b>{stats.get('articles', 0):,}</b> articles · <b>{stats.get('passages', 0):,}</b> "
-        f"passages · <b>{outlets:,}</b> outlets",
+        f"{plural(stats.get('articles', 0), 'article')} · "
+        f"{plural(stats.get('passages', 0), 'passage')} · {plural(outlets, 'outlet')}",
         f"Dates: {escape(dates, newlines=False)} · {int(stats.get('undated') or 0):,} undated",
         f"Built: {escape(fmt_timestamp(stats.get('built_at')), newlines=False)}",
         f"Model: {escape(model, newlines=False)}",
@@ -393,13 +410,14 @@ def empty_state(stats: dict) -> None:
     named = ", ".join(outlets[:4]) + (f" and {len(outlets) - 4} more" if len(outlets) > 4 else "")
     span = ""
     if stats.get("date_min"):
-        span = f", dated {fmt_date(stats['date_min'])} to {fmt_date(stats['date_max'])}"
+        span = f", dated {fmt_span(stats['date_min'], stats['date_max'])}"
+        if stats.get("undated"):
+            span += f" ({plural(stats['undated'], 'article')} without a date)"
     if not stats.get("articles"):
         st.info("The archive is empty. Put articles (.txt, .md, .html, .json, .jsonl) in the "
                 "archive folder, then press Reindex in the sidebar.")
         return
-    line = (f"The archive holds <b>{stats['articles']:,} articles</b> "
-            f"({stats.get('passages', 0):,} passages)"
+    line = (f"The archive holds <b>{plural(stats['articles'], 'article')}</b>"
             + (f" from {escape(named, newlines=False)}" if named else "")
             + escape(span, newlines=False)
             + ". Ask a question in your own words; each answer is a passage with its sources.")
@@ -432,20 +450,24 @@ def render_card(searcher: Searcher, hit: Any, top_score: float, terms: list[str]
     article = hit.article
     best = getattr(hit, "highlight", None)
     with st.container(key=f"card-{hit.rank}", border=True):
-        st.markdown(
+        head, action = st.columns([6, 1], vertical_alignment="top", gap="small")
+        head.markdown(
             f'<div class="ar-title"><span class="ar-rank">{hit.rank}.</span>'
             f"{escape(title_of(article), newlines=False)}</div>"
-            f'<div class="ar-meta">{source_line(article)} · {relevance_html(hit, top_score)}</div>'
+            f'<div class="ar-meta">{source_line(article)} · {relevance_html(hit, top_score)}</div>',
+            unsafe_allow_html=True,
+        )
+        action.button("More like this", key=f"like-{hit.rank}", on_click=more_like,
+                      args=(hit.passage_id, title_of(article)), type="tertiary",
+                      icon=":material/manage_search:",
+                      help="Search the archive with this passage instead of your question")
+        st.markdown(
             f'<div class="ar-text">{passage_html(hit.passage, hit.start, best=best, terms=terms)}'
             "</div>" + also_in_html(hit),
             unsafe_allow_html=True,
         )
-        left, right = st.columns([5, 1], vertical_alignment="top")
-        with left.expander("Full article"):
+        with st.expander("Full article"):
             full_article(searcher, hit, terms)
-        right.button("More like this", key=f"like-{hit.rank}", on_click=more_like,
-                     args=(hit.passage_id, title_of(article)), type="tertiary",
-                     icon=":material/manage_search:")
 
 
 def also_in_html(hit: Any) -> str:
@@ -467,10 +489,10 @@ def also_in_html(hit: Any) -> str:
 
 def full_article(searcher: Searcher, hit: Any, terms: list[str]) -> None:
     """The whole article with the passage highlighted where it stands."""
-    try:
-        article = searcher.article(hit.article["id"])
-    except ArchivistError as error:
-        st.write(str(error))
+    article = searcher.article(hit.article["id"])
+    if article is None:
+        st.write("This article is no longer in the index; press Reindex to bring the results "
+                 "up to date.")
         return
     meta = source_line(article)
     if article.get("author"):
@@ -488,19 +510,30 @@ def full_article(searcher: Searcher, hit: Any, terms: list[str]) -> None:
 def results(searcher: Searcher, query: str, params: dict) -> None:
     """Run the search (or "More like this") and draw the cards."""
     like = st.session_state.get("like")
+    if params["since"] and params["until"] and params["since"] > params["until"]:
+        st.warning("The From date is after the To date; swap them in the sidebar.")
+        return
     try:
         started = time.perf_counter()
         if like is not None:
             filters = {name: value for name, value in params.items() if name != "mode"}
             response = searcher.more_like_passage(int(like), **filters)
         else:
-            response = searcher.search(query, **params)
+            response = searcher.search(query, highlight=True, **params)
         elapsed = (time.perf_counter() - started) * 1000
     except BadInput as error:
         st.warning(str(error))
         return
     except ArchivistError as error:
         st.error(str(error))
+        return
+    except RuntimeError:
+        # FAISS raises RuntimeError for a passage id it does not hold (an old ?like= link).
+        if like is None:
+            raise
+        st.warning("That passage is no longer in the index (the archive was reindexed since "
+                   "the link was made). Search with a question instead.")
+        st.button("Back to the search", on_click=clear_like, type="tertiary")
         return
     log.info("query %r: %d hits, core %.0f ms, call %.0f ms", query, len(response.hits),
              response.took_ms, elapsed)
@@ -514,8 +547,9 @@ def results(searcher: Searcher, query: str, params: dict) -> None:
         no_results(query if like is None else "this passage", params)
         return
     articles = {h.article.get("id") for h in response.hits}
-    st.caption(f"{len(response.hits)} passages from {len(articles)} articles · "
-               f"{MODES.get(params['mode'], params['mode'])} · {response.took_ms:.0f} ms")
+    st.caption(f"{plural(len(response.hits), 'passage')} from "
+               f"{plural(len(articles), 'article')} · {response.mode.capitalize()} search · "
+               f"{response.took_ms:.0f} ms")
     top = max(h.score for h in response.hits)
     for hit in response.hits:
         terms = list(getattr(hit, "terms", None) or [])
@@ -539,8 +573,9 @@ def save_like_to_url() -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Archivist", page_icon=":material/newspaper:",
-                       layout="wide", initial_sidebar_state="expanded")
+    # No page_icon: a Material or emoji icon makes the browser fetch it from an outside CDN.
+    st.set_page_config(page_title="Archivist",
+                       layout="wide", initial_sidebar_state=330)
     st.markdown(CSS, unsafe_allow_html=True)
     archive, index = config.archive_dir(), config.index_dir()
     st.title("Archivist", anchor=False)

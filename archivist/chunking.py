@@ -167,7 +167,8 @@ def _make_chunk(article: Article, piece: list[_Unit], ordinal: int) -> Chunk | N
     start, end = content[0].start, content[-1].end
     clean = " ".join(article.text[u.start:u.end] for u in content)
     return Chunk(article_id=article.id, ordinal=ordinal, start=start, end=end,
-                 text=article.text[start:end], embed_text=embed_text(article.title, clean))
+                 text=article.text[start:end], embed_text=embed_text(article.title, clean),
+                 sentences=tuple((u.start, u.end) for u in content))
 
 
 def _group(units: list[_Unit], key: Callable[[_Unit], int]) -> list[list[_Unit]]:

@@ -37,12 +37,16 @@ class Embedder:
         self.model_path = model_path or bundled_model_path()
         self._model = None
 
-    def _load(self):
+    def load(self):
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
             import torch
+            import transformers
             from sentence_transformers import SentenceTransformer
+
+            transformers.logging.disable_progress_bar()
 
             torch.set_num_threads(max(1, os.cpu_count() or 1))
             self._model = SentenceTransformer(str(self.model_path), device="cpu")
@@ -54,7 +58,7 @@ class Embedder:
         """Embed `texts`; reports progress after each slice so long runs show counts."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        model = self._load()
+        model = self.load()
         # Sort by length so slices hold similar lengths (less padding), then restore order.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)

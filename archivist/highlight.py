@@ -21,6 +21,9 @@ from collections.abc import Iterable, Sequence
 # directives (:red[...], :material/...:). None of them occur in html.escape's own output.
 _MARKDOWN_SPECIALS = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_{}[]~|$:"})
 
+# A line ending in one of these ends a paragraph or a line of verse, not a wrapped sentence.
+_SENTENCE_END = frozenset(".!?:;\"'”’»)]…|–—*")
+
 # Suffixes stripped from a query word so "supported" also marks "support", "supports".
 _SUFFIXES = ("ingly", "edly", "ing", "ies", "ied", "ed", "es", "ly", "s")
 _MIN_STEM = 4
@@ -43,6 +46,30 @@ def escape(text: str, *, newlines: bool = True) -> str:
     else:
         out = re.sub(r"\s+", " ", out)
     return out
+
+
+def unwrap_lines(text: str) -> str:
+    """Turn hard-wrapped line ends into spaces, keeping every offset where it was.
+
+    Plain-text articles come both with one paragraph per line and hard-wrapped at ~72
+    columns. A lone newline after a sentence end (or a closing quote) is kept as a line
+    break; a lone newline in the middle of a sentence is a wrap and becomes a space. Blank
+    lines (paragraph breaks) are always kept. One character becomes one character, so spans
+    computed on the original text still point at the same words.
+    """
+    chars = list(text)
+    for i, ch in enumerate(chars):
+        if ch != "\n":
+            continue
+        j = i - 1
+        while j >= 0 and text[j] in " \t\r":
+            j -= 1
+        after = text[i + 1:i + 2]
+        if j < 0 or text[j] == "\n" or after in ("\n", "\r"):
+            continue  # start of text or part of a blank line: a paragraph break
+        if text[j] not in _SENTENCE_END:
+            chars[i] = " "
+    return "".join(chars)
 
 
 def stem(word: str) -> str:
@@ -97,7 +124,8 @@ def mark_html(
         if span is not None:
             layers.append((span[0], span[1], css))
     layers.extend((a, b, TERM_CLASS) for a, b in term_spans(text, terms))
-    return _render(text, layers, newlines=newlines, anchor_id=anchor_id)
+    shown = unwrap_lines(text) if newlines else text
+    return _render(shown, layers, newlines=newlines, anchor_id=anchor_id)
 
 
 def passage_html(

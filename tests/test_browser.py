@@ -1,0 +1,236 @@
+"""The page in a real browser: Playwright driving Debian's Chromium against `streamlit run app.py`.
+
+Why: AppTest checks the script, not what a reader sees. Only a browser shows whether the
+highlights render, whether article text stays text (no script runs, no image loads), whether the
+URL carries the search, and whether the page reaches for an outside host.
+
+The archive is a copy of the shipped `archive/` plus one hostile article, and the index folder
+starts empty, so the test also walks the first start (the page builds the index itself).
+Screenshots land in tests/screenshots/ (ignored by git). In CI (CI set) a missing browser fails
+the test; on a developer machine it skips.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "tests" / "screenshots"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+QUESTION = "who supported the Northern Alliance"
+PASSAGE = "received support from regional countries including Russia"
+NEWSWEEK = "Anti-Taliban Forces: U.S. 'Won't Have an Ally' in Afghanistan to Fight Terrorism if We Lose"
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+HOSTILE = f"""---
+title: "Zebra crossing {SCRIPT} repainted {IMG}"
+outlet: "Hostile <b>Gazette</b>"
+date: 2021-09-05
+url: "javascript:alert(1)"
+---
+The zebra crossing on Main Street was repainted by the council. {SCRIPT} Residents said the
+stripes {IMG} are brighter now, and the crossing guard agreed.
+"""
+START_TIMEOUT_S = 240
+
+
+def _need_browser() -> None:
+    """Skip locally when the browser is missing; in CI that is a failure, never a skip."""
+    problem = None
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        problem = "the playwright package is not installed (pip install playwright)"
+    if problem is None and not CHROMIUM.exists():
+        problem = ("Debian's chromium is missing (apt-get install -y --no-install-recommends "
+                   "chromium chromium-driver)")
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser test cannot run in CI: {problem}")
+        pytest.skip(problem)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """`streamlit run app.py` over a copy of archive/ plus a hostile article, empty index."""
+    _need_browser()
+    base = tmp_path_factory.mktemp("browser")
+    archive = base / "archive"
+    shutil.copytree(ROOT / "archive", archive)
+    for path in archive.iterdir():
+        path.chmod(0o644)
+    (archive / "hostile.md").write_text(HOSTILE, encoding="utf-8")
+    index = base / "index"
+    port = _free_port()
+    log_path = base / "server.log"
+    env = dict(os.environ, ARCHIVIST_ARCHIVE=str(archive), ARCHIVIST_INDEX=str(index),
+               HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+               "--server.port", str(port), "--server.address", "127.0.0.1",
+               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                    if reply.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("streamlit did not start:\n" + log_path.read_text()[-3000:])
+            time.sleep(0.2)
+        yield {"url": url, "port": port, "log": log_path, "index": index}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser_page(server: dict) -> Iterator[tuple]:
+    """One Chromium page at 1280 px wide that records dialogs and every request it makes."""
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                    args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1500})
+        events: dict[str, list[str]] = {"dialogs": [], "outside": []}
+
+        def on_dialog(dialog) -> None:
+            events["dialogs"].append(dialog.message)
+            dialog.dismiss()
+
+        def on_request(request) -> None:
+            if not re.match(rf"^(http|ws)://(127\.0\.0\.1|localhost):{server['port']}/|^(data|blob):",
+                            request.url):
+                events["outside"].append(request.url)
+
+        page.on("dialog", on_dialog)
+        page.on("request", on_request)
+        page.set_default_timeout(60_000)
+        try:
+            yield page, events
+        finally:
+            browser.close()
+
+
+def _shot(page, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), animations="disabled")
+
+
+def _search(page, text: str) -> None:
+    box = page.get_by_role("textbox", name="Search the archive", exact=True)
+    box.fill(text)
+    box.press("Enter")
+
+
+def _card_with_passage(page, text: str):
+    """The result card whose passage (not its collapsed full article) contains `text`."""
+    return page.locator("[class*='st-key-card-']").filter(
+        has=page.locator(".ar-text", has_text=text)).first
+
+
+def _query_times(log: Path) -> list[float]:
+    return [float(ms) for ms in re.findall(r"core (\d+) ms", log.read_text())]
+
+
+def test_first_start_builds_the_index_then_answers(server: dict, browser_page: tuple) -> None:
+    page, events = browser_page
+    started = time.monotonic()
+    page.goto(server["url"])
+    building = page.get_by_text("First start", exact=False)
+    try:
+        building.wait_for(timeout=20_000)
+        page.wait_for_timeout(1500)
+        _shot(page, "0-first-start-building")
+    except Exception:  # the build can finish before the first paint; that is fine
+        pass
+    page.get_by_role("textbox", name="Search the archive", exact=True).wait_for(
+        timeout=START_TIMEOUT_S * 1000)
+    page.get_by_text("Try one of these").wait_for()
+    first_start = time.monotonic() - started
+    _shot(page, "1-empty-page")
+    assert (server["index"] / "manifest.json").exists()
+
+    _search(page, QUESTION)
+    card = _card_with_passage(page, PASSAGE)
+    card.wait_for()
+    assert NEWSWEEK in card.inner_text()
+    assert card.locator(".ar-text mark.ar-best").count() == 1
+    assert card.locator(".ar-text b.ar-term").count() >= 1
+    assert "q=who+supported+the+Northern+Alliance" in page.url.replace("%20", "+")
+    _shot(page, "2-results")
+
+    card.get_by_text("Full article").click()
+    article = card.locator(".ar-article")
+    article.get_by_text("Ali Nazari, the spokesperson", exact=False).wait_for()
+    assert PASSAGE in article.locator("mark.ar-passage").inner_text().replace("\n", " ")
+    card.get_by_text("jump to the passage").click()
+    page.wait_for_timeout(500)
+    assert article.locator("mark.ar-passage").is_visible()
+    _shot(page, "3-full-article")
+
+    # A bookmarked URL gives the same search back.
+    page.goto(page.url)
+    _card_with_passage(page, PASSAGE).wait_for()
+    assert page.get_by_role("textbox", name="Search the archive", exact=True).input_value() \
+        == QUESTION
+
+    times = _query_times(server["log"])
+    SHOTS.joinpath("timings.txt").write_text(
+        f"first start (page open to search box, index built): {first_start:.1f} s\n"
+        f"query times in the server (ms): {times}\n")
+    assert not events["dialogs"]
+    assert not events["outside"], events["outside"]
+
+
+def test_hostile_article_shows_as_text(server: dict, browser_page: tuple) -> None:
+    page, events = browser_page
+    page.goto(server["url"])
+    _search(page, "zebra crossing repainted")
+    card = _card_with_passage(page, "zebra crossing on Main Street")
+    card.wait_for()
+    text = card.inner_text()
+    assert SCRIPT in text and IMG in text
+    assert "Hostile <b>Gazette</b>" in text
+    card.get_by_text("Full article").click()
+    card.locator(".ar-article").get_by_text("crossing guard", exact=False).wait_for()
+    assert SCRIPT in card.locator(".ar-article").inner_text()
+    page.wait_for_timeout(500)
+    _shot(page, "4-hostile-article")
+
+    assert page.locator("img[src='x'], img[onerror]").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0
+    assert not page.evaluate(
+        "Array.from(document.scripts).some(s => s.textContent.includes('alert(1)'))")
+    assert not events["dialogs"], events["dialogs"]
+    assert not events["outside"], events["outside"]
