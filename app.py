@@ -368,7 +368,7 @@ def index_status(stats: dict, archive: Path, index: Path) -> None:
     ]
     sb.markdown('<div class="ar-status">' + "<br>".join(rows) + "</div>",
                 unsafe_allow_html=True)
-    if sb.button("Reindex", help="Read new, changed and removed files in the archive and "
+    if sb.button("Reindex", key="reindex", help="Read new, changed and removed files in the archive and "
                  "update the index. Unchanged articles are not embedded again."):
         summary = build_index(archive, index, sb, "Updating the index…")
         if summary is not None:
@@ -450,7 +450,7 @@ def render_card(searcher: Searcher, hit: Any, top_score: float, terms: list[str]
     article = hit.article
     best = getattr(hit, "highlight", None)
     with st.container(key=f"card-{hit.rank}", border=True):
-        head, action = st.columns([6, 1], vertical_alignment="top", gap="small")
+        head, action = st.columns([4, 1], vertical_alignment="top", gap="small")
         head.markdown(
             f'<div class="ar-title"><span class="ar-rank">{hit.rank}.</span>'
             f"{escape(title_of(article), newlines=False)}</div>"

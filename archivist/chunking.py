@@ -142,7 +142,8 @@ def _assemble(units: list[_Unit], budget: int, settings: ChunkingSettings) -> li
         j, words, tokens = i, 0, 0
         while j < n:
             unit = units[j]
-            if j > i and tokens + unit.tokens > budget:
+            if j > i and not unit.clutter and (tokens + unit.tokens > budget
+                                               or words + unit.words > settings.max_words):
                 break
             j += 1
             if not unit.clutter:

@@ -27,13 +27,30 @@ def decode_bytes(data: bytes) -> str:
         return _normalise_newlines(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
-    best = from_bytes(data).best()
+    matches = from_bytes(data)
+    best = matches.best()
     if best is None:
         raise UndecodableText("not text in a recognisable encoding (binary file?)")
+    if _western_fits(matches, best.chaos):
+        return _normalise_newlines(data.decode("cp1252", errors="replace"))
     text = str(best)
     if "\x00" in text:
         raise UndecodableText("contains NUL bytes (binary file?)")
     return _normalise_newlines(text)
+
+
+_WESTERN = {"cp1252", "latin_1", "iso8859_15"}
+# How much more "chaos" (charset_normalizer's mess score) a Western reading may have than the best
+# guess and still win: short texts score several code pages alike, and news is mostly Western.
+_WESTERN_TOLERANCE = 0.1
+
+
+def _western_fits(matches, best_chaos: float) -> bool:
+    for match in matches:
+        candidates = {match.encoding, *match.could_be_from_charset}
+        if candidates & _WESTERN and match.chaos <= best_chaos + _WESTERN_TOLERANCE:
+            return True
+    return False
 
 
 def _normalise_newlines(text: str) -> str:

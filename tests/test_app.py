@@ -1,0 +1,375 @@
+"""The page's behaviour through Streamlit's headless AppTest, over a tiny archive and a real index.
+
+One index is built per module with the real `reindex` (and the bundled model), because the
+page's rendering depends on what the core really returns: highlights, copies, filters. Tests
+that change the index work on copies in their own tmp folders.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from archivist.indexer import reindex
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+ALLIANCE_BODY = (
+    "During the 1990s the Northern Alliance received support from regional countries "
+    "including Russia, India and Iran. The alliance fought the Taliban from the Panjshir "
+    "valley for years."
+)
+ARTICLES = {
+    "alliance.md": f"""---
+title: Anti-Taliban forces look for allies
+outlet: Newsweek
+date: 2021-09-03
+url: https://www.newsweek.com/anti-taliban-forces
+---
+{ALLIANCE_BODY}
+""",
+    "alliance-copy.md": f"""---
+title: Resistance fighters recall old friends
+outlet: Daily Wire
+date: 2021-09-04
+---
+{ALLIANCE_BODY}
+""",
+    "bakery.md": """---
+title: Village bakery wins prize
+outlet: Local Gazette
+date: 2020-05-01
+---
+The village bakery sells sourdough bread every morning. The baker won a regional prize for
+her rye loaf, and the queue now reaches the church.
+""",
+    "lighthouse.txt": """Lighthouse repainted by volunteers
+
+The harbour lighthouse was repainted white and red by volunteers over the weekend.
+""",
+    "hostile.md": f"""---
+title: "Zebra crossing {SCRIPT} {IMG}"
+outlet: "Evil <b>Outlet</b>"
+date: 2021-01-01
+url: "javascript:alert(1)"
+---
+The zebra crossing on Main Street was repainted. {SCRIPT} The stripes {IMG} are bright.
+""",
+}
+QUESTION = "who supported the Northern Alliance"
+
+
+def write_archive(folder: Path, articles: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in articles.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The tiny archive and its index, built once for the module with the real reindex."""
+    base = tmp_path_factory.mktemp("app")
+    archive = write_archive(base / "archive", ARTICLES)
+    index = base / "index"
+    report = reindex(archive, index)
+    assert report.articles == len(ARTICLES), report.skipped
+    return archive, index
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> Iterator[None]:
+    """AppTests share one process-wide st.cache_resource; start every test from a clean one."""
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def app(built: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    archive, index = built
+    monkeypatch.setenv("ARCHIVIST_ARCHIVE", str(archive))
+    monkeypatch.setenv("ARCHIVIST_INDEX", str(index))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return AppTest.from_file(str(APP), default_timeout=60)
+
+
+def run(target) -> AppTest:
+    """Run the app (or the app a clicked widget belongs to) and insist it raised nothing."""
+    at = target.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def search(at: AppTest, query: str) -> AppTest:
+    at.text_input(key="q").set_value(query)
+    return run(at)
+
+
+def cards(at: AppTest) -> list:
+    found = []
+    for rank in range(1, 51):
+        try:
+            found.append(at.get_by_key(f"card-{rank}"))
+        except KeyError:
+            break
+    return found
+
+
+def card_html(card) -> str:
+    """Everything a card renders as Markdown/HTML source, expander content included."""
+    return "\n".join(m.value for m in card.markdown)
+
+
+def page_html(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def plain(fragment: str) -> str:
+    """The text a reader sees in rendered HTML: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment.replace("<br>", "\n")))
+
+
+# ------------------------------------------------------------------ empty page and search
+
+
+def test_empty_page_describes_the_archive_and_offers_three_questions(app: AppTest) -> None:
+    run(app)
+    lead = page_html(app)
+    assert "The archive holds <b>5 articles</b>" in lead
+    assert "Newsweek" in lead and "Local Gazette" in lead
+    examples = [b for b in app.button if (b.key or "").startswith("example-")]
+    assert len(examples) == 3
+    assert not cards(app)
+
+
+def test_an_example_question_runs_when_clicked(app: AppTest) -> None:
+    run(app)
+    first = app.button(key="example-0")
+    run(first.click())
+    assert app.text_input(key="q").value == first.label
+    assert cards(app)
+
+
+def test_search_shows_a_card_with_highlights_source_and_copies(app: AppTest) -> None:
+    search(run(app), QUESTION)
+    found = cards(app)
+    assert found, page_html(app)
+    top = card_html(found[0])
+    assert "received support from regional countries" in plain(top)
+    assert '<mark class="ar-best">' in top
+    assert '<b class="ar-term">Northern</b>' in top
+    # Both copies of the passage are named: one as the card's source, one under "Also in".
+    assert "Also in 1 other article" in top
+    assert "Newsweek" in top and "Daily Wire" in top
+    assert "Anti-Taliban forces look for allies" in top
+    assert "Resistance fighters recall old friends" in top
+    assert "3 Sep 2021" in top or "4 Sep 2021" in top
+    assert "relevance" in top
+    captions = " ".join(c.value for c in app.caption)
+    assert "Hybrid search" in captions and " ms" in captions
+
+
+def test_full_article_shows_the_whole_text_with_the_passage_marked(app: AppTest) -> None:
+    search(run(app), "village bakery sourdough")
+    top = found = cards(app)[0]
+    expander = found.expander[0]
+    assert expander.label == "Full article"
+    body = "\n".join(m.value for m in expander.markdown)
+    assert '<div class="ar-article">' in body
+    assert '<mark id="ar-passage-1" class="ar-passage">' in body
+    assert "the queue now reaches the church" in body
+    assert "Local Gazette" in card_html(top)
+
+
+def test_http_urls_are_links_and_other_schemes_are_not(app: AppTest) -> None:
+    search(run(app), QUESTION)
+    assert 'href="https://www.newsweek.com/anti-taliban-forces"' in page_html(app)
+    search(app, "zebra crossing")
+    assert "javascript" not in page_html(app).lower()
+
+
+# ------------------------------------------------------------------ filters and URL state
+
+
+def test_outlet_filter_limits_results(app: AppTest) -> None:
+    run(app)
+    app.multiselect(key="outlet").set_value(["Local Gazette"])
+    search(app, "bread")
+    found = cards(app)
+    assert found
+    for card in found:
+        assert "Local Gazette" in card_html(card)
+
+
+def test_articles_without_a_date_are_included_or_excluded_explicitly(app: AppTest) -> None:
+    run(app)
+    box = app.checkbox(key="undated")
+    assert box.value is True and "(1)" in box.label
+    search(app, "harbour lighthouse repainted")
+    assert "lighthouse.txt" in card_html(cards(app)[0])
+    run(app.checkbox(key="undated").uncheck())
+    assert "lighthouse.txt" not in page_html(app)
+
+
+def test_date_range_filters_results(app: AppTest) -> None:
+    run(app)
+    since = app.date_input(key="since")
+    assert str(since.value) == "2020-05-01"
+    assert str(app.date_input(key="until").value) == "2021-09-04"
+    app.radio(key="mode").set_value("Semantic")
+    search(app, "bakery bread prize")
+    assert "bakery.md" in page_html(app)
+    run(app.date_input(key="since").set_value("2021-01-01"))
+    assert "bakery.md" not in page_html(app)
+    assert cards(app)
+
+
+def test_state_comes_from_the_url(app: AppTest) -> None:
+    app.query_params.update({"q": "bread", "mode": "Keyword", "k": "3",
+                             "outlet": "Local Gazette", "undated": "false"})
+    run(app)
+    assert app.text_input(key="q").value == "bread"
+    assert app.radio(key="mode").value == "Keyword"
+    assert app.slider(key="k").value == 3
+    assert app.multiselect(key="outlet").value == ["Local Gazette"]
+    assert app.checkbox(key="undated").value is False
+    found = cards(app)
+    assert len(found) == 1 and "bakery.md" in card_html(found[0])
+    assert "Keyword search" in " ".join(c.value for c in app.caption)
+
+
+def test_every_search_setting_is_bound_to_the_url(app: AppTest) -> None:
+    run(app)
+    widgets = [app.text_input(key="q"), app.radio(key="mode"), app.slider(key="k"),
+               app.multiselect(key="outlet"), app.date_input(key="since"),
+               app.date_input(key="until"), app.checkbox(key="undated")]
+    assert [w.proto.query_param_key for w in widgets] == [
+        "q", "mode", "k", "outlet", "since", "until", "undated"]
+
+
+def test_bad_url_values_fall_back_to_defaults(app: AppTest) -> None:
+    app.query_params.update({"k": "5000", "mode": "bogus", "outlet": "Nobody",
+                             "since": "not-a-date", "like": "x"})
+    run(app)
+    assert app.slider(key="k").value == 10
+    assert app.radio(key="mode").value == "Hybrid"
+    assert app.multiselect(key="outlet").value == []
+    assert not app.error
+
+
+def test_more_like_this_searches_with_the_passage(app: AppTest) -> None:
+    search(run(app), "village bakery sourdough")
+    run(app.button(key="like-1").click())
+    assert app.query_params.get("like")
+    assert "Semantic search" in " ".join(c.value for c in app.caption)
+    assert "Passages like the one from" in page_html(app)
+    back = [b for b in app.button if b.label.startswith("Back to the results")]
+    run(back[0].click())
+    assert "like" not in app.query_params
+
+
+def test_a_stale_more_like_this_link_is_explained(app: AppTest) -> None:
+    app.query_params["like"] = "987654"
+    run(app)
+    assert any("no longer in the index" in w.value for w in app.warning)
+
+
+# ------------------------------------------------------------------ no results, escaping
+
+
+def test_no_results_says_so_and_suggests_what_to_change(app: AppTest) -> None:
+    run(app)
+    app.radio(key="mode").set_value("Keyword")
+    app.multiselect(key="outlet").set_value(["Daily Wire"])
+    search(app, "xylophone")
+    assert not cards(app)
+    assert any("No passages match" in w.value for w in app.warning)
+    advice = page_html(app)
+    assert "search all outlets" in advice and "Semantic" in advice
+
+
+def test_article_text_and_metadata_are_escaped(app: AppTest) -> None:
+    search(run(app), "zebra crossing stripes")
+    source = page_html(app)
+    assert "zebra crossing" in source.lower()
+    assert "<script" not in source.lower() and "<img" not in source.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in source
+    assert "&lt;img src=x onerror=alert(1)&gt;" in source
+    assert "Evil &lt;b&gt;Outlet&lt;/b&gt;" in source
+    assert "<b>Outlet" not in source
+    assert SCRIPT in plain(source) and IMG in plain(source)
+
+
+# ------------------------------------------------------------------ index states
+
+
+def test_missing_index_is_built_on_first_start(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = write_archive(tmp_path / "archive", {"bakery.md": ARTICLES["bakery.md"]})
+    index = tmp_path / "index"
+    monkeypatch.setenv("ARCHIVIST_ARCHIVE", str(archive))
+    monkeypatch.setenv("ARCHIVIST_INDEX", str(index))
+    at = run(AppTest.from_file(str(APP), default_timeout=120))
+    assert (index / "manifest.json").exists()
+    assert "The archive holds <b>1 article</b>" in page_html(at)
+
+
+def test_missing_archive_folder_is_explained(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARCHIVIST_ARCHIVE", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("ARCHIVIST_INDEX", str(tmp_path / "index"))
+    at = run(AppTest.from_file(str(APP), default_timeout=60))
+    assert any("does not exist" in e.value and "ARCHIVIST_ARCHIVE" in e.value for e in at.error)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "other-model"])
+def test_broken_or_stale_index_is_explained_and_rebuilt(
+        damage: str, built: tuple[Path, Path], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    archive, index = built
+    copy = tmp_path / "index"
+    shutil.copytree(index, copy)
+    manifest = copy / "manifest.json"
+    if damage == "garbage":
+        manifest.write_text("{ not json", encoding="utf-8")
+    else:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        data["model"]["name"] = "someone/else"
+        manifest.write_text(json.dumps(data), encoding="utf-8")
+    monkeypatch.setenv("ARCHIVIST_ARCHIVE", str(archive))
+    monkeypatch.setenv("ARCHIVIST_INDEX", str(copy))
+    at = run(AppTest.from_file(str(APP), default_timeout=120))
+    assert at.error and "reindex" in at.error[0].value.lower()
+    rebuild = [b for b in at.button if b.label == "Rebuild the index now"]
+    run(rebuild[0].click())
+    assert not at.error
+    assert "The archive holds <b>5 articles</b>" in page_html(at)
+
+
+def test_reindex_button_picks_up_a_new_article_without_restart(
+        built: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive, index = built
+    archive_copy, index_copy = tmp_path / "archive", tmp_path / "index"
+    shutil.copytree(archive, archive_copy)
+    shutil.copytree(index, index_copy)
+    monkeypatch.setenv("ARCHIVIST_ARCHIVE", str(archive_copy))
+    monkeypatch.setenv("ARCHIVIST_INDEX", str(index_copy))
+    at = run(AppTest.from_file(str(APP), default_timeout=120))
+    write_archive(archive_copy, {"penguins.md": "---\ntitle: Penguin colony grows\noutlet: "
+                                 "Polar Post\ndate: 2022-01-10\n---\nThe emperor penguin "
+                                 "colony on the ice shelf doubled in size this winter.\n"})
+    run(at.button(key="reindex").click())
+    assert any("1 added" in s.value for s in at.success)
+    assert "6 articles" in page_html(at)
+    search(at, "emperor penguin colony")
+    assert "penguins.md" in card_html(cards(at)[0])

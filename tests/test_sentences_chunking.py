@@ -1,0 +1,79 @@
+"""Sentence splitting and passages: whole sentences, sizes, overlap, clutter, token limit."""
+
+from __future__ import annotations
+
+from conftest import SEED_ARCHIVE
+
+from archivist.articles import scan_archive
+from archivist.chunking import ChunkingSettings, chunk_article
+from archivist.embedding import bundled_model_path
+from archivist.records import Article
+from archivist.sentences import sentence_spans
+from archivist.tokens import token_counter
+
+COUNT = token_counter(bundled_model_path())
+
+
+def sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in sentence_spans(text)]
+
+
+def test_sentences_respect_abbreviations_and_quotes():
+    text = 'Mr. Smith met the U.S. envoy on Aug. 3 in Kabul. "It failed," he said. Why? Nobody knows.\nNew line'
+    assert sentences(text) == ['Mr. Smith met the U.S. envoy on Aug. 3 in Kabul.', '"It failed," he said.',
+                               'Why?', 'Nobody knows.', 'New line']
+
+
+def article(text: str, title: str = "Title", body_start: int = 0) -> Article:
+    return Article(id="x", path="x.txt", title=title, outlet=None, date=None, url=None, author=None,
+                   text=text, sha256="h", body_start=body_start)
+
+
+def test_seed_passages_point_into_the_text_and_fit_the_model():
+    for item in scan_archive(SEED_ARCHIVE).articles:
+        chunks = chunk_article(item, COUNT)
+        assert chunks
+        for chunk in chunks:
+            assert item.text[chunk.start:chunk.end] == chunk.text
+            assert chunk.start >= item.body_start
+            # [CLS] and [SEP] are added by the model on top of these
+            assert COUNT([chunk.embed_text])[0] + 2 <= 256
+            assert chunk.embed_text.startswith(item.title + "\n")
+            words = len(chunk.text.split())
+            assert words <= 210
+
+
+def test_consecutive_passages_overlap_by_one_sentence():
+    body = " ".join(f"Sentence number {i} talks about the valley and its people at some length." for i in range(60))
+    chunks = chunk_article(article(body), COUNT)
+    assert len(chunks) > 2
+    for previous, following in zip(chunks, chunks[1:]):
+        last_sentence = sentences(previous.text)[-1]
+        assert following.text.startswith(last_sentence)
+        assert 90 <= len(previous.text.split()) <= 200
+
+
+def test_paragraph_break_ends_a_passage_once_it_is_long_enough():
+    para = " ".join(f"Words in sentence {i} of the first paragraph go here." for i in range(12))
+    text = para + "\n\n" + "Second paragraph starts here. " * 5
+    chunks = chunk_article(article(text), COUNT)
+    assert chunks[0].end == len(para)
+
+
+def test_clutter_lines_never_make_or_enter_a_passage():
+    items = {a.path[:3]: a for a in scan_archive(SEED_ARCHIVE).articles}
+    texts = [c.text for a in items.values() for c in chunk_article(a, COUNT)]
+    joined = "\n".join(texts)
+    for clutter in ("Font Size:", "Credit: screengrab", "Leave a Reply", "Source link", "Your email address",
+                    "Anti, Taliban, resistance, fighter", "What are the odds Brandon"):
+        assert clutter not in joined, clutter
+    # inline "(RELATED: ...)" teasers may sit inside a passage but are never embedded
+    embedded = "\n".join(c.embed_text for a in items.values() for c in chunk_article(a, COUNT))
+    assert "RELATED:" not in embedded
+
+
+def test_a_sentence_longer_than_the_model_window_is_cut_to_fit():
+    long_sentence = "word " * 600 + "end."
+    chunks = chunk_article(article(long_sentence), COUNT, ChunkingSettings())
+    assert len(chunks) >= 3
+    assert all(COUNT([c.embed_text])[0] + 2 <= 256 for c in chunks)
