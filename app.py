@@ -29,6 +29,7 @@ from urllib.parse import urlparse  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from archivist import config  # noqa: E402
+from archivist.embedding import Embedder  # noqa: E402
 from archivist.errors import ArchivistError, BadInput, IndexBusy, IndexMissing  # noqa: E402
 from archivist.highlight import escape, mark_html, passage_html  # noqa: E402
 from archivist.search import Searcher, current_build_id  # noqa: E402
@@ -93,10 +94,16 @@ b.ar-term { font-weight: 700; text-decoration: underline; text-decoration-color:
 # ---------------------------------------------------------------------------------------------
 
 
+@st.cache_resource(show_spinner=False)
+def shared_embedder() -> Embedder:
+    """One model per process, shared by searching and reindexing: loading it takes seconds."""
+    return Embedder()
+
+
 @st.cache_resource(max_entries=1, show_spinner="Loading the search model and index…")
 def load_searcher(index_dir: str, build_id: str) -> Searcher:
     """Open the index once per build id and warm the model so the first real query is fast."""
-    searcher = Searcher.open(Path(index_dir))
+    searcher = Searcher.open(Path(index_dir), embedder=shared_embedder())
     try:
         searcher.search("warm up the model", k=DEFAULT_K, highlight=True)
     except ArchivistError:
@@ -122,7 +129,8 @@ def build_index(archive: Path, index: Path, where: Any, label: str) -> str | Non
             lock.acquire()
         try:
             bar = st.progress(0.0, text="Reading the archive…")
-            report = reindex(archive, index, progress=_progress_updater(bar))
+            report = reindex(archive, index, progress=_progress_updater(bar),
+                             embedder=shared_embedder())
         except ArchivistError as error:
             status.update(label="The index was not updated", state="error")
             st.write(str(error))
@@ -138,14 +146,19 @@ def build_index(archive: Path, index: Path, where: Any, label: str) -> str | Non
 
 
 def _progress_updater(bar: Any) -> Callable[[str, int, int], None]:
-    """A reindex progress callback that redraws the bar at most ten times a second."""
-    last = [0.0]
+    """A reindex progress callback that redraws the bar at most ten times a second.
+
+    The first and last call of each stage always draw, so a slow step (the model loading at
+    the start of "embedding") is never hidden behind the previous stage's label.
+    """
+    last: dict[str, Any] = {"at": 0.0, "stage": None}
 
     def progress(stage: str, done: int, total: int) -> None:
         now = time.monotonic()
-        if now - last[0] < 0.1 and done < total:
+        edge = stage != last["stage"] or done == 0 or done >= total
+        if not edge and now - last["at"] < 0.1:
             return
-        last[0] = now
+        last.update(at=now, stage=stage)
         fraction = min(1.0, done / total) if total else 0.0
         name = STAGE_LABELS.get(stage, stage.capitalize())
         bar.progress(fraction, text=f"{name}: {done:,} of {total:,}")
@@ -204,7 +217,7 @@ def index_problem(error: ArchivistError, archive: Path, index: Path) -> NoReturn
     st.error(str(error))
     if st.button("Rebuild the index now", type="primary"):
         if build_index(archive, index, st, "Rebuilding the index…") is not None:
-            st.cache_resource.clear()
+            load_searcher.clear()
             st.rerun()
     st.stop()
 
@@ -321,18 +334,22 @@ def sidebar(searcher: Searcher, stats: dict, archive: Path, index: Path) -> dict
     since = until = None
     low, high = parse_date(stats.get("date_min")), parse_date(stats.get("date_max"))
     if low and high:
-        start = sb.date_input("From", low, min_value=low, max_value=high, key="since",
-                                bind="query-params", format="YYYY-MM-DD")
-        end = sb.date_input("To", high, min_value=low, max_value=high, key="until",
-                               bind="query-params", format="YYYY-MM-DD")
-        since = start.isoformat() if start and start > low else None
-        until = end.isoformat() if end and end < high else None
+        # Empty means "open": a bound copied from today's index would silently hide articles
+        # that a later reindex adds beyond it.
+        start = sb.date_input("From", None, min_value=low, max_value=high, key="since",
+                              bind="query-params", format="YYYY-MM-DD",
+                              help=f"Empty: from the earliest article ({fmt_date(str(low))}).")
+        end = sb.date_input("To", None, min_value=low, max_value=high, key="until",
+                            bind="query-params", format="YYYY-MM-DD",
+                            help=f"Empty: up to the latest article ({fmt_date(str(high))}).")
+        since = start.isoformat() if start else None
+        until = end.isoformat() if end else None
     undated_count = int(stats.get("undated") or 0)
     include_undated = sb.checkbox(f"Include articles without a date ({undated_count:,})",
                                   value=True, key="undated", bind="query-params",
                                   help="Undated articles cannot be placed in a date range; "
                                   "choose whether they appear in results.")
-    sb.button("Reset filters", on_click=reset_filters, args=(low, high), type="tertiary")
+    sb.button("Reset filters", on_click=reset_filters, type="tertiary")
 
     sb.divider()
     index_status(stats, archive, index)
@@ -342,11 +359,10 @@ def sidebar(searcher: Searcher, stats: dict, archive: Path, index: Path) -> dict
             "since": since, "until": until, "include_undated": bool(include_undated)}
 
 
-def reset_filters(low: dt.date | None, high: dt.date | None) -> None:
+def reset_filters() -> None:
     """Callback: every filter back to 'the whole archive'."""
     st.session_state.outlet = []
-    if low and high:
-        st.session_state.since, st.session_state.until = low, high
+    st.session_state.since = st.session_state.until = None
     st.session_state.undated = True
 
 

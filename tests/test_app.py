@@ -38,7 +38,7 @@ url: https://www.newsweek.com/anti-taliban-forces
 {ALLIANCE_BODY}
 """,
     "alliance-copy.md": f"""---
-title: Resistance fighters recall old friends
+title: Anti-Taliban forces look for allies
 outlet: Daily Wire
 date: 2021-09-04
 ---
@@ -171,8 +171,7 @@ def test_search_shows_a_card_with_highlights_source_and_copies(app: AppTest) -> 
     # Both copies of the passage are named: one as the card's source, one under "Also in".
     assert "Also in 1 other article" in top
     assert "Newsweek" in top and "Daily Wire" in top
-    assert "Anti-Taliban forces look for allies" in top
-    assert "Resistance fighters recall old friends" in top
+    assert plain(top).count("Anti-Taliban forces look for allies") == 2
     assert "3 Sep 2021" in top or "4 Sep 2021" in top
     assert "relevance" in top
     captions = " ".join(c.value for c in app.caption)
@@ -224,8 +223,8 @@ def test_articles_without_a_date_are_included_or_excluded_explicitly(app: AppTes
 def test_date_range_filters_results(app: AppTest) -> None:
     run(app)
     since = app.date_input(key="since")
-    assert str(since.value) == "2020-05-01"
-    assert str(app.date_input(key="until").value) == "2021-09-04"
+    assert since.value is None and app.date_input(key="until").value is None
+    assert "1 May 2020" in since.help
     app.radio(key="mode").set_value("Semantic")
     search(app, "bakery bread prize")
     assert "bakery.md" in page_html(app)

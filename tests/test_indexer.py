@@ -1,0 +1,139 @@
+"""Reindex: incremental by content hash, embedding cache, atomic publish, lock, crash recovery."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT, write
+
+from archivist import store
+from archivist.errors import IndexBusy, IndexMissing
+from archivist.indexer import reindex
+from archivist.locking import IndexLock
+from archivist.search import Searcher
+
+
+def small_archive(root: Path) -> Path:
+    archive = root / "archive"
+    write(archive / "alpha.txt", "Alpha Headline\n\nThe alpha story tells of mountains and rivers in the north.\n")
+    write(archive / "beta.md", "# Beta Headline\n\nThe beta story is about elections and ballots in the south.\n")
+    write(archive / "gamma.txt", "Gamma Headline\n\nThe gamma story covers markets, trade and prices.\n")
+    return archive
+
+
+def test_incremental_reindex(tmp_path, fake_embedder):
+    archive, index = small_archive(tmp_path), tmp_path / "index"
+    first = reindex(archive, index, embedder=fake_embedder)
+    assert (first.articles, first.added, first.passages) == (3, 3, 3)
+    assert first.passages_embedded == 3
+
+    fake_embedder.encoded.clear()
+    again = reindex(archive, index, embedder=fake_embedder)
+    assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, 3)
+    assert again.passages_embedded == 0 and fake_embedder.encoded == []
+
+    write(archive / "alpha.txt", "Alpha Headline\n\nThe alpha story now tells of deserts instead.\n")
+    (archive / "gamma.txt").unlink()
+    changed = reindex(archive, index, embedder=fake_embedder)
+    assert (changed.added, changed.updated, changed.removed, changed.unchanged) == (0, 1, 1, 1)
+    assert changed.passages_embedded == 1
+    searcher = Searcher.open(index, embedder=fake_embedder)
+    paths = {h.article["path"] for h in searcher.search("markets trade prices", mode="keyword").hits}
+    assert "gamma.txt" not in paths
+    assert searcher.search("deserts", mode="keyword").hits[0].article["path"] == "alpha.txt"
+    assert not searcher.search("mountains rivers", mode="keyword").hits
+
+
+def test_text_embedded_before_is_never_embedded_again(tmp_path, fake_embedder):
+    archive, index = small_archive(tmp_path), tmp_path / "index"
+    reindex(archive, index, embedder=fake_embedder)
+    original = (archive / "beta.md").read_text()
+    write(archive / "beta.md", original + "\nAn added line about ballots being counted twice over.\n")
+    reindex(archive, index, embedder=fake_embedder)
+    fake_embedder.encoded.clear()
+    write(archive / "beta.md", original)  # back to text whose embeddings are cached
+    report = reindex(archive, index, embedder=fake_embedder)
+    assert report.updated == 1 and report.passages_embedded == 0 and fake_embedder.encoded == []
+
+
+def test_publish_keeps_only_live_and_previous_builds(tmp_path, fake_embedder):
+    archive, index = small_archive(tmp_path), tmp_path / "index"
+    builds = []
+    for i in range(3):
+        write(archive / f"extra{i}.txt", f"Extra {i}\n\nNew text number {i}.\n")
+        builds.append(reindex(archive, index, embedder=fake_embedder).build_id)
+    manifest = json.loads((index / "manifest.json").read_text())
+    assert manifest["build_id"] == builds[-1] and manifest["previous_build_id"] == builds[-2]
+    assert sorted(p.name for p in (index / "builds").iterdir()) == sorted(builds[-2:])
+    assert manifest["counts"]["articles"] == 6
+    assert manifest["model"]["name"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert manifest["model"]["dimension"] == 384 and manifest["chunking"]["max_tokens"] == 256
+
+
+def test_second_reindex_is_refused_while_one_runs(tmp_path, fake_embedder):
+    archive, index = small_archive(tmp_path), tmp_path / "index"
+    index.mkdir()
+    with IndexLock(index):
+        with pytest.raises(IndexBusy, match="already running"):
+            reindex(archive, index, embedder=fake_embedder)
+    reindex(archive, index, embedder=fake_embedder)  # released afterwards
+
+
+def test_lock_is_refused_from_another_process_and_released_when_it_dies(tmp_path, fake_embedder):
+    archive, index = small_archive(tmp_path), tmp_path / "index"
+    index.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
+                               "from archivist.locking import IndexLock; "
+                               "l = IndexLock(Path(sys.argv[1])).__enter__(); print('held', flush=True); "
+                               "time.sleep(60)", str(index)],
+                              cwd=PROJECT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        cli = subprocess.run([sys.executable, "-m", "archivist", "reindex", "--archive", str(archive),
+                              "--index", str(index)], cwd=PROJECT, capture_output=True, text=True, timeout=120)
+        assert cli.returncode == 1
+        assert "Another reindex is already running" in cli.stderr
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    reindex(archive, index, embedder=fake_embedder)
+
+
+def test_missing_index_says_to_reindex(tmp_path):
+    with pytest.raises(IndexMissing, match="python -m archivist reindex"):
+        Searcher.open(tmp_path / "nothing")
+
+
+def test_killed_reindex_leaves_previous_index_whole(tmp_path, real_embedder):
+    """SIGKILL a real reindex at several moments; the old index answers exactly as before."""
+    archive, index = small_archive(tmp_path), tmp_path / "index"
+    reindex(archive, index, embedder=real_embedder)
+    before = Searcher.open(index, embedder=real_embedder).search("elections ballots", k=3).to_json()["results"]
+    for i in range(150):
+        write(archive / "bulk" / f"article{i:03}.txt",
+              f"Bulk Story {i}\n\n" + " ".join(f"Paragraph sentence {j} of bulk story {i} about harvests."
+                                               for j in range(40)) + "\n")
+    for delay in (0.5, 3.0, 6.0):
+        process = subprocess.Popen([sys.executable, "-m", "archivist", "reindex", "--quiet",
+                                    "--archive", str(archive), "--index", str(index)],
+                                   cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        after = Searcher.open(index, embedder=real_embedder).search("elections ballots", k=3).to_json()["results"]
+        assert after == before
+    report = reindex(archive, index, embedder=real_embedder)
+    assert report.articles == 153
+    live = store.current_build_id(index)
+    leftovers = [p.name for p in (index / "builds").iterdir() if p.name not in
+                 (live, json.loads((index / "manifest.json").read_text())["previous_build_id"])]
+    assert leftovers == []
+    assert Searcher.open(index, embedder=real_embedder).search("harvests bulk story 42", k=1).hits
