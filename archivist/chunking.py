@@ -70,10 +70,8 @@ def _units(text: str, body_start: int, count_tokens: TokenCounter, budget: int) 
     spans: list[tuple[int, int, int, int, bool]] = []
     paragraph, segment = 0, 0
     previous_keywords = False
-    offset = body_start
-    for line in text[body_start:].split("\n"):
-        line_start, line_end = offset, offset + len(line)
-        offset = line_end + 1
+    for line_start, line_end in _logical_lines(text, body_start):
+        line = text[line_start:line_end]
         if not line.strip():
             continue
         if is_footer_line(line):
@@ -98,15 +96,50 @@ def _units(text: str, body_start: int, count_tokens: TokenCounter, budget: int) 
     return units
 
 
+def _logical_lines(text: str, body_start: int) -> list[tuple[int, int]]:
+    """Lines of the body, with the lines of a hard-wrapped paragraph joined into one.
+
+    Newswire text is wrapped at ~70 columns, with paragraphs marked by indentation or a blank
+    line; there a newline followed by more text of the same paragraph is just a space.
+    """
+    lines: list[tuple[int, int]] = []
+    offset = body_start
+    for line in text[body_start:].split("\n"):
+        lines.append((offset, offset + len(line)))
+        offset += len(line) + 1
+    if not _is_hard_wrapped([text[s:e] for s, e in lines]):
+        return lines
+    joined: list[tuple[int, int]] = []
+    for start, end in lines:
+        line = text[start:end]
+        continues = (joined and line.strip() and not line[0].isspace()
+                     and text[joined[-1][0]:joined[-1][1]].strip())
+        if continues:
+            joined[-1] = (joined[-1][0], end)
+        else:
+            joined.append((start, end))
+    return joined
+
+
+def _is_hard_wrapped(lines: list[str]) -> bool:
+    """Most non-empty lines short and not ending a sentence: the text was wrapped at a fixed width."""
+    content = [line.rstrip() for line in lines if line.strip()]
+    if len(content) < 4 or max(len(line) for line in content) > 100:
+        return False
+    open_ended = sum(1 for line in content if not line.endswith((".", "!", "?", '"', "”", "’", ":", ")")))
+    return open_ended >= 0.5 * len(content)
+
+
 def _line_units(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
-    """Sentences of one line, with inline teasers kept whole as clutter units."""
+    """Sentences of one (logical) line, with inline teasers kept whole as clutter units."""
     units: list[tuple[int, int, bool]] = []
+    split_lines = "\n" not in text[start:end]
     cursor = start
     for clutter_start, clutter_end in inline_clutter_spans(text, start, end):
-        units.extend((s, e, False) for s, e in sentence_spans(text, cursor, clutter_start))
+        units.extend((s, e, False) for s, e in sentence_spans(text, cursor, clutter_start, split_lines))
         units.append((clutter_start, clutter_end, True))
         cursor = clutter_end
-    units.extend((s, e, False) for s, e in sentence_spans(text, cursor, end))
+    units.extend((s, e, False) for s, e in sentence_spans(text, cursor, end, split_lines))
     return units
 
 

@@ -16,13 +16,18 @@ _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-
 _WORD_BEFORE = re.compile(r"([\w.]+)$")
 
 
-def sentence_spans(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
+def sentence_spans(text: str, start: int = 0, end: int | None = None,
+                   split_lines: bool = True) -> Iterator[tuple[int, int]]:
     """Yield (start, end) of each sentence in text[start:end]; each line break also ends a sentence.
 
     Lines are split first because scraped articles put headlines, captions and paragraphs on
-    their own lines without end punctuation.
+    their own lines without end punctuation. For hard-wrapped text (newswire), pass
+    `split_lines=False` so a newline inside a paragraph is just a space.
     """
     end = len(text) if end is None else end
+    if not split_lines:
+        yield from _spans_in_line(text, start, end)
+        return
     line_start = start
     while line_start < end:
         newline = text.find("\n", line_start, end)

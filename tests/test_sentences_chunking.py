@@ -77,3 +77,13 @@ def test_a_sentence_longer_than_the_model_window_is_cut_to_fit():
     chunks = chunk_article(article(long_sentence), COUNT, ChunkingSettings())
     assert len(chunks) >= 3
     assert all(COUNT([c.embed_text])[0] + 2 <= 256 for c in chunks)
+
+
+def test_hard_wrapped_newswire_paragraphs_are_joined():
+    text = ("Showers continued throughout the week in\nthe Bahia cocoa zone, alleviating the drought since early\n"
+            "January and improving prospects for the coming temporao,\nalthough normal humidity levels have not "
+            "been restored,\nComissaria Smith said in its weekly review.\n    The dry period means the temporao "
+            "will be late this year.\n    Arrivals for the week ended February 22 were 155,221 bags\nof 60 kilos.\n")
+    chunk = chunk_article(article(text), COUNT)[0]
+    assert [chunk.text[s - chunk.start:e - chunk.start].split()[:3] for s, e in chunk.sentences] == [
+        ["Showers", "continued", "throughout"], ["The", "dry", "period"], ["Arrivals", "for", "the"]]
