@@ -65,7 +65,6 @@ class Searcher:
     def __init__(self, index: Path, embedder: Embedder | None = None) -> None:
         self.index = index
         self.embedder = embedder or Embedder()
-        self._best_sentence: dict[int, tuple[int, int]] = {}
         self._open()
 
     @classmethod
@@ -93,9 +92,8 @@ class Searcher:
         """Switch to a newer published build if there is one; True when it switched."""
         live = store.current_build_id(self.index)
         if live and live != self.build_id:
-            old = self.connection
+            # The old connection is left to the garbage collector: another thread may be reading it.
             self._open()
-            old.close()
             return True
         return False
 
@@ -114,11 +112,12 @@ class Searcher:
         query = _check_query(query)
         self.refresh()
         filters = self._filters(outlets, since, until, include_undated)
-        ranked = self._ranked(query, None, k, mode, filters)
+        best_sentences: dict[int, tuple[int, int]] = {}
+        ranked = self._ranked(query, None, k, mode, filters, best_sentences)
         hits = self._collapse(ranked, k)
         terms = keyword.query_terms(query)
         if highlight:
-            self._mark_best_sentences(query, hits)
+            self._mark_best_sentences(query, hits, best_sentences)
         for hit in hits:
             hit.terms = terms
         return SearchResponse(query, hits, (time.perf_counter() - started) * 1000, mode, terms)
@@ -131,7 +130,7 @@ class Searcher:
         self.refresh()
         filters = self._filters(outlets, since, until, include_undated)
         vector = vectors.reconstruct(self.dense, passage_id)
-        ranked = self._ranked("", vector, k + 1, "semantic", filters)
+        ranked = self._ranked("", vector, k + 1, "semantic", filters, {})
         excluded = {passage_id} | set(self._copies_of(passage_id))
         ranked = [r for r in ranked if r[0] not in excluded]
         hits = self._collapse(ranked, k)
@@ -139,15 +138,15 @@ class Searcher:
         return SearchResponse(f"more like: {label['title'] if label else passage_id}", hits,
                               (time.perf_counter() - started) * 1000, "semantic")
 
-    def _ranked(self, query: str, vector: np.ndarray | None, k: int, mode: str,
-                filters: _Filters) -> list[tuple[int, float, dict[str, int]]]:
+    def _ranked(self, query: str, vector: np.ndarray | None, k: int, mode: str, filters: _Filters,
+                best_sentences: dict[int, tuple[int, int]]) -> list[tuple[int, float, dict[str, int]]]:
+        """Fused (passage id, score, ranks per list); fills `best_sentences` from the sentence list."""
         if mode not in MODES:
             raise BadInput(f"Unknown search mode {mode!r}; use one of: {', '.join(MODES)}.")
         depth = max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
         allowed = self._allowed_passages(filters) if filters.active else None
         rankings: dict[str, list[int]] = {}
         scores: dict[str, dict[int, float]] = {}
-        self._best_sentence = {}
         if mode in ("hybrid", "semantic"):
             if vector is None:
                 vector = self.embedder.encode_query(query)
@@ -156,7 +155,7 @@ class Searcher:
             rankings["semantic"] = [i for i, _ in pairs]
             scores["semantic"] = dict(pairs)
             if vector is not None and query:
-                sentence_pairs = self._sentence_ranking(vector, depth, filters)
+                sentence_pairs = self._sentence_ranking(vector, depth, filters, best_sentences)
                 rankings["sentence"] = [i for i, _ in sentence_pairs]
                 scores["sentence"] = dict(sentence_pairs)
         if mode in ("hybrid", "keyword"):
@@ -168,7 +167,8 @@ class Searcher:
             return [(i, scores[name][i], {name: r}) for r, i in enumerate(only, start=1)]
         return reciprocal_rank_fusion(rankings, k=FUSION_K, weights=FUSION_WEIGHTS)
 
-    def _sentence_ranking(self, vector: np.ndarray, depth: int, filters: _Filters) -> list[tuple[int, float]]:
+    def _sentence_ranking(self, vector: np.ndarray, depth: int, filters: _Filters,
+                          best_sentences: dict[int, tuple[int, int]]) -> list[tuple[int, float]]:
         """Passages ranked by their best sentence: a one-sentence answer is not diluted by its passage."""
         allowed = self._allowed_sentences(filters) if filters.active else None
         found_scores, found_ids = vectors.search(self.sentence_dense, vector, depth * 3, allowed)
@@ -183,7 +183,7 @@ class Searcher:
             if row is None or row["passage_id"] in ranking:
                 continue
             ranking[row["passage_id"]] = float(score)
-            self._best_sentence[row["passage_id"]] = (row["start"], row["end"])
+            best_sentences[row["passage_id"]] = (row["start"], row["end"])
         return list(ranking.items())
 
     def _collapse(self, ranked: list[tuple[int, float, dict[str, int]]], k: int) -> list[Hit]:
@@ -237,7 +237,8 @@ class Searcher:
             "WHERE p.id = ?", (int(passage_id),)).fetchone()
         return dict(row) if row else None
 
-    def _mark_best_sentences(self, query: str, hits: list[Hit]) -> None:
+    def _mark_best_sentences(self, query: str, hits: list[Hit],
+                             best_sentences: dict[int, tuple[int, int]]) -> None:
         """Set `hit.highlight` to the sentence of each passage closest in meaning to the query.
 
         Most hits already know it from the sentence index; the rest are scored here against
@@ -245,8 +246,8 @@ class Searcher:
         """
         vector = None
         for hit in hits:
-            if hit.passage_id in self._best_sentence:
-                hit.highlight = self._best_sentence[hit.passage_id]
+            if hit.passage_id in best_sentences:
+                hit.highlight = best_sentences[hit.passage_id]
                 continue
             rows = self.connection.execute("SELECT id, start, end FROM sentences WHERE passage_id = ?",
                                            (hit.passage_id,)).fetchall()
