@@ -45,19 +45,21 @@ class ScanResult:
 
 
 def scan_archive(archive: Path) -> ScanResult:
-    """Read every supported file under `archive`, applying `metadata.csv` overrides."""
-    if not archive.is_dir():
+    """Read every supported file under `archive` (a folder, or one file), applying `metadata.csv`."""
+    if not archive.exists():
         from archivist.errors import BadInput
 
         raise BadInput(f"The archive folder {archive} does not exist; create it or pass --archive DIR.")
     articles: list[Article] = []
     skipped: list[Skipped] = []
-    overrides, problem = _read_metadata_csv(archive)
+    single_file = archive.is_file()
+    root = archive.parent if single_file else archive
+    overrides, problem = ({}, None) if single_file else _read_metadata_csv(archive)
     if problem:
         skipped.append(problem)
     seen_ids: dict[str, str] = {}
-    for path in _walk(archive, skipped):
-        rel = path.relative_to(archive).as_posix()
+    for path in [archive] if single_file else _walk(archive, skipped):
+        rel = path.relative_to(root).as_posix()
         reader = READERS.get(path.suffix.lower())
         if reader is None:
             skipped.append(Skipped(rel, f"unsupported file type {path.suffix or '(none)'}; "

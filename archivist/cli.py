@@ -64,6 +64,18 @@ def _parser() -> argparse.ArgumentParser:
     _index_option(search)
     search.set_defaults(run=_search)
 
+    evaluate = commands.add_parser("eval", help="retrieval quality on a BEIR-format collection")
+    evaluate.add_argument("collection", help="folder with corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
+    evaluate.add_argument("--split", default="test")
+    evaluate.add_argument("--mode", choices=MODES, default="hybrid")
+    evaluate.add_argument("--aggregate", choices=("max", "sum", "top2"), default="max",
+                          help="a document's score from its passages (default: max)")
+    evaluate.add_argument("--run-out", metavar="FILE", help="write a TREC run file (100 documents a query)")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.add_argument("--quiet", action="store_true")
+    evaluate.add_argument("--index", help="index folder for the collection (default: a cache folder, reused)")
+    evaluate.set_defaults(run=_eval)
+
     stats = commands.add_parser("stats", help="what the index holds")
     _index_option(stats)
     stats.add_argument("--json", action="store_true")
@@ -153,6 +165,27 @@ def _wrap(text: str, width: int = 96) -> list[str]:
     import textwrap
 
     return textwrap.wrap(" ".join(text.split()), width=width) or [""]
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from archivist.evaluation import evaluate, write_trec_run
+
+    collection = Path(args.collection)
+    if not collection.is_dir():
+        raise BadInput(f"{collection} is not a folder; give a BEIR collection folder.")
+    result = evaluate(collection, args.split, Path(args.index) if args.index else None, args.mode,
+                      args.aggregate, quiet=args.quiet)
+    if args.run_out:
+        write_trec_run(result.run, Path(args.run_out), f"archivist-{args.mode}")
+    if args.json:
+        print(json.dumps({"collection": str(collection), "split": args.split, "mode": args.mode,
+                          **result.to_json()}))
+    else:
+        metrics = "  ".join(f"{name} {value:.4f}" for name, value in result.metrics.items())
+        print(f"{collection.name} {args.split} ({result.queries} queries, {args.mode}): {metrics}")
+    return 0
 
 
 def _stats(args: argparse.Namespace) -> int:

@@ -9,6 +9,8 @@ parser before the HTML reaches the browser. So besides `html.escape`, characters
 or Streamlit's extensions would interpret (`*`, `_`, `` ` ``, `$`, `[`, `:` ...) are written as
 numeric character references, and newlines become `<br>` so the fragment is one line: a raw
 HTML block in CommonMark ends at a blank line, after which text would be parsed as Markdown.
+`escape_markdown` is the counterpart for elements that render Markdown without HTML
+(`st.error`, `st.write`): there a backslash keeps each punctuation mark literal.
 """
 
 from __future__ import annotations
@@ -21,8 +23,12 @@ from collections.abc import Iterable, Sequence
 # directives (:red[...], :material/...:). None of them occur in html.escape's own output.
 _MARKDOWN_SPECIALS = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_{}[]~|$:"})
 
-# A line ending in one of these ends a paragraph or a line of verse, not a wrapped sentence.
-_SENTENCE_END = frozenset(".!?:;\"'”’»)]…|–—*")
+# CommonMark lets a backslash escape any ASCII punctuation character.
+_MD_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
+
+# A lone newline after a character that cannot end a sentence (so not . ! ? : ; quotes, closing
+# brackets, dashes) and before more text: a hard wrap inside a sentence.
+_SOFT_NEWLINE = re.compile(r"(?<=[^\s.!?:;\"'”’»)\]…|–—*])([ \t\r]*)\n(?![\n\r])")
 
 # Suffixes stripped from a query word so "supported" also marks "support", "supports".
 _SUFFIXES = ("ingly", "edly", "ing", "ies", "ied", "ed", "es", "ly", "s")
@@ -48,6 +54,15 @@ def escape(text: str, *, newlines: bool = True) -> str:
     return out
 
 
+def escape_markdown(text: str) -> str:
+    """Make untrusted text literal in Streamlit Markdown that allows no HTML (st.error, st.write).
+
+    Paths, file names, error messages and queries from a shared URL can contain `[x](url)`,
+    `*`, `_` or `<tag>`; a backslash before each ASCII punctuation mark keeps them as text.
+    """
+    return _MD_PUNCTUATION.sub(r"\\\g<0>", text)
+
+
 def unwrap_lines(text: str) -> str:
     """Turn hard-wrapped line ends into spaces, keeping every offset where it was.
 
@@ -57,19 +72,7 @@ def unwrap_lines(text: str) -> str:
     lines (paragraph breaks) are always kept. One character becomes one character, so spans
     computed on the original text still point at the same words.
     """
-    chars = list(text)
-    for i, ch in enumerate(chars):
-        if ch != "\n":
-            continue
-        j = i - 1
-        while j >= 0 and text[j] in " \t\r":
-            j -= 1
-        after = text[i + 1:i + 2]
-        if j < 0 or text[j] == "\n" or after in ("\n", "\r"):
-            continue  # start of text or part of a blank line: a paragraph break
-        if text[j] not in _SENTENCE_END:
-            chars[i] = " "
-    return "".join(chars)
+    return _SOFT_NEWLINE.sub(lambda m: m.group(1).replace("\r", " ") + " ", text)
 
 
 def stem(word: str) -> str:
@@ -147,15 +150,22 @@ def _render(
 ) -> str:
     """Cut `text` at every layer boundary and emit each piece inside its active layers' tags."""
     n = len(text)
-    clipped = [(max(0, a), min(n, b), c) for a, b, c in layers if min(n, b) > max(0, a)]
-    cuts = sorted({0, n, *(a for a, _, _ in clipped), *(b for _, b, _ in clipped)})
+    # Sweep over the cut points, counting how many spans of each class cover the piece ahead.
+    changes: dict[int, dict[str, int]] = {0: {}, n: {}}
+    for a, b, css in layers:
+        a, b = max(0, a), min(n, b)
+        if b > a:
+            changes.setdefault(a, {})[css] = changes.get(a, {}).get(css, 0) + 1
+            changes.setdefault(b, {})[css] = changes.get(b, {}).get(css, 0) - 1
+    cuts = sorted(changes)
+    depth = dict.fromkeys(_ORDER, 0)
     out: list[str] = []
     open_stack: list[str] = []
     anchored = anchor_id is None
     for left, right in zip(cuts, cuts[1:]):
-        active = sorted(
-            {c for a, b, c in clipped if a <= left and right <= b}, key=_ORDER.__getitem__
-        )
+        for css, delta in changes[left].items():
+            depth[css] += delta
+        active = [css for css in sorted(_ORDER, key=_ORDER.__getitem__) if depth[css] > 0]
         # Close down to the longest common prefix, then open what is new, outermost first.
         keep = 0
         while keep < len(open_stack) and keep < len(active) and open_stack[keep] == active[keep]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 
-STAGE_LABELS = {"reading": "Reading archive", "splitting": "Splitting", "embedding": "Embedding passages",
-                "writing": "Writing index", "vectors": "Building vectors", "copies": "Finding copies"}
+STAGE_LABELS = {"reading": "Reading archive", "splitting": "Splitting", "embedding": "Embedding passages and sentences",
+                "writing": "Writing index", "vectors": "Building vectors", "copies": "Finding copies",
+                "queries": "Running queries"}
 # Stages shorter than this many items finish too fast for a bar to help.
 MIN_ITEMS_FOR_BAR = 200
 
@@ -13,13 +14,14 @@ MIN_ITEMS_FOR_BAR = 200
 class ProgressBars:
     """Turns `progress(stage, done, total)` callbacks into one tqdm bar per long stage."""
 
-    def __init__(self, enabled: bool = True) -> None:
+    def __init__(self, enabled: bool = True, min_items: int = MIN_ITEMS_FOR_BAR) -> None:
         self.enabled = enabled
+        self.min_items = min_items
         self._stage: str | None = None
         self._bar = None
 
     def update(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled or total < MIN_ITEMS_FOR_BAR:
+        if not self.enabled or total < self.min_items:
             return
         if stage != self._stage:
             self.close()

@@ -138,6 +138,14 @@ class Searcher:
         return SearchResponse(f"more like: {label['title'] if label else passage_id}", hits,
                               (time.perf_counter() - started) * 1000, "semantic")
 
+    def rank_passages(self, query: str, vector: np.ndarray | None, depth: int,
+                      mode: str = "hybrid") -> list[tuple[int, float, dict[str, int]]]:
+        """Fused passage ranking with no grouping, for evaluation; `vector` may be precomputed."""
+        if vector is not None:
+            vector = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        return self._ranked(query, vector, max(1, depth // CANDIDATES_PER_RESULT), mode,
+                            _Filters("", ()), {})
+
     def _ranked(self, query: str, vector: np.ndarray | None, k: int, mode: str, filters: _Filters,
                 best_sentences: dict[int, tuple[int, int]]) -> list[tuple[int, float, dict[str, int]]]:
         """Fused (passage id, score, ranks per list); fills `best_sentences` from the sentence list."""
