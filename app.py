@@ -32,6 +32,7 @@ from archivist import config  # noqa: E402
 from archivist.embedding import Embedder  # noqa: E402
 from archivist.errors import ArchivistError, BadInput, IndexBusy, IndexMissing  # noqa: E402
 from archivist.highlight import escape, mark_html, passage_html  # noqa: E402
+from archivist.highlight import escape_markdown as md  # noqa: E402
 from archivist.search import Searcher, current_build_id  # noqa: E402
 
 log = logging.getLogger("archivist.app")
@@ -45,8 +46,8 @@ if not log.handlers:  # the script reruns on every interaction; attach the handl
 # The radio's labels are what the URL carries (?mode=Keyword); the core wants lowercase names.
 MODES = {"Hybrid": "hybrid", "Semantic": "semantic", "Keyword": "keyword"}
 MODE_HELP = (
-    "Hybrid combines both. Semantic finds passages by meaning, even in other words. "
-    "Keyword finds the exact words of the question."
+    "Semantic finds passages by meaning, even when they use other words. Keyword finds the "
+    "words of the question. Hybrid (recommended) combines both."
 )
 DEFAULT_K = 10
 EXAMPLES = (
@@ -133,7 +134,7 @@ def build_index(archive: Path, index: Path, where: Any, label: str) -> str | Non
                              embedder=shared_embedder())
         except ArchivistError as error:
             status.update(label="The index was not updated", state="error")
-            st.write(str(error))
+            st.write(md(str(error)))
             return None
         finally:
             lock.release()
@@ -141,7 +142,7 @@ def build_index(archive: Path, index: Path, where: Any, label: str) -> str | Non
         bar.progress(1.0, text="Done")
         status.update(label=summary, state="complete", expanded=False)
         for skipped in report.skipped[:20]:
-            st.write(f"Skipped {skipped.path}: {skipped.reason}")
+            st.write(md(f"Skipped {skipped.path}: {skipped.reason}"))
     return summary
 
 
@@ -189,16 +190,16 @@ def open_index(archive: Path, index: Path) -> Searcher:
         except ArchivistError as error:
             index_problem(error, archive, index)
         if not archive.is_dir():
-            st.error(f"The archive folder {archive} does not exist. Create it and put articles "
-                     "in it, or set ARCHIVIST_ARCHIVE to the folder that holds them.")
+            st.error(md(f"The archive folder {archive} does not exist. Create it and put "
+                        "articles in it, or set ARCHIVIST_ARCHIVE to the folder that holds them."))
             st.stop()
-        st.info(f"First start: building the search index for the articles in {archive}. "
-                "This happens once; later starts only read new or changed files.")
+        st.info(md(f"First start: building the search index for the articles in {archive}. "
+                   "This happens once; later starts only read new or changed files."))
         if build_index(archive, index, st, "Building the index…") is None:
             st.stop()
         if current_build_id(index) is None:
-            st.error(f"The index in {index} could not be built. Check that the folder is "
-                     "writable, then reload the page.")
+            st.error(md(f"The index in {index} could not be built. Check that the folder is "
+                        "writable, then reload the page."))
             st.stop()
         st.rerun()
     try:
@@ -211,10 +212,10 @@ def open_index(archive: Path, index: Path) -> Searcher:
 def index_problem(error: ArchivistError, archive: Path, index: Path) -> NoReturn:
     """A stale, broken or busy index: say what is wrong and offer the fix, then stop."""
     if isinstance(error, IndexBusy):
-        st.info(str(error))
+        st.info(md(str(error)))
         st.button("Check again")
         st.stop()
-    st.error(str(error))
+    st.error(md(str(error)))
     if st.button("Rebuild the index now", type="primary"):
         if build_index(archive, index, st, "Rebuilding the index…") is not None:
             load_searcher.clear()
@@ -302,10 +303,10 @@ def title_of(article: dict) -> str:
 
 
 def relevance_html(hit: Any, top_score: float) -> str:
-    """A small bar (score relative to the best hit) with the retrievers' ranks beside it."""
+    """A small bar (score relative to the best hit); exact score and ranks in its tooltip."""
     share = hit.score / top_score if top_score > 0 else 0.0
     width = max(4, min(100, round(share * 100)))
-    ranks = getattr(hit, "ranks", None) or {}
+    ranks = hit.ranks or {}
     why = ", ".join(RETRIEVER_LABELS.get(name, name + " #{}").format(rank)
                     for name, rank in sorted(ranks.items(), key=lambda item: item[1]))
     tip = f"Score {hit.score:.4f}, {width}% of the best match" + (f"; ranked {why}" if why else "")
@@ -318,7 +319,7 @@ def relevance_html(hit: Any, top_score: float) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def sidebar(searcher: Searcher, stats: dict, archive: Path, index: Path) -> dict:
+def sidebar(stats: dict, archive: Path, index: Path) -> dict:
     """Mode, size, filters (all bound to the URL) and the index's status; returns search kwargs."""
     sb = st.sidebar
     sb.radio("Search mode", list(MODES), key="mode", bind="query-params", help=MODE_HELP,
@@ -384,14 +385,14 @@ def index_status(stats: dict, archive: Path, index: Path) -> None:
     ]
     sb.markdown('<div class="ar-status">' + "<br>".join(rows) + "</div>",
                 unsafe_allow_html=True)
-    if sb.button("Reindex", key="reindex", help="Read new, changed and removed files in the archive and "
-                 "update the index. Unchanged articles are not embedded again."):
+    if sb.button("Reindex", key="reindex", help="Read new, changed and removed files in the "
+                 "archive and update the index. Unchanged articles are not embedded again."):
         summary = build_index(archive, index, sb, "Updating the index…")
         if summary is not None:
             st.session_state.reindex_summary = summary
             st.rerun()
     if st.session_state.get("reindex_summary"):
-        sb.success(st.session_state.reindex_summary)
+        sb.success(md(st.session_state.reindex_summary))
 
 
 def search_box() -> str:
@@ -446,7 +447,7 @@ def empty_state(stats: dict) -> None:
 
 def no_results(query: str, params: dict) -> None:
     """Say plainly that nothing matched and what would widen the search."""
-    st.warning(f"No passages match “{query}” with the current settings.")
+    st.warning(md(f"No passages match “{query}” with the current settings."))
     tips = []
     if params["outlets"]:
         tips.append("search all outlets (clear the outlet filter)")
@@ -459,18 +460,32 @@ def no_results(query: str, params: dict) -> None:
     tips.append("use fewer or different words")
     st.markdown("Try to " + "; ".join(escape(t, newlines=False) for t in tips) + ".",
                 unsafe_allow_html=True)
+    filtered = params["outlets"] or params["since"] or params["until"] or \
+        not params["include_undated"]
+    with st.container(horizontal=True):
+        if params["mode"] == "keyword":
+            st.button("Search in Hybrid mode", on_click=set_mode, args=("Hybrid",),
+                      key="retry-hybrid")
+        if filtered:
+            st.button("Clear the filters", on_click=reset_filters, key="retry-unfiltered")
+
+
+def set_mode(label: str) -> None:
+    """Callback: switch the search mode (a label of MODES)."""
+    st.session_state.mode = label
 
 
 def render_card(searcher: Searcher, hit: Any, top_score: float, terms: list[str]) -> None:
     """One result: source, highlighted passage, copies, full article and "More like this"."""
     article = hit.article
-    best = getattr(hit, "highlight", None)
+    best = hit.highlight
     with st.container(key=f"card-{hit.rank}", border=True):
         head, action = st.columns([4, 1], vertical_alignment="top", gap="small")
         head.markdown(
             f'<div class="ar-title"><span class="ar-rank">{hit.rank}.</span>'
             f"{escape(title_of(article), newlines=False)}</div>"
-            f'<div class="ar-meta">{source_line(article)} · {relevance_html(hit, top_score)}</div>',
+            f'<div class="ar-meta">{source_line(article)} · '
+            f"{relevance_html(hit, top_score)}</div>",
             unsafe_allow_html=True,
         )
         action.button("More like this", key=f"like-{hit.rank}", on_click=more_like,
@@ -515,7 +530,7 @@ def full_article(searcher: Searcher, hit: Any, terms: list[str]) -> None:
         meta = f"{escape(article['author'], newlines=False)} · {meta}"
     anchor = f"ar-passage-{hit.rank}"
     body = mark_html(article.get("text") or "", passage=(hit.start, hit.end),
-                     best=getattr(hit, "highlight", None), terms=terms, anchor_id=anchor)
+                     best=hit.highlight, terms=terms, anchor_id=anchor)
     st.markdown(
         f'<div class="ar-meta">{meta} · <a href="#{anchor}" target="_self">jump to the '
         f'passage ↓</a></div><div class="ar-article">{body}</div>',
@@ -538,23 +553,19 @@ def results(searcher: Searcher, query: str, params: dict) -> None:
             response = searcher.search(query, highlight=True, **params)
         elapsed = (time.perf_counter() - started) * 1000
     except BadInput as error:
-        st.warning(str(error))
+        st.warning(md(str(error)))
+        if like is not None:
+            st.button("Back to the search", on_click=clear_like, type="tertiary")
         return
     except ArchivistError as error:
-        st.error(str(error))
-        return
-    except RuntimeError:
-        # FAISS raises RuntimeError for a passage id it does not hold (an old ?like= link).
-        if like is None:
-            raise
-        st.warning("That passage is no longer in the index (the archive was reindexed since "
-                   "the link was made). Search with a question instead.")
-        st.button("Back to the search", on_click=clear_like, type="tertiary")
+        st.error(md(str(error)))
         return
     log.info("query %r: %d hits, core %.0f ms, call %.0f ms", query, len(response.hits),
              response.took_ms, elapsed)
     if like is not None:
-        label = st.session_state.get("like_label") or "the chosen passage"
+        # After a reload only the id is known; the core names the passage's article in `query`.
+        label = (st.session_state.get("like_label")
+                 or response.query.removeprefix("more like: ") or "the chosen passage")
         st.markdown(f"Passages like the one from <i>{escape(label, newlines=False)}</i>",
                     unsafe_allow_html=True)
         st.button("Back to the results for your question", on_click=clear_like,
@@ -568,8 +579,7 @@ def results(searcher: Searcher, query: str, params: dict) -> None:
                f"{response.took_ms:.0f} ms")
     top = max(h.score for h in response.hits)
     for hit in response.hits:
-        terms = list(getattr(hit, "terms", None) or [])
-        render_card(searcher, hit, top, terms)
+        render_card(searcher, hit, top, list(hit.terms or []))
 
 
 def restore_like_from_url() -> None:
@@ -581,6 +591,7 @@ def restore_like_from_url() -> None:
 
 
 def save_like_to_url() -> None:
+    """Mirror the "More like this" state into the URL after each run."""
     like = st.session_state.get("like")
     if like is None:
         st.query_params.pop("like", None)
@@ -589,19 +600,21 @@ def save_like_to_url() -> None:
 
 
 def main() -> None:
+    """Draw the page once (Streamlit reruns this on every interaction)."""
+    started = time.perf_counter()
     # No page_icon: a Material or emoji icon makes the browser fetch it from an outside CDN.
-    st.set_page_config(page_title="Archivist",
-                       layout="wide", initial_sidebar_state=330)
+    st.set_page_config(page_title="Archivist", layout="wide", initial_sidebar_state=330)
     st.markdown(CSS, unsafe_allow_html=True)
     archive, index = config.archive_dir(), config.index_dir()
     st.title("Archivist", anchor=False)
     searcher = open_index(archive, index)
     stats = searcher.stats()
     restore_like_from_url()
-    params = sidebar(searcher, stats, archive, index)
+    params = sidebar(stats, archive, index)
     query = search_box()
     if query or st.session_state.get("like") is not None:
         results(searcher, query, params)
+        log.info("page with results drawn in %.0f ms", (time.perf_counter() - started) * 1000)
     else:
         empty_state(stats)
     save_like_to_url()

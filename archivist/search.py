@@ -125,16 +125,21 @@ class Searcher:
     def more_like_passage(self, passage_id: int, k: int = 10, outlets: list[str] | None = None,
                           since: str | None = None, until: str | None = None,
                           include_undated: bool = True) -> SearchResponse:
-        """Passages closest in meaning to a stored passage, excluding it and its own copies."""
+        """Passages of other articles closest in meaning to a stored passage (its copies left out)."""
         started = time.perf_counter()
         self.refresh()
+        label = self._passage_row(passage_id)
+        if label is None:
+            raise BadInput(f"Passage {passage_id} is no longer in the index (the archive was reindexed "
+                           "since); search again to get fresh results.")
         filters = self._filters(outlets, since, until, include_undated)
         vector = vectors.reconstruct(self.dense, passage_id)
-        ranked = self._ranked("", vector, k + 1, "semantic", filters, {})
+        ranked = self._ranked("", vector, k * 3, "semantic", filters, {})
         excluded = {passage_id} | set(self._copies_of(passage_id))
-        ranked = [r for r in ranked if r[0] not in excluded]
+        same_article = {r[0] for r in self.connection.execute(
+            "SELECT id FROM passages WHERE article_id = ?", (label["article_id"],))}
+        ranked = [r for r in ranked if r[0] not in excluded and r[0] not in same_article]
         hits = self._collapse(ranked, k)
-        label = self._passage_row(passage_id)
         return SearchResponse(f"more like: {label['title'] if label else passage_id}", hits,
                               (time.perf_counter() - started) * 1000, "semantic")
 

@@ -76,12 +76,12 @@ def write_archive(folder: Path, articles: dict[str, str]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def built(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> tuple[Path, Path]:
     """The tiny archive and its index, built once for the module with the real reindex."""
     base = tmp_path_factory.mktemp("app")
     archive = write_archive(base / "archive", ARTICLES)
     index = base / "index"
-    report = reindex(archive, index)
+    report = reindex(archive, index, embedder=real_embedder)
     assert report.articles == len(ARTICLES), report.skipped
     return archive, index
 
@@ -295,6 +295,11 @@ def test_no_results_says_so_and_suggests_what_to_change(app: AppTest) -> None:
     assert any("No passages match" in w.value for w in app.warning)
     advice = page_html(app)
     assert "search all outlets" in advice and "Semantic" in advice
+    run(app.button(key="retry-unfiltered").click())
+    assert app.multiselect(key="outlet").value == []
+    run(app.button(key="retry-hybrid").click())
+    assert app.radio(key="mode").value == "Hybrid"
+    assert cards(app)
 
 
 def test_article_text_and_metadata_are_escaped(app: AppTest) -> None:
@@ -323,12 +328,23 @@ def test_missing_index_is_built_on_first_start(tmp_path: Path,
     assert "The archive holds <b>1 article</b>" in page_html(at)
 
 
+def test_empty_archive_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "archive").mkdir()
+    monkeypatch.setenv("ARCHIVIST_ARCHIVE", str(tmp_path / "archive"))
+    monkeypatch.setenv("ARCHIVIST_INDEX", str(tmp_path / "index"))
+    at = run(AppTest.from_file(str(APP), default_timeout=120))
+    assert any("The archive is empty" in i.value for i in at.info)
+    search(at, "anything at all")
+    assert any("No passages match" in w.value for w in at.warning)
+
+
 def test_missing_archive_folder_is_explained(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARCHIVIST_ARCHIVE", str(tmp_path / "nowhere"))
     monkeypatch.setenv("ARCHIVIST_INDEX", str(tmp_path / "index"))
     at = run(AppTest.from_file(str(APP), default_timeout=60))
-    assert any("does not exist" in e.value and "ARCHIVIST_ARCHIVE" in e.value for e in at.error)
+    messages = [re.sub(r"\\(.)", r"\1", e.value) for e in at.error]
+    assert any("does not exist" in m and "ARCHIVIST_ARCHIVE" in m for m in messages), messages
 
 
 @pytest.mark.parametrize("damage", ["garbage", "other-model"])

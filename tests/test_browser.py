@@ -32,7 +32,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 QUESTION = "who supported the Northern Alliance"
 PASSAGE = "received support from regional countries including Russia"
-NEWSWEEK = "Anti-Taliban Forces: U.S. 'Won't Have an Ally' in Afghanistan to Fight Terrorism if We Lose"
+NEWSWEEK = ("Anti-Taliban Forces: U.S. 'Won't Have an Ally' in Afghanistan to Fight Terrorism "
+            "if We Lose")
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
 HOSTILE = f"""---
@@ -45,6 +46,8 @@ The zebra crossing on Main Street was repainted by the council. {SCRIPT} Residen
 stripes {IMG} are brighter now, and the crossing guard agreed.
 """
 START_TIMEOUT_S = 240
+
+pytestmark = pytest.mark.browser
 
 
 def _need_browser() -> None:
@@ -129,9 +132,10 @@ def browser_page(server: dict) -> Iterator[tuple]:
             events["dialogs"].append(dialog.message)
             dialog.dismiss()
 
+        local = re.compile(rf"^(http|ws)://(127\.0\.0\.1|localhost):{server['port']}/|^(data|blob):")
+
         def on_request(request) -> None:
-            if not re.match(rf"^(http|ws)://(127\.0\.0\.1|localhost):{server['port']}/|^(data|blob):",
-                            request.url):
+            if not local.match(request.url):
                 events["outside"].append(request.url)
 
         page.on("dialog", on_dialog)
@@ -160,7 +164,21 @@ def _card_with_passage(page, text: str):
 
 
 def _query_times(log: Path) -> list[float]:
+    """Per query, from the server's log: the core's search time."""
     return [float(ms) for ms in re.findall(r"core (\d+) ms", log.read_text())]
+
+
+def _wait_for_pages(log: Path, count: int, timeout_s: float = 30) -> None:
+    """Wait until the server has logged `count` pages with results."""
+    deadline = time.monotonic() + timeout_s
+    while len(_page_times(log)) < count:
+        assert time.monotonic() < deadline, f"the server logged fewer than {count} result pages"
+        time.sleep(0.05)
+
+
+def _page_times(log: Path) -> list[float]:
+    """Per query, from the server's log: the whole script run (search and drawing)."""
+    return [float(ms) for ms in re.findall(r"page with results drawn in (\d+) ms", log.read_text())]
 
 
 def test_first_start_builds_the_index_then_answers(server: dict, browser_page: tuple) -> None:
@@ -233,4 +251,45 @@ def test_hostile_article_shows_as_text(server: dict, browser_page: tuple) -> Non
     assert not page.evaluate(
         "Array.from(document.scripts).some(s => s.textContent.includes('alert(1)'))")
     assert not events["dialogs"], events["dialogs"]
+    assert not events["outside"], events["outside"]
+
+
+def test_more_like_this_reindex_and_warm_queries(server: dict, browser_page: tuple) -> None:
+    page, events = browser_page
+    page.goto(f"{server['url']}/?q=" + QUESTION.replace(" ", "+"))
+    card = _card_with_passage(page, PASSAGE)
+    card.wait_for()
+    card.get_by_role("button", name=re.compile("More like this")).click()
+    page.get_by_text("Passages like the one from").wait_for()
+    page.wait_for_url(re.compile(r"[?&]like=\d+"))
+    page.locator('.st-key-card-1').wait_for()
+    _shot(page, "5-more-like-this")
+
+    page.get_by_role("button", name="Reindex", exact=True).click()
+    page.get_by_text("no changes", exact=False).wait_for()
+    _shot(page, "6-reindexed")
+
+    page.goto(f"{server['url']}/?q=xylophone+quasar&mode=Keyword")
+    page.get_by_text("No passages match").wait_for()
+    _shot(page, "7-no-results")
+
+    # Warm queries: the model is loaded, the index is open; the server logs each query's time.
+    before = len(_query_times(server["log"]))
+    pages_before = len(_page_times(server["log"]))
+    page.goto(server["url"])
+    page.get_by_role("button", name=re.compile("who supported the Northern Alliance")).click()
+    page.wait_for_url(re.compile(r"q=who\+supported"))
+    _wait_for_pages(server["log"], pages_before + 1)
+    for number, question in enumerate(("what does the National Resistance Front ask of the West",
+                                       "how many displaced people are sheltering in Panjshir",
+                                       "Taliban", "zebra crossing repainted"), start=2):
+        _search(page, question)
+        _wait_for_pages(server["log"], pages_before + number)
+    warm = _query_times(server["log"])[before:]
+    pages = _page_times(server["log"])[pages_before:]
+    with SHOTS.joinpath("timings.txt").open("a") as out:
+        out.write(f"warm query times in the server, search only (ms): {warm}\n"
+                  f"warm page runs in the server, search and drawing (ms): {pages}\n")
+    assert warm
+    assert not events["dialogs"]
     assert not events["outside"], events["outside"]

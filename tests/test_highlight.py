@@ -10,6 +10,7 @@ from archivist.highlight import (
     PASSAGE_CLASS,
     TERM_CLASS,
     escape,
+    escape_markdown,
     mark_html,
     passage_html,
     stem,
@@ -130,8 +131,9 @@ def test_unwrap_lines_joins_hard_wraps_and_keeps_paragraphs() -> None:
     text = "A sentence that was\nwrapped here.\nNext paragraph.\n\nAfter a blank line\r\nwrapped."
     out = unwrap_lines(text)
     assert len(out) == len(text)
-    assert out == ("A sentence that was wrapped here.\nNext paragraph.\n\nAfter a blank line\r "
+    assert out == ("A sentence that was wrapped here.\nNext paragraph.\n\nAfter a blank line  "
                    "wrapped.")
+    assert "<br>" not in mark_html("one\r\ntwo")
 
 
 def test_mark_html_keeps_offsets_when_unwrapping() -> None:
@@ -139,3 +141,10 @@ def test_mark_html_keeps_offsets_when_unwrapping() -> None:
     best = (text.index("Best"), len(text))
     out = mark_html(text, best=best)
     assert out == f'One line wrapped. <mark class="{BEST_CLASS}">Best sentence here.</mark>'
+
+
+def test_escape_markdown_keeps_links_and_emphasis_literal() -> None:
+    text = "[click](javascript:alert(1)) *a* my_file.txt <img src=x>"
+    out = escape_markdown(text)
+    assert re.sub(r"\\(.)", r"\1", out) == text
+    assert "\\[click\\]" in out and "\\*a\\*" in out and "\\<img" in out
