@@ -124,7 +124,7 @@ def _logical_lines(text: str, body_start: int) -> list[tuple[int, int]]:
 def _is_hard_wrapped(lines: list[str]) -> bool:
     """Most non-empty lines short and not ending a sentence: the text was wrapped at a fixed width."""
     content = [line.rstrip() for line in lines if line.strip()]
-    if len(content) < 4 or max(len(line) for line in content) > 100:
+    if len(content) < 2 or max(len(line) for line in content) > 100:
         return False
     open_ended = sum(1 for line in content if not line.endswith((".", "!", "?", '"', "”", "’", ":", ")")))
     return open_ended >= 0.5 * len(content)
