@@ -14,6 +14,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,7 +129,14 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
     db_path = build / store.DATABASE
     settings_match = previous and previous.get("chunking") == CHUNKING.as_dict()
     if previous:
-        _copy_database(store.build_dir(index, previous["build_id"]) / store.DATABASE, db_path)
+        try:
+            _copy_database(store.build_dir(index, previous["build_id"]) / store.DATABASE, db_path)
+            with closing(store.connect(db_path)) as check:
+                check.execute("SELECT count(*) FROM articles").fetchone()
+        except sqlite3.DatabaseError:
+            # A damaged live database: rebuild everything from the archive instead.
+            db_path.unlink(missing_ok=True)
+            settings_match = False
     connection = store.connect(db_path)
     try:
         report = _apply_changes(connection, articles, bool(settings_match), progress, embedder)

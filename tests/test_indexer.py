@@ -137,3 +137,37 @@ def test_killed_reindex_leaves_previous_index_whole(tmp_path, real_embedder):
                  (live, json.loads((index / "manifest.json").read_text())["previous_build_id"])]
     assert leftovers == []
     assert Searcher.open(index, embedder=real_embedder).search("harvests bulk story 42", k=1).hits
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("format_version", 999, "format version 999"),
+    ("model", {"name": "some/other-model", "dimension": 768}, "'some/other-model'"),
+])
+def test_index_from_another_model_or_format_is_refused_with_the_fix(tmp_path, fake_embedder, field, value, message):
+    from archivist.errors import IndexIncompatible
+
+    archive, index = small_archive(tmp_path), tmp_path / "index"
+    reindex(archive, index, embedder=fake_embedder)
+    manifest = json.loads((index / "manifest.json").read_text())
+    manifest[field] = value
+    (index / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexIncompatible, match=message) as caught:
+        Searcher.open(index, embedder=fake_embedder)
+    assert "python -m archivist reindex" in str(caught.value)
+    report = reindex(archive, index, embedder=fake_embedder)  # reindex rebuilds from the archive
+    assert report.added == 3
+    assert Searcher.open(index, embedder=fake_embedder).search("ballots", mode="keyword").hits
+
+
+def test_damaged_database_is_reported_not_a_traceback(tmp_path, fake_embedder):
+    from archivist.errors import IndexIncompatible
+
+    archive, index = small_archive(tmp_path), tmp_path / "index"
+    reindex(archive, index, embedder=fake_embedder)
+    database = store.build_dir(index, store.current_build_id(index)) / store.DATABASE
+    database.write_bytes(b"not a database" * 100)
+    with pytest.raises(IndexIncompatible, match="damaged"):
+        Searcher.open(index, embedder=fake_embedder)
+    report = reindex(archive, index, embedder=fake_embedder)
+    assert report.articles == 3 and report.passages == 3
+    assert Searcher.open(index, embedder=fake_embedder).search("ballots", mode="keyword").hits
