@@ -78,6 +78,9 @@ def scan_archive(archive: Path) -> ScanResult:
             skipped.append(Skipped(rel, str(error)))
         except OSError as error:
             skipped.append(Skipped(rel, f"cannot be read: {error.strerror or error}"))
+        except Exception as error:  # a parser library failing on odd input must not stop the rest
+            skipped.append(Skipped(rel, f"could not be parsed ({type(error).__name__}: "
+                                        f"{_first_line(error)[:200]})"))
     return ScanResult(articles, skipped)
 
 
@@ -85,7 +88,11 @@ def _walk(archive: Path, skipped: list[Skipped]) -> Iterator[Path]:
     """Files under the archive in a stable order; links never lead out of it, hidden files ignored."""
     root = archive.resolve()
     for folder, dirs, files in os.walk(archive, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        linked = [d for d in dirs if (Path(folder) / d).is_symlink()]
+        for name in sorted(linked):
+            skipped.append(Skipped((Path(folder) / name).relative_to(archive).as_posix(),
+                                   "symbolic link to a folder; not followed (copy the folder in instead)"))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in linked)
         for name in sorted(files):
             if name.startswith(".") or (Path(folder) == archive and name == METADATA_FILE):
                 continue
@@ -100,6 +107,10 @@ def _walk(archive: Path, skipped: list[Skipped]) -> Iterator[Path]:
                     skipped.append(Skipped(path.relative_to(archive).as_posix(),
                                            "symbolic link points outside the archive; not followed"))
                     continue
+            if not path.is_file():
+                # A FIFO or device would block or never end when read.
+                skipped.append(Skipped(path.relative_to(archive).as_posix(), "not a regular file"))
+                continue
             yield path
 
 
