@@ -15,6 +15,7 @@ from typing import TextIO
 
 from archivist import config
 from archivist.errors import ArchivistError, BadInput
+from archivist.failpoints import with_failpoint
 from archivist.progress import ProgressBars
 from archivist.search import MODES, Searcher
 
@@ -92,7 +93,8 @@ def _reindex(args: argparse.Namespace) -> int:
 
     bars = ProgressBars(enabled=not args.quiet)
     try:
-        report = reindex(config.archive_dir(args.archive), config.index_dir(args.index), progress=bars.update)
+        report = reindex(config.archive_dir(args.archive), config.index_dir(args.index),
+                         progress=with_failpoint(bars.update))
     finally:
         bars.close()
     if args.json:

@@ -90,10 +90,12 @@ def reindex(archive: Path, index: Path, progress: Progress | None = None,
             report.build_id = build_id
             report.seconds = time.perf_counter() - started
             manifest = _manifest(build_id, previous, report, embedder_backend=(embedder or Embedder).backend)
+            report_progress("publishing", 0, 1)
             store.publish_manifest(index, manifest)
-        except OSError as error:
+        except (OSError, sqlite3.OperationalError) as error:
             shutil.rmtree(build, ignore_errors=True)
-            raise ArchivistError(f"Reindex failed while writing {index} ({error.strerror or error}); "
+            reason = getattr(error, "strerror", None) or str(error)
+            raise ArchivistError(f"Reindex failed while writing {index} ({reason}); "
                                  "the previous index is unchanged. Free disk space or fix permissions, "
                                  "then run reindex again.") from None
         except BaseException:

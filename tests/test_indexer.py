@@ -111,32 +111,30 @@ def test_missing_index_says_to_reindex(tmp_path):
         Searcher.open(tmp_path / "nothing")
 
 
-def test_killed_reindex_leaves_previous_index_whole(tmp_path, real_embedder):
-    """SIGKILL a real reindex at several moments; the old index answers exactly as before."""
+@pytest.mark.parametrize("stage", ["reading", "splitting", "embedding", "writing", "vectors", "copies",
+                                   "publishing"])
+def test_reindex_killed_at_any_stage_leaves_previous_index_whole(tmp_path, real_embedder, stage):
+    """SIGKILL a real reindex process in each stage; the old index answers exactly as before."""
     archive, index = small_archive(tmp_path), tmp_path / "index"
     reindex(archive, index, embedder=real_embedder)
     before = Searcher.open(index, embedder=real_embedder).search("elections ballots", k=3).to_json()["results"]
-    for i in range(150):
-        write(archive / "bulk" / f"article{i:03}.txt",
-              f"Bulk Story {i}\n\n" + " ".join(f"Paragraph sentence {j} of bulk story {i} about harvests."
-                                               for j in range(40)) + "\n")
-    for delay in (0.5, 3.0, 6.0):
-        process = subprocess.Popen([sys.executable, "-m", "archivist", "reindex", "--quiet",
-                                    "--archive", str(archive), "--index", str(index)],
-                                   cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                   env={**os.environ, "HF_HUB_OFFLINE": "1"})
-        time.sleep(delay)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        after = Searcher.open(index, embedder=real_embedder).search("elections ballots", k=3).to_json()["results"]
-        assert after == before
+    for i in range(3):
+        write(archive / "more" / f"article{i}.txt", f"More Story {i}\n\nThe harvest number {i} was large.\n")
+    process = subprocess.run([sys.executable, "-m", "archivist", "reindex", "--quiet",
+                              "--archive", str(archive), "--index", str(index)],
+                             cwd=PROJECT, capture_output=True, timeout=300,
+                             env={**os.environ, "HF_HUB_OFFLINE": "1", "ARCHIVIST_KILL_AT": stage})
+    assert process.returncode == -signal.SIGKILL
+    if stage != "reading":  # from splitting on, a half-written build lies beside the live one
+        assert any(p.name != store.current_build_id(index) for p in (index / "builds").iterdir())
+    after = Searcher.open(index, embedder=real_embedder).search("elections ballots", k=3).to_json()["results"]
+    assert after == before
     report = reindex(archive, index, embedder=real_embedder)
-    assert report.articles == 153
-    live = store.current_build_id(index)
-    leftovers = [p.name for p in (index / "builds").iterdir() if p.name not in
-                 (live, json.loads((index / "manifest.json").read_text())["previous_build_id"])]
-    assert leftovers == []
-    assert Searcher.open(index, embedder=real_embedder).search("harvests bulk story 42", k=1).hits
+    assert (report.articles, report.added) == (6, 3)
+    manifest = json.loads((index / "manifest.json").read_text())
+    assert sorted(p.name for p in (index / "builds").iterdir()) == sorted(
+        [manifest["build_id"], manifest["previous_build_id"]])
+    assert Searcher.open(index, embedder=real_embedder).search("harvest number 2", k=1).hits
 
 
 @pytest.mark.parametrize("field, value, message", [

@@ -1,0 +1,114 @@
+"""Faults around the index: searching during a reindex, disk full, unwritable or busy index."""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+import threading
+import time
+
+import pytest
+from conftest import FakeEmbedder, write
+from test_indexer import small_archive
+
+from archivist import indexer, store, vectors
+from archivist.errors import ArchivistError
+from archivist.indexer import reindex
+from archivist.search import Searcher
+
+
+class SlowEmbedder(FakeEmbedder):
+    """Embeds slowly so a search can run while the reindex is in its embedding stage."""
+
+    def __init__(self, started: threading.Event) -> None:
+        super().__init__()
+        self.started = started
+
+    def encode(self, texts, batch_size=32, progress=None):
+        self.started.set()
+        time.sleep(1.5)
+        return super().encode(texts, batch_size, progress)
+
+
+def test_searches_during_a_reindex_use_the_previous_index_then_switch_without_restart(tmp_path, fake_embedder):
+    archive, index = small_archive(tmp_path), tmp_path / "index"
+    reindex(archive, index, embedder=fake_embedder)
+    searcher = Searcher.open(index, embedder=fake_embedder)
+    old_build = searcher.build_id
+    write(archive / "delta.txt", "Delta Headline\n\nThe delta story is about glaciers melting.\n")
+    started = threading.Event()
+    worker = threading.Thread(target=reindex, args=(archive, index), kwargs={"embedder": SlowEmbedder(started)})
+    worker.start()
+    assert started.wait(30)
+    during = searcher.search("glaciers", mode="keyword")
+    assert during.hits == [] and searcher.build_id == old_build
+    assert searcher.search("ballots", mode="keyword").hits  # still answering
+    worker.join(60)
+    after = searcher.search("glaciers", mode="keyword")
+    assert searcher.build_id != old_build
+    assert after.hits[0].article["path"] == "delta.txt"
+
+
+@pytest.mark.parametrize("failure", [OSError(errno.ENOSPC, "No space left on device"),
+                                     sqlite3.OperationalError("database or disk is full")])
+def test_disk_full_during_reindex_is_a_clear_error_and_the_old_index_stays(tmp_path, fake_embedder,
+                                                                           monkeypatch, failure):
+    archive, index = small_archive(tmp_path), tmp_path / "index"
+    reindex(archive, index, embedder=fake_embedder)
+    live = store.current_build_id(index)
+    write(archive / "delta.txt", "Delta Headline\n\nThe delta story is about glaciers.\n")
+
+    def full(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(vectors, "save", full)
+    with pytest.raises(ArchivistError, match="the previous index is unchanged") as caught:
+        reindex(archive, index, embedder=fake_embedder)
+    assert "full" in str(caught.value) or "No space" in str(caught.value)
+    assert store.current_build_id(index) == live
+    assert [p.name for p in (index / "builds").iterdir()] == [live]
+    assert Searcher.open(index, embedder=fake_embedder).search("ballots", mode="keyword").hits
+
+
+def test_unwritable_index_folder_is_a_clear_error(tmp_path, fake_embedder, monkeypatch):
+    archive = small_archive(tmp_path)
+    blocker = write(tmp_path / "index-is-a-file", "not a folder")
+    with pytest.raises(ArchivistError, match="Cannot create the index folder"):
+        reindex(archive, blocker / "index", embedder=fake_embedder)
+
+    index = tmp_path / "index"
+    reindex(archive, index, embedder=fake_embedder)
+    original_connect = store.connect
+
+    def read_only(path, readonly=False):
+        if not readonly:
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+        return original_connect(path, readonly)
+
+    monkeypatch.setattr(indexer.store, "connect", read_only)
+    with pytest.raises(ArchivistError, match="readonly database.*previous index is unchanged"):
+        reindex(archive, index, embedder=fake_embedder)
+
+
+@pytest.mark.parametrize("damage", ["truncate-vectors", "remove-sentences", "truncate-database", "manifest-garbage"])
+def test_corrupt_index_is_explained_and_reindex_repairs_it(tmp_path, fake_embedder, damage):
+    from archivist.errors import IndexIncompatible
+
+    archive, index = small_archive(tmp_path), tmp_path / "index"
+    reindex(archive, index, embedder=fake_embedder)
+    build = store.build_dir(index, store.current_build_id(index))
+    if damage == "truncate-vectors":
+        data = (build / store.VECTORS).read_bytes()
+        (build / store.VECTORS).write_bytes(data[: len(data) // 2])
+    elif damage == "remove-sentences":
+        (build / store.SENTENCE_VECTORS).unlink()
+    elif damage == "truncate-database":
+        data = (build / store.DATABASE).read_bytes()
+        (build / store.DATABASE).write_bytes(data[:1000])
+    else:
+        (index / store.MANIFEST).write_text("{ not json")
+    with pytest.raises(IndexIncompatible, match="reindex") as caught:
+        Searcher.open(index, embedder=fake_embedder)
+    assert "\n" not in str(caught.value)
+    reindex(archive, index, embedder=fake_embedder)
+    assert Searcher.open(index, embedder=fake_embedder).search("ballots", mode="keyword").hits
