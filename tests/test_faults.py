@@ -112,3 +112,25 @@ def test_corrupt_index_is_explained_and_reindex_repairs_it(tmp_path, fake_embedd
     assert "\n" not in str(caught.value)
     reindex(archive, index, embedder=fake_embedder)
     assert Searcher.open(index, embedder=fake_embedder).search("ballots", mode="keyword").hits
+
+
+def test_the_index_holds_no_pickle_only_plain_files(tmp_path, fake_embedder):
+    """Nothing from the index is ever unpickled: it is JSON, SQLite and FAISS files only."""
+    archive, index = small_archive(tmp_path), tmp_path / "index"
+    reindex(archive, index, embedder=fake_embedder)
+    files = sorted(p.relative_to(index).as_posix() for p in index.rglob("*") if p.is_file())
+    build = store.current_build_id(index)
+    assert files == [".lock", "builds/" + build + "/archive.sqlite", "builds/" + build + "/sentences.faiss",
+                     "builds/" + build + "/vectors.faiss", "manifest.json"]
+    for path in index.rglob("*"):
+        if path.is_file() and path.stat().st_size:
+            assert not path.read_bytes().startswith(b"\x80"), path  # pickle protocol 2+ header
+    import ast
+    import pathlib
+
+    for module in pathlib.Path(__file__).resolve().parent.parent.joinpath("archivist").glob("*.py"):
+        tree = ast.parse(module.read_text())
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+                    for alias in node.names} | {node.module for node in ast.walk(tree)
+                                                if isinstance(node, ast.ImportFrom) and node.module}
+        assert not imported & {"pickle", "marshal", "shelve", "dill", "joblib"}, module
