@@ -7,18 +7,23 @@ that change the index work on copies in their own tmp folders.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import re
 import shutil
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from archivist.embedding import Embedder
 from archivist.indexer import reindex
+from archivist.search import current_build_id
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 SCRIPT = "<script>alert(1)</script>"
@@ -194,6 +199,7 @@ def test_http_urls_are_links_and_other_schemes_are_not(app: AppTest) -> None:
     search(run(app), QUESTION)
     assert 'href="https://www.newsweek.com/anti-taliban-forces"' in page_html(app)
     search(app, "zebra crossing")
+    assert "hostile.md" in page_html(app)  # the card whose url is javascript: is on the page
     assert "javascript" not in page_html(app).lower()
 
 
@@ -388,3 +394,216 @@ def test_reindex_button_picks_up_a_new_article_without_restart(
     assert "6 articles" in page_html(at)
     search(at, "emperor penguin colony")
     assert "penguins.md" in card_html(cards(at)[0])
+
+
+# ------------------------------------------------------------------ hostile input (issue 6)
+
+# What the page must never show a reader: a traceback, a raw SQLite/FTS5 error, the
+# last-resort "Something went wrong" box.
+LEAKS = ("traceback", "exception", "fts5", "syntax error", "sqlite", "operationalerror",
+         "no such column", "unterminated string", "something went wrong")
+
+
+def everything_shown(at: AppTest) -> str:
+    """All text the page shows, main area and sidebar (markdown but the page's own CSS,
+    captions, alerts, code)."""
+    parts = [m.value for m in at.markdown if not m.value.lstrip().startswith("<style>")]
+    parts += [c.value for c in at.caption]
+    for alerts in (at.error, at.warning, at.info, at.success, at.exception):
+        parts += [str(getattr(a, "value", a)) for a in alerts]
+    parts += [c.value for c in at.code]
+    return "\n".join(parts)
+
+
+def assert_answered_cleanly(at: AppTest) -> None:
+    """No exception, no error box, nothing leaked; either cards or a plain "no match" answer."""
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    shown = everything_shown(at).lower()
+    leaked = [word for word in LEAKS if word in shown]
+    assert not leaked, (leaked, shown[:2000])
+    assert cards(at) or any("No passages match" in w.value for w in at.warning), shown[:2000]
+
+
+@pytest.mark.parametrize("blank", ["", " ", "   \t  ", "\u3000\u00a0 "],
+                         ids=["empty", "space", "spaces-tab", "unicode-spaces"])
+def test_a_blank_query_shows_a_hint_not_an_error(app: AppTest, blank: str) -> None:
+    search(run(app), QUESTION)
+    assert cards(app)
+    search(app, blank)
+    assert not app.error and not app.warning and not app.exception
+    assert not cards(app)
+    assert "Ask a question in your own words" in page_html(app)
+
+
+def test_a_blank_query_in_the_url_shows_the_hint(app: AppTest) -> None:
+    app.query_params["q"] = "    "
+    run(app)
+    assert not app.error and not app.warning
+    assert not cards(app)
+    assert "Ask a question in your own words" in page_html(app)
+
+
+HOSTILE_QUERIES = {
+    "10k-chars": ("bakery bread " * 800)[:10_000],
+    "10k-one-word": "x" * 10_000,
+    "double-quote": 'bakery "bread',
+    "lone-quote": '"',
+    "and-paren": "bakery AND (",
+    "near": "NEAR(bakery bread",
+    "near-args": "NEAR(bakery bread, 5)",
+    "star": "*",
+    "prefix-star": "bak* *bread",
+    "caret": "^bakery",
+    "column": "title:bakery",
+    "bad-column": "nosuchcolumn:term",
+    "operators-only": "AND OR NOT",
+    "punctuation": "!@#$%^&*()_+-={}[]|\\:;'<>?,./~`",
+    "sql": "'; DROP TABLE articles; --",
+    "sql-union": "bakery' UNION SELECT text FROM articles --",
+    "html": "<script>alert(1)</script> bakery",
+    "persian": "ائتلاف شمال از چه کسانی حمایت گرفت",
+    "arabic": "من دعم التحالف الشمالي؟",
+    "rtl-mixed": "\u202eNorthern Alliance\u202c تحالف",
+    "cjk": "北方联盟得到了谁的支持",
+    "japanese": "北部同盟を支援したのは誰か",
+    "emoji": "🍞🥖 bakery 🏆",
+    "emoji-only": "🔥🔥🔥",
+    "zwj-emoji": "👩‍👩‍👧‍👦",
+    "nul-and-controls": "bakery\x00\x01\x1b[31m bread",
+}
+
+
+@pytest.mark.parametrize("query", list(HOSTILE_QUERIES.values()), ids=list(HOSTILE_QUERIES))
+def test_hostile_queries_answer_without_an_error(app: AppTest, query: str) -> None:
+    search(run(app), query)
+    assert_answered_cleanly(app)
+    # Keyword mode alone: FTS5 is the only retriever, nothing semantic to fall back on.
+    run(app.radio(key="mode").set_value("Keyword"))
+    assert_answered_cleanly(app)
+    assert "Keyword search" in " ".join(c.value for c in app.caption) or not cards(app)
+
+
+def test_a_long_query_with_the_answer_at_the_start_still_finds_it(app: AppTest) -> None:
+    search(run(app), "village bakery sourdough " + "filler " * 2000)
+    assert_answered_cleanly(app)
+    assert "bakery.md" in card_html(cards(app)[0])
+
+
+BAD_URL_FILTERS = {
+    "bad-month": {"since": "2021-13-45"},
+    "bad-day": {"until": "2021-02-30"},
+    "words": {"since": "not-a-date", "until": "also-not"},
+    "year-5-digits": {"since": "99999-01-01"},
+    "unknown-outlet": {"outlet": "No Such Paper"},
+    "known-and-unknown-outlet": {"outlet": ["Local Gazette", "No Such Paper"]},
+    "html-outlet": {"outlet": "<script>alert(1)</script>"},
+    "all-bad": {"since": "2021-13-45", "outlet": "No Such Paper", "k": "-3", "undated": "maybe"},
+}
+
+
+@pytest.mark.parametrize("params", list(BAD_URL_FILTERS.values()), ids=list(BAD_URL_FILTERS))
+def test_bad_filters_in_the_url_fall_back_to_defaults_and_still_search(
+        app: AppTest, params: dict) -> None:
+    app.query_params.update({"q": "bread bakery", **params})
+    run(app)
+    assert_answered_cleanly(app)
+    assert app.date_input(key="since").value is None
+    assert app.date_input(key="until").value is None
+    known = {"Local Gazette"} if "Local Gazette" in params.get("outlet", []) else set()
+    assert set(app.multiselect(key="outlet").value) == known
+    # The bad values leave the URL, so a bookmark of this page is a valid search.
+    bad = [v for v in params.values() if isinstance(v, str)] + ["No Such Paper"]
+    assert not any(b in str(app.query_params) for b in bad), app.query_params
+    assert app.query_params["q"] == "bread bakery"
+
+
+@pytest.mark.parametrize("params", [{"since": "1900-01-01"}, {"until": "2999-12-31"}],
+                         ids=["before-the-first-article", "after-the-last-article"])
+def test_real_dates_outside_the_archive_in_the_url_still_search(
+        app: AppTest, params: dict) -> None:
+    app.query_params.update({"q": "bread bakery", **params})
+    run(app)
+    assert_answered_cleanly(app)
+    # Kept or reset to "open": either way nothing in the archive is filtered out.
+    assert app.date_input(key="since").value in (None, dt.date(1900, 1, 1))
+    assert app.date_input(key="until").value in (None, dt.date(2999, 12, 31))
+    assert "bakery.md" in card_html(cards(app)[0])
+
+
+def test_a_reversed_date_range_in_the_url_is_explained(app: AppTest) -> None:
+    app.query_params.update({"q": "bread bakery", "since": "2021-09-03", "until": "2020-05-01"})
+    run(app)
+    assert not app.error and not cards(app)
+    assert any("From date is after the To date" in w.value for w in app.warning)
+
+
+# ------------------------------------------------------------------ searching during a reindex
+
+
+PENGUINS = ("---\ntitle: Penguin colony grows\noutlet: Polar Post\ndate: 2022-01-10\n---\n"
+            "The emperor penguin colony on the ice shelf doubled in size this winter.\n")
+
+
+class GatedEmbedder(Embedder):
+    """The real model behind a gate: `encode` says it has started, then waits to be let go.
+
+    It holds a reindex in its embedding stage (after reading, before publishing) for as long
+    as the test needs, so the page is certainly run mid-reindex, with no timing guesswork.
+    """
+
+    def __init__(self, real: Embedder) -> None:
+        super().__init__(real.model_path)
+        self.real = real
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def load(self):
+        return self.real.load()
+
+    def encode(self, texts, batch_size=32, progress=None):
+        self.entered.set()
+        if not self.release.wait(timeout=60):
+            raise TimeoutError("the test never released the reindex")
+        return self.real.encode(texts, batch_size=batch_size, progress=progress)
+
+
+def test_searches_during_a_reindex_use_the_old_index_then_switch_without_restart(
+        built: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        real_embedder: Embedder) -> None:
+    archive, index = built
+    archive_copy, index_copy = tmp_path / "archive", tmp_path / "index"
+    shutil.copytree(archive, archive_copy)
+    shutil.copytree(index, index_copy)
+    monkeypatch.setenv("ARCHIVIST_ARCHIVE", str(archive_copy))
+    monkeypatch.setenv("ARCHIVIST_INDEX", str(index_copy))
+    at = run(AppTest.from_file(str(APP), default_timeout=120))
+    search(at, "emperor penguin colony")
+    before = [card_html(c) for c in cards(at)]
+    assert "penguins.md" not in page_html(at)
+    old_build = current_build_id(index_copy)
+
+    write_archive(archive_copy, {"penguins.md": PENGUINS})
+    embedder = GatedEmbedder(real_embedder)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        job = pool.submit(reindex, archive_copy, index_copy, embedder=embedder)
+        try:
+            assert embedder.entered.wait(timeout=60), "the reindex never reached embedding"
+            # Mid-reindex: the same search answers as before, from the old index...
+            run(at)
+            assert [card_html(c) for c in cards(at)] == before
+            assert "penguins.md" not in page_html(at)
+            # ...and so does a new one.
+            search(at, "village bakery sourdough")
+            assert "bakery.md" in card_html(cards(at)[0])
+            assert "The archive holds" not in page_html(at)  # results, not the empty state
+            assert not job.done() and current_build_id(index_copy) == old_build
+        finally:
+            embedder.release.set()
+        report = job.result(timeout=120)
+    assert report.added == 1 and current_build_id(index_copy) == report.build_id != old_build
+
+    # The same page, no restart: the next run reads the new build.
+    search(at, "emperor penguin colony")
+    assert "penguins.md" in card_html(cards(at)[0])
+    assert "6 articles" in page_html(at)
