@@ -181,10 +181,8 @@ def _apply_changes(connection: sqlite3.Connection, articles: list[Article], sett
                    progress: Progress, embedder: Embedder) -> _ChangeReport:
     """Delete gone and changed articles, insert new ones with their passages and embeddings."""
     existing = dict(connection.execute("SELECT id, sha256 FROM articles").fetchall())
-    if not settings_match:
-        existing_for_diff: dict[str, str] = {}
-    else:
-        existing_for_diff = existing
+    # Other chunking settings than the live build's: every article is split and written again.
+    existing_for_diff = existing if settings_match else {}
     current = {a.id: a for a in articles}
     report = _ChangeReport(articles=len(articles))
     to_write = [a for a in articles if existing_for_diff.get(a.id) != a.sha256]
