@@ -82,6 +82,12 @@ def reindex(archive: Path, index: Path, progress: Progress | None = None,
         report_progress("reading", 0, 1)
         scan = scan_archive(archive)
         report_progress("reading", 1, 1)
+        if previous and _nothing_changed(index, previous, scan.articles):
+            counts = previous.get("counts", {})
+            return ReindexReport(articles=len(scan.articles), unchanged=len(scan.articles),
+                                 passages=counts.get("passages", 0), sentences=counts.get("sentences", 0),
+                                 seconds=time.perf_counter() - started, skipped=scan.skipped,
+                                 build_id=previous["build_id"])
         build_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         build = store.build_dir(index, build_id)
         try:
@@ -90,6 +96,7 @@ def reindex(archive: Path, index: Path, progress: Progress | None = None,
             report.build_id = build_id
             report.seconds = time.perf_counter() - started
             manifest = _manifest(build_id, previous, report, embedder_backend=(embedder or Embedder).backend)
+            manifest["files"] = _file_sizes(build)
             report_progress("publishing", 0, 1)
             store.publish_manifest(index, manifest)
         except (OSError, sqlite3.OperationalError) as error:
@@ -111,6 +118,28 @@ def _live_manifest(index: Path) -> dict | None:
         return store.read_manifest(index)
     except (IndexMissing, IndexIncompatible):
         return None
+
+
+def _nothing_changed(index: Path, previous: dict, articles: list[Article]) -> bool:
+    """Same articles with the same content hashes and settings: the live build is already right."""
+    build = store.build_dir(index, previous["build_id"])
+    if previous.get("chunking") != CHUNKING.as_dict() or previous.get("files") != _file_sizes(build):
+        return False  # other settings, or a build file truncated or replaced since it was published
+    database = build / store.DATABASE
+    try:
+        with closing(store.connect(database, readonly=True)) as connection:
+            live = dict(connection.execute("SELECT id, sha256 FROM articles").fetchall())
+    except sqlite3.DatabaseError:
+        return False
+    return live == {a.id: a.sha256 for a in articles}
+
+
+def _file_sizes(build: Path) -> dict[str, int]:
+    sizes = {}
+    for name in (store.DATABASE, store.VECTORS, store.SENTENCE_VECTORS):
+        path = build / name
+        sizes[name] = path.stat().st_size if path.exists() else -1
+    return sizes
 
 
 def _remove_stale_builds(index: Path, keep: set) -> None:

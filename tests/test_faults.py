@@ -85,6 +85,7 @@ def test_unwritable_index_folder_is_a_clear_error(tmp_path, fake_embedder, monke
             raise sqlite3.OperationalError("attempt to write a readonly database")
         return original_connect(path, readonly)
 
+    write(archive / "delta.txt", "Delta Headline\n\nA new article to write.\n")
     monkeypatch.setattr(indexer.store, "connect", read_only)
     with pytest.raises(ArchivistError, match="readonly database.*previous index is unchanged"):
         reindex(archive, index, embedder=fake_embedder)

@@ -169,3 +169,12 @@ def test_damaged_database_is_reported_not_a_traceback(tmp_path, fake_embedder):
     report = reindex(archive, index, embedder=fake_embedder)
     assert report.articles == 3 and report.passages == 3
     assert Searcher.open(index, embedder=fake_embedder).search("ballots", mode="keyword").hits
+
+
+def test_reindex_with_nothing_changed_keeps_the_live_build(tmp_path, fake_embedder):
+    archive, index = small_archive(tmp_path), tmp_path / "index"
+    first = reindex(archive, index, embedder=fake_embedder)
+    again = reindex(archive, index, embedder=fake_embedder)
+    assert again.build_id == first.build_id == store.current_build_id(index)
+    assert (again.unchanged, again.passages) == (3, first.passages)
+    assert [p.name for p in (index / "builds").iterdir()] == [first.build_id]
