@@ -377,15 +377,20 @@ def test_broken_or_stale_index_is_explained_and_rebuilt(
     assert "The archive holds <b>5 articles</b>" in page_html(at)
 
 
-def test_reindex_button_picks_up_a_new_article_without_restart(
-        built: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def page_on_a_copy(built: tuple[Path, Path], tmp_path: Path,
+                   monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, AppTest]:
+    """A page over copies of the shared archive and index, for tests that change them."""
     archive, index = built
     archive_copy, index_copy = tmp_path / "archive", tmp_path / "index"
     shutil.copytree(archive, archive_copy)
     shutil.copytree(index, index_copy)
     monkeypatch.setenv("ARCHIVIST_ARCHIVE", str(archive_copy))
     monkeypatch.setenv("ARCHIVIST_INDEX", str(index_copy))
-    at = run(AppTest.from_file(str(APP), default_timeout=120))
+    return archive_copy, index_copy, run(AppTest.from_file(str(APP), default_timeout=120))
+
+def test_reindex_button_picks_up_a_new_article_without_restart(
+        built: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive_copy, index_copy, at = page_on_a_copy(built, tmp_path, monkeypatch)
     write_archive(archive_copy, {"penguins.md": "---\ntitle: Penguin colony grows\noutlet: "
                                  "Polar Post\ndate: 2022-01-10\n---\nThe emperor penguin "
                                  "colony on the ice shelf doubled in size this winter.\n"})
@@ -571,13 +576,7 @@ class GatedEmbedder(Embedder):
 def test_searches_during_a_reindex_use_the_old_index_then_switch_without_restart(
         built: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         real_embedder: Embedder) -> None:
-    archive, index = built
-    archive_copy, index_copy = tmp_path / "archive", tmp_path / "index"
-    shutil.copytree(archive, archive_copy)
-    shutil.copytree(index, index_copy)
-    monkeypatch.setenv("ARCHIVIST_ARCHIVE", str(archive_copy))
-    monkeypatch.setenv("ARCHIVIST_INDEX", str(index_copy))
-    at = run(AppTest.from_file(str(APP), default_timeout=120))
+    archive_copy, index_copy, at = page_on_a_copy(built, tmp_path, monkeypatch)
     search(at, "emperor penguin colony")
     before = [card_html(c) for c in cards(at)]
     assert "penguins.md" not in page_html(at)
