@@ -207,7 +207,28 @@ _OUTLET_KEYS = ("outlet", "source", "publication")
 
 def _record_or_report(record: object, rel: str, where: str, number: int,
                       skipped: list[Skipped]) -> Iterator[Article]:
-    """Turn one JSON record into an Article, or report why it cannot be one."""
+    """Turn one JSON record into an Article, or report why not; a bad record never ends the file."""
+    try:
+        yield from _record(_scrub(record), rel, where, number, skipped)
+    except UnreadableArticle as error:
+        skipped.append(Skipped(f"{rel}:{number}", f"{where}: {error}"))
+    except Exception as error:  # odd values in one record must not drop the records after it
+        skipped.append(Skipped(f"{rel}:{number}", f"{where} could not be read ({type(error).__name__}: "
+                                                  f"{_first_line(error)[:200]})"))
+
+
+def _scrub(value: object) -> object:
+    """JSON escapes can produce lone surrogates ("\\ud800"), which no UTF-8 writer accepts."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def _record(record: object, rel: str, where: str, number: int, skipped: list[Skipped]) -> Iterator[Article]:
     if not isinstance(record, dict):
         skipped.append(Skipped(f"{rel}:{number}", f"{where} is not a JSON object"))
         return

@@ -25,10 +25,13 @@ class ChunkingSettings:
     max_words: int = 200
     max_tokens: int = 256
     overlap_sentences: int = 1
+    # A headline longer than this is shortened where it is embedded, so it never crowds out the passage.
+    max_title_tokens: int = 48
 
     def as_dict(self) -> dict:
         return {"min_words": self.min_words, "max_words": self.max_words,
-                "max_tokens": self.max_tokens, "overlap_sentences": self.overlap_sentences}
+                "max_tokens": self.max_tokens, "overlap_sentences": self.overlap_sentences,
+                "max_title_tokens": self.max_title_tokens}
 
 
 @dataclass(frozen=True)
@@ -52,14 +55,15 @@ def embed_text(title: str, clean_text: str) -> str:
 def chunk_article(article: Article, count_tokens: TokenCounter,
                   settings: ChunkingSettings = ChunkingSettings()) -> list[Chunk]:
     """Passages of `article`, in order; clutter lines never appear in a passage."""
-    title_tokens = count_tokens([article.title])[0] if article.title else 0
+    title = _shortened_title(article.title, count_tokens, settings.max_title_tokens)
+    title_tokens = count_tokens([title])[0] if title else 0
     # [CLS] + title + [SEP] + passage + [SEP]: leave room for the special tokens.
     budget = max(32, settings.max_tokens - title_tokens - 3)
     units = _units(article.text, article.body_start, count_tokens, budget)
     chunks: list[Chunk] = []
     for segment in _group(units, lambda u: u.segment):
         for piece in _assemble(segment, budget, settings):
-            chunk = _make_chunk(article, piece, len(chunks))
+            chunk = _make_chunk(article, title, piece, len(chunks))
             if chunk is not None:
                 chunks.append(chunk)
     return chunks
@@ -193,7 +197,17 @@ def _assemble(units: list[_Unit], budget: int, settings: ChunkingSettings) -> li
     return pieces
 
 
-def _make_chunk(article: Article, piece: list[_Unit], ordinal: int) -> Chunk | None:
+def _shortened_title(title: str, count_tokens: TokenCounter, max_tokens: int) -> str:
+    """The headline cut at a word so it fits `max_tokens` word pieces."""
+    if not title or count_tokens([title])[0] <= max_tokens:
+        return title
+    words = title.split()
+    counts = count_tokens([" ".join(words[:n]) for n in range(1, len(words) + 1)])
+    fitting = max((n for n, c in enumerate(counts, start=1) if c <= max_tokens), default=1)
+    return " ".join(words[:fitting])
+
+
+def _make_chunk(article: Article, title: str, piece: list[_Unit], ordinal: int) -> Chunk | None:
     """A passage never starts or ends on clutter; all-clutter pieces are dropped."""
     content = [u for u in piece if not u.clutter]
     if not content:
@@ -201,7 +215,7 @@ def _make_chunk(article: Article, piece: list[_Unit], ordinal: int) -> Chunk | N
     start, end = content[0].start, content[-1].end
     clean = " ".join(article.text[u.start:u.end] for u in content)
     return Chunk(article_id=article.id, ordinal=ordinal, start=start, end=end,
-                 text=article.text[start:end], embed_text=embed_text(article.title, clean),
+                 text=article.text[start:end], embed_text=embed_text(title, clean), clean_text=clean,
                  sentences=tuple((u.start, u.end) for u in content))
 
 

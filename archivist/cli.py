@@ -127,7 +127,11 @@ def _search(args: argparse.Namespace) -> int:
 def _search_batch(searcher: Searcher, source: str, options: dict) -> int:
     """One JSON object per input line; a bad line gets an object with "error" and the rest go on."""
     try:
-        handle = sys.stdin if source == "-" else open(source, encoding="utf-8")
+        if source == "-":
+            sys.stdin.reconfigure(errors="replace")
+            handle = sys.stdin
+        else:
+            handle = open(source, encoding="utf-8", errors="replace")
     except OSError as error:
         raise BadInput(f"Cannot read the batch file {source} ({error.strerror}).") from None
     failed = False

@@ -33,10 +33,15 @@ def normalise_date(value: object) -> str | None:
         except ValueError:
             return None
     try:
-        parsed = dateutil_parser.parse(text, default=dt.datetime(1900, 1, 1), fuzzy=False)
+        # Parsed twice with different defaults: a value that names no full date ("Monday",
+        # "12:30", "3") takes day, month or year from the default and the two disagree.
+        first = dateutil_parser.parse(text, default=dt.datetime(1901, 1, 1), fuzzy=False)
+        second = dateutil_parser.parse(text, default=dt.datetime(1902, 2, 2), fuzzy=False)
     except (ValueError, OverflowError, TypeError):
         return None
-    return parsed.date().isoformat()
+    if first.date() != second.date():
+        return None
+    return first.date().isoformat()
 
 
 def parse_user_date(value: str | None, flag: str) -> str | None:

@@ -52,18 +52,29 @@ def load_queries(collection: Path, split: str) -> tuple[dict[str, str], dict[str
             raise BadInput(f"{needed} is missing; a BEIR collection has corpus.jsonl, queries.jsonl "
                            "and qrels/<split>.tsv.")
     qrels: dict[str, dict[str, int]] = defaultdict(dict)
-    with open(qrels_path, encoding="utf-8") as handle:
-        for row in csv.reader(handle, delimiter="\t"):
+    with open(qrels_path, encoding="utf-8", errors="replace") as handle:
+        for number, row in enumerate(csv.reader(handle, delimiter="\t"), start=1):
             if len(row) < 3 or row[0] == "query-id":
                 continue
-            qrels[row[0]][row[1]] = int(row[2])
+            try:
+                qrels[row[0]][row[1]] = int(row[2])
+            except ValueError:
+                raise BadInput(f"{qrels_path} line {number}: the score {row[2]!r} is not a whole number; "
+                               "qrels lines are query-id, corpus-id, score.") from None
     queries: dict[str, str] = {}
-    with open(collection / "queries.jsonl", encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
+    path = collection / "queries.jsonl"
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
                 record = json.loads(line)
-                if str(record["_id"]) in qrels:
-                    queries[str(record["_id"])] = record["text"]
+                query_id, text = str(record["_id"]), str(record["text"])
+            except (ValueError, KeyError, TypeError):
+                raise BadInput(f"{path} line {number} is not a query; each line needs "
+                               '{"_id": ..., "text": ...}.') from None
+            if query_id in qrels:
+                queries[query_id] = text
     return queries, dict(qrels)
 
 

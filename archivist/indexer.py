@@ -195,10 +195,9 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
 
 def _copy_database(source: Path, target: Path) -> None:
     """Start from a copy of the live database so the live one is never written to."""
-    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(target) as dst:
+    with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src, \
+            closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
-    src.close()
-    dst.close()
 
 
 @dataclass
@@ -259,9 +258,8 @@ def _apply_changes(connection: sqlite3.Connection, articles: list[Article], sett
         connection.executemany(
             "INSERT INTO sentences(passage_id, start, end, embed_hash) VALUES (?, ?, ?, ?)",
             ((passage_id, s, e, h) for (s, e), h in zip(chunk.sentences, chunk_sentence_hashes)))
-        body = chunk.embed_text[len(article.title) + 1:] if article.title else chunk.embed_text
         connection.execute("INSERT INTO passages_fts(rowid, title, body) VALUES (?, ?, ?)",
-                           (passage_id, article.title, body))
+                           (passage_id, article.title, chunk.clean_text))
     progress("writing", len(to_write), len(to_write))
     return report
 

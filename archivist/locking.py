@@ -6,7 +6,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from archivist.errors import IndexBusy
+from archivist.errors import ArchivistError, IndexBusy
 
 LOCK_FILE = ".lock"
 
@@ -19,7 +19,11 @@ class IndexLock:
         self._fd: int | None = None
 
     def __enter__(self) -> "IndexLock":
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise ArchivistError(f"Cannot write to the index folder {self.path.parent} ({error.strerror}); "
+                                 "choose a writable folder with --index DIR.") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

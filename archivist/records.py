@@ -43,6 +43,8 @@ class Chunk:
     end: int
     text: str
     embed_text: str
+    # The passage without clutter: what is embedded (after the headline) and keyword-indexed.
+    clean_text: str = ""
     # (start, end) in the article text of each sentence of the passage, clutter left out.
     sentences: tuple[tuple[int, int], ...] = ()
 

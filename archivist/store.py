@@ -33,14 +33,14 @@ CREATE TABLE IF NOT EXISTS articles (
 CREATE INDEX IF NOT EXISTS articles_outlet ON articles(outlet);
 CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
 CREATE TABLE IF NOT EXISTS passages (
-    id INTEGER PRIMARY KEY,            -- the FAISS id
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- the FAISS id; never reused, so an old id never names new text
     article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     ordinal INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
     embed_hash TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id);
 CREATE TABLE IF NOT EXISTS sentences (
-    id INTEGER PRIMARY KEY,            -- the id in the sentence FAISS index
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- the id in the sentence FAISS index, never reused
     passage_id INTEGER NOT NULL REFERENCES passages(id) ON DELETE CASCADE,
     start INTEGER NOT NULL, end INTEGER NOT NULL, embed_hash TEXT NOT NULL
 );
@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS copies (
     passage_id INTEGER NOT NULL, other_id INTEGER NOT NULL, similarity REAL NOT NULL,
     PRIMARY KEY (passage_id, other_id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS copies_other ON copies(other_id);
 """
 
 

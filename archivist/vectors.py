@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import faiss
@@ -17,7 +18,12 @@ def build(vectors: np.ndarray, ids: np.ndarray) -> faiss.Index:
 
 
 def save(index: faiss.Index, path: Path) -> None:
-    faiss.write_index(index, str(path))
+    """Write the index; FAISS reports write failures (disk full) as RuntimeError, turned into OSError."""
+    try:
+        faiss.write_index(index, str(path))
+    except RuntimeError as error:
+        reason = "No space left on device" if "No space" in str(error) else "write error"
+        raise OSError(errno.EIO, reason, str(path)) from None
 
 
 def load(path: Path) -> faiss.Index:

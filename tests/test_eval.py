@@ -39,3 +39,16 @@ def test_eval_hybrid_runs_and_reuses_its_index(tmp_path):
 def test_eval_on_a_folder_that_is_not_a_collection_says_what_is_missing(tmp_path):
     result = run("eval", str(tmp_path), "--quiet")
     assert result.returncode == 2 and "corpus.jsonl is missing" in result.stderr
+
+
+@pytest.mark.parametrize("file, line", [("qrels/test.tsv", "q5\td1\trelevant\n"),
+                                        ("queries.jsonl", '{"text": "no id"}\n')])
+def test_malformed_collection_is_one_clear_error(tmp_path, file, line):
+    import shutil
+
+    collection = tmp_path / "collection"
+    shutil.copytree(DATA / "tiny_beir", collection)
+    with open(collection / file, "a", encoding="utf-8") as handle:
+        handle.write(line)
+    result = run("eval", str(collection), "--quiet", "--mode", "keyword", "--index", str(tmp_path / "index"))
+    assert result.returncode == 2 and "line" in result.stderr and "Traceback" not in result.stderr

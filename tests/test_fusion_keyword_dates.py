@@ -59,3 +59,8 @@ def test_dates():
         parse_user_date("yesterday-ish", "--since")
     with pytest.raises(sqlite3.Error):
         sqlite3.connect(":memory:").execute("SELECT * FROM missing")
+
+
+@pytest.mark.parametrize("value", ["Monday", "12:30", "3", "March"])
+def test_partial_dates_are_not_invented(value):
+    assert normalise_date(value) is None

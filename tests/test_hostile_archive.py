@@ -119,3 +119,15 @@ def test_hostile_queries_answer_without_errors(tmp_path, fake_embedder, query):
     for mode in ("hybrid", "semantic", "keyword"):
         response = searcher.search(query, mode=mode)
         assert isinstance(response.hits, list)
+
+
+def test_one_odd_json_record_never_drops_the_records_after_it(tmp_path):
+    lines = ['{"id": 1, "text": "First."}', '{"id": 2, "text": "Lone \\ud800 surrogate."}',
+             '{"id": 3, "text": "Third.", "date": {"nested": true}}', '{"id": 4, "text": "Fourth."}']
+    write(tmp_path / "feed.jsonl", "\n".join(lines) + "\n")
+    write(tmp_path / "list.json", "[" + ",".join(lines) + "]")
+    result = scan_archive(tmp_path)
+    assert sorted(a.path for a in result.articles) == sorted(
+        [f"{name}#{i}" for name in ("feed.jsonl", "list.json") for i in (1, 2, 3, 4)])
+    surrogate = next(a for a in result.articles if a.path == "feed.jsonl#2")
+    surrogate.text.encode("utf-8")  # storable

@@ -87,3 +87,14 @@ def test_hard_wrapped_newswire_paragraphs_are_joined():
     chunk = chunk_article(article(text), COUNT)[0]
     assert [chunk.text[s - chunk.start:e - chunk.start].split()[:3] for s, e in chunk.sentences] == [
         ["Showers", "continued", "throughout"], ["The", "dry", "period"], ["Arrivals", "for", "the"]]
+
+
+def test_a_very_long_headline_is_shortened_where_it_is_embedded():
+    title = " ".join(f"headline{i}" for i in range(200))
+    body = " ".join(f"Body sentence {i} says something different about item {i}." for i in range(60))
+    chunks = chunk_article(article(body, title=title), COUNT)
+    assert len(chunks) > 3
+    for chunk in chunks:
+        assert COUNT([chunk.embed_text])[0] + 2 <= 256
+        assert COUNT([chunk.embed_text.split("\n")[0]])[0] <= 48
+        assert chunk.clean_text and chunk.clean_text in chunk.embed_text
