@@ -104,7 +104,8 @@ def shared_embedder() -> Embedder:
 @st.cache_resource(max_entries=1, show_spinner="Loading the search model and index…")
 def load_searcher(index_dir: str, build_id: str) -> Searcher:
     """Open the index once per build id and warm the model so the first real query is fast."""
-    searcher = Searcher.open(Path(index_dir), embedder=shared_embedder())
+    # One Searcher per build: it never swaps its build while other sessions' queries run on it.
+    searcher = Searcher.open(Path(index_dir), embedder=shared_embedder(), follow_updates=False)
     try:
         searcher.search("warm up the model", k=DEFAULT_K, highlight=True)
     except ArchivistError:

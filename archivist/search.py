@@ -60,16 +60,22 @@ class _Filters:
 
 
 class Searcher:
-    """Reads one published build; cheap to query, loads the model on the first semantic query."""
+    """Reads one published build; cheap to query, loads the model on the first semantic query.
 
-    def __init__(self, index: Path, embedder: Embedder | None = None) -> None:
+    With `follow_updates` (the default, for one-thread use such as the CLI) each query first
+    switches to a newer published build. A multi-threaded owner such as the page passes False
+    and opens a new Searcher per build instead, so no query ever sees a build swapped under it.
+    """
+
+    def __init__(self, index: Path, embedder: Embedder | None = None, follow_updates: bool = True) -> None:
         self.index = index
         self.embedder = embedder or Embedder()
+        self.follow_updates = follow_updates
         self._open()
 
     @classmethod
-    def open(cls, index: Path, embedder: Embedder | None = None) -> "Searcher":
-        return cls(index, embedder)
+    def open(cls, index: Path, embedder: Embedder | None = None, follow_updates: bool = True) -> "Searcher":
+        return cls(index, embedder, follow_updates)
 
     def _open(self) -> None:
         manifest = store.read_manifest(self.index)
@@ -89,7 +95,9 @@ class Searcher:
         self.sentence_dense = sentence_dense
 
     def refresh(self) -> bool:
-        """Switch to a newer published build if there is one; True when it switched."""
+        """Switch to a newer published build if there is one (and updates are followed)."""
+        if not self.follow_updates:
+            return False
         live = store.current_build_id(self.index)
         if live and live != self.build_id:
             # The old connection is left to the garbage collector: another thread may be reading it.
