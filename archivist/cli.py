@@ -77,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--index", help="index folder for the collection (default: a cache folder, reused)")
     evaluate.set_defaults(run=_eval)
 
+    stories = commands.add_parser("stories", help="groups of articles telling the same story")
+    _index_option(stories)
+    stories.add_argument("--json", action="store_true")
+    stories.set_defaults(run=_stories)
+
     stats = commands.add_parser("stats", help="what the index holds")
     _index_option(stats)
     stats.add_argument("--json", action="store_true")
@@ -191,6 +196,23 @@ def _eval(args: argparse.Namespace) -> int:
     else:
         metrics = "  ".join(f"{name} {value:.4f}" for name, value in result.metrics.items())
         print(f"{collection.name} {args.split} ({result.queries} queries, {args.mode}): {metrics}")
+    return 0
+
+
+def _stories(args: argparse.Namespace) -> int:
+    from archivist.stories import read_stories
+
+    stories = read_stories(Searcher.open(config.index_dir(args.index)).connection)
+    if args.json:
+        print(json.dumps({"stories": [s.to_json() for s in stories]}, ensure_ascii=False))
+        return 0
+    if not stories:
+        print("No stories: no two articles in the index carry the same text or rewrite each other.")
+    for story in stories:
+        print(f"Story {story.id} ({story.kind}, {len(story.members)} articles)")
+        for member in story.members:
+            print(f"   {member['date'] or 'undated':10}  {member['kind']:8} {member['title']} "
+                  f"({member['outlet'] or 'outlet unknown'}, {member['path']})")
     return 0
 
 

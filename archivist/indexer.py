@@ -29,6 +29,7 @@ from archivist.embedding import Embedder, text_hash
 from archivist.errors import ArchivistError, IndexIncompatible, IndexMissing
 from archivist.locking import IndexLock
 from archivist.records import Article, Chunk, Skipped
+from archivist.stories import store_stories
 from archivist.tokens import token_counter
 
 Progress = Callable[[str, int, int], None]
@@ -48,6 +49,7 @@ class ReindexReport:
     passages: int = 0
     passages_embedded: int = 0
     sentences: int = 0
+    stories: int = 0
     seconds: float = 0.0
     skipped: list[Skipped] = field(default_factory=list)
     build_id: str = ""
@@ -180,6 +182,9 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
         del matrix, sentence_matrix
         progress("vectors", 2, 2)
         _update_copies(connection, dense, report.new_passage_ids, progress)
+        progress("stories", 0, 1)
+        report.stories = store_stories(connection)
+        progress("stories", 1, 1)
         connection.commit()
         report.passages = len(ids)
         report.sentences = len(sentence_ids)
@@ -329,7 +334,7 @@ def _manifest(build_id: str, previous: dict | None, report: ReindexReport, embed
         "vectors": {"type": "flat-ip", "metric": "inner_product", "normalised": True,
                     "files": {"passages": store.VECTORS, "sentences": store.SENTENCE_VECTORS}},
         "copies": {"threshold": COPY_THRESHOLD, "neighbours": COPY_NEIGHBOURS},
-        "counts": {"articles": report.articles, "passages": report.passages,
+        "counts": {"articles": report.articles, "passages": report.passages, "stories": report.stories,
                    "sentences": report.sentences,
                    "skipped": len(report.skipped)},
     }

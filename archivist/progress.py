@@ -6,7 +6,7 @@ import sys
 
 STAGE_LABELS = {"reading": "Reading archive", "splitting": "Splitting", "embedding": "Embedding passages and sentences",
                 "writing": "Writing index", "vectors": "Building vectors", "copies": "Finding copies",
-                "queries": "Running queries"}
+                "queries": "Running queries", "stories": "Grouping stories"}
 # Stages shorter than this many items finish too fast for a bar to help.
 MIN_ITEMS_FOR_BAR = 200
 

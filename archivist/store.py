@@ -57,6 +57,12 @@ CREATE TABLE IF NOT EXISTS copies (
     PRIMARY KEY (passage_id, other_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS copies_other ON copies(other_id);
+CREATE TABLE IF NOT EXISTS stories (id INTEGER PRIMARY KEY, kind TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS story_members (
+    story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL, PRIMARY KEY (story_id, article_id)
+) WITHOUT ROWID;
 """
 
 

@@ -1,0 +1,61 @@
+"""Story groups: exact copies, near copies and rewrites, on tiny hand-made articles and the seeds."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import write
+from test_cli import run
+
+from archivist.indexer import reindex
+from archivist.search import Searcher
+from archivist.stories import read_stories
+
+WIRE = ("The central bank raised its main interest rate by half a point on Tuesday, the third increase "
+        "this year, saying inflation had proved more stubborn than expected. Officials said further "
+        "rises could follow if prices kept climbing through the summer months. Markets had expected a "
+        "smaller move and the currency rose sharply after the announcement, while shares of lenders fell.")
+
+
+def groups(index, embedder) -> list[tuple[str, dict[str, str]]]:
+    stories = read_stories(Searcher.open(index, embedder=embedder).connection)
+    return sorted((s.kind, {m["path"]: m["kind"] for m in s.members}) for s in stories)
+
+
+def test_exact_and_near_copies_are_grouped_and_unrelated_articles_are_not(tmp_path, fake_embedder):
+    archive = tmp_path / "archive"
+    write(archive / "wire.txt", "Bank Raises Rates\n\n" + WIRE + "\n")
+    write(archive / "paper-a.txt", "RATES UP AGAIN\n\n" + WIRE.upper().replace(",", "") + "\n")  # same words
+    near = WIRE.replace("sharply", "strongly")  # one word: about 5 of 60 shingles differ
+    write(archive / "paper-b.md", "# Central bank lifts rates\n\n" + near + "\n")
+    write(archive / "other.txt", "Harvest Festival\n\nThe village held its harvest festival with music, "
+                                 "pies and a parade of tractors through the square on Sunday.\n")
+    reindex(archive, tmp_path / "index", embedder=fake_embedder)
+    found = groups(tmp_path / "index", fake_embedder)
+    assert len(found) == 1
+    kind, members = found[0]
+    assert kind == "near"
+    assert members["wire.txt"] == "exact" and members["paper-a.txt"] == "exact"
+    assert members["paper-b.md"] == "near"
+    assert "other.txt" not in members
+
+
+def test_groups_follow_the_archive_incrementally(tmp_path, fake_embedder):
+    archive = tmp_path / "archive"
+    write(archive / "one.txt", "One\n\n" + WIRE + "\n")
+    write(archive / "two.txt", "Two\n\n" + WIRE + "\n")
+    reindex(archive, tmp_path / "index", embedder=fake_embedder)
+    assert [kind for kind, _ in groups(tmp_path / "index", fake_embedder)] == ["exact"]
+    (archive / "two.txt").unlink()
+    reindex(archive, tmp_path / "index", embedder=fake_embedder)
+    assert groups(tmp_path / "index", fake_embedder) == []
+
+
+def test_seed_rewrite_is_the_only_story(seed_index):
+    result = run("stories", "--json", "--index", str(seed_index))
+    assert result.returncode == 0, result.stderr
+    stories = json.loads(result.stdout)["stories"]
+    assert len(stories) == 1 and stories[0]["kind"] == "rewrite"
+    members = stories[0]["members"]
+    assert [m["path"] for m in members] == ["000_be5a0d2d8b79ea77.txt", "001_ecfc993b8a397a1a.txt"]  # dated first
+    assert {m["kind"] for m in members} == {"rewrite"}
