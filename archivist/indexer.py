@@ -23,7 +23,7 @@ import numpy as np
 from archivist import store, vectors
 from archivist.articles import scan_archive
 from archivist.chunking import ChunkingSettings, chunk_article
-from archivist.config import FORMAT_VERSION, MODEL_MAX_TOKENS
+from archivist.config import FORMAT_VERSION, MODEL_DIMENSION, MODEL_MAX_TOKENS, MODEL_NAME
 from archivist.copies import COPY_NEIGHBOURS, COPY_THRESHOLD, find_copies
 from archivist.embedding import Embedder, text_hash
 from archivist.errors import ArchivistError, IndexIncompatible, IndexMissing
@@ -161,16 +161,20 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
     build.mkdir(parents=True)
     db_path = build / store.DATABASE
     settings_match = previous and previous.get("chunking") == CHUNKING.as_dict()
+    connection = None
     if previous:
         try:
             _copy_database(store.build_dir(index, previous["build_id"]) / store.DATABASE, db_path)
-            with closing(store.connect(db_path)) as check:
-                check.execute("SELECT count(*) FROM articles").fetchone()
+            connection = store.connect(db_path)
+            connection.execute("SELECT count(*) FROM articles").fetchone()
         except sqlite3.DatabaseError:
             # A damaged live database: rebuild everything from the archive instead.
+            if connection is not None:
+                connection.close()
+            connection = None
             db_path.unlink(missing_ok=True)
             settings_match = False
-    connection = store.connect(db_path)
+    connection = connection or store.connect(db_path)
     try:
         report = _apply_changes(connection, articles, bool(settings_match), progress, embedder)
         progress("vectors", 0, 2)
@@ -321,8 +325,6 @@ def _update_copies(connection: sqlite3.Connection, dense, new_ids: list[int], pr
 
 
 def _manifest(build_id: str, previous: dict | None, report: ReindexReport, embedder_backend: str) -> dict:
-    from archivist.config import MODEL_DIMENSION, MODEL_NAME
-
     return {
         "format_version": FORMAT_VERSION,
         "build_id": build_id,

@@ -121,11 +121,12 @@ class Searcher:
         self.refresh()
         filters = self._filters(outlets, since, until, include_undated)
         best_sentences: dict[int, tuple[int, int]] = {}
-        ranked = self._ranked(query, None, k, mode, filters, best_sentences)
+        vector = self.embedder.encode_query(query) if mode != "keyword" else None
+        ranked = self._ranked(query, vector, _depth(k), mode, filters, best_sentences)
         hits = self._collapse(ranked, k)
         terms = keyword.query_terms(query)
         if highlight:
-            self._mark_best_sentences(query, hits, best_sentences)
+            self._mark_best_sentences(query, vector, hits, best_sentences)
         for hit in hits:
             hit.terms = terms
         return SearchResponse(query, hits, (time.perf_counter() - started) * 1000, mode, terms)
@@ -142,7 +143,7 @@ class Searcher:
                            "since); search again to get fresh results.")
         filters = self._filters(outlets, since, until, include_undated)
         vector = vectors.reconstruct(self.dense, passage_id)
-        ranked = self._ranked("", vector, k * 3, "semantic", filters, {})
+        ranked = self._ranked("", vector, _depth(k * 3), "semantic", filters, {})
         excluded = {passage_id} | set(self._copies_of(passage_id))
         same_article = {r[0] for r in self.connection.execute(
             "SELECT id FROM passages WHERE article_id = ?", (label["article_id"],))}
@@ -156,15 +157,14 @@ class Searcher:
         """Fused passage ranking with no grouping, for evaluation; `vector` may be precomputed."""
         if vector is not None:
             vector = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-        return self._ranked(query, vector, max(1, depth // CANDIDATES_PER_RESULT), mode,
-                            _Filters("", ()), {})
+        return self._ranked(query, vector, depth, mode, _Filters("", ()), {})
 
-    def _ranked(self, query: str, vector: np.ndarray | None, k: int, mode: str, filters: _Filters,
+    def _ranked(self, query: str, vector: np.ndarray | None, depth: int, mode: str, filters: _Filters,
                 best_sentences: dict[int, tuple[int, int]]) -> list[tuple[int, float, dict[str, int]]]:
-        """Fused (passage id, score, ranks per list); fills `best_sentences` from the sentence list."""
+        """Fused (passage id, score, ranks per list) from `depth` candidates of each retriever;
+        fills `best_sentences` from the sentence list."""
         if mode not in MODES:
             raise BadInput(f"Unknown search mode {mode!r}; use one of: {', '.join(MODES)}.")
-        depth = max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
         allowed = self._allowed_passages(filters) if filters.active else None
         rankings: dict[str, list[int]] = {}
         scores: dict[str, dict[int, float]] = {}
@@ -258,14 +258,13 @@ class Searcher:
             "WHERE p.id = ?", (int(passage_id),)).fetchone()
         return dict(row) if row else None
 
-    def _mark_best_sentences(self, query: str, hits: list[Hit],
+    def _mark_best_sentences(self, query: str, vector: np.ndarray | None, hits: list[Hit],
                              best_sentences: dict[int, tuple[int, int]]) -> None:
         """Set `hit.highlight` to the sentence of each passage closest in meaning to the query.
 
         Most hits already know it from the sentence index; the rest are scored here against
         their stored sentence vectors (no model call).
         """
-        vector = None
         for hit in hits:
             if hit.passage_id in best_sentences:
                 hit.highlight = best_sentences[hit.passage_id]
@@ -274,10 +273,10 @@ class Searcher:
                                            (hit.passage_id,)).fetchall()
             if not rows:
                 continue
-            if vector is None:
-                vector = self.embedder.encode_query(query)[0]
+            if vector is None:  # keyword mode: the query was not embedded for ranking
+                vector = self.embedder.encode_query(query)
             stored = np.vstack([self.sentence_dense.reconstruct(int(r["id"])) for r in rows])
-            best = rows[int(np.argmax(stored @ vector))]
+            best = rows[int(np.argmax(stored @ vector[0]))]
             hit.highlight = (best["start"], best["end"])
 
     # ------------------------------------------------------------------ filters
@@ -358,6 +357,11 @@ class Searcher:
 
     def close(self) -> None:
         self.connection.close()
+
+
+def _depth(k: int) -> int:
+    """Candidates fetched from each retriever for `k` results; copies and overlaps fold some away."""
+    return max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
 
 
 def _article_meta(row: dict) -> dict:

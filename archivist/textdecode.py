@@ -33,10 +33,7 @@ def decode_bytes(data: bytes) -> str:
         raise UndecodableText("not text in a recognisable encoding (binary file?)")
     if _western_fits(matches, best.chaos):
         return _normalise_newlines(data.decode("cp1252", errors="replace"))
-    text = str(best)
-    if "\x00" in text:
-        raise UndecodableText("contains NUL bytes (binary file?)")
-    return _normalise_newlines(text)
+    return _normalise_newlines(str(best))
 
 
 _WESTERN = {"cp1252", "latin_1", "iso8859_15"}
