@@ -29,7 +29,7 @@ from archivist.embedding import Embedder, text_hash
 from archivist.errors import ArchivistError, IndexIncompatible, IndexMissing
 from archivist.locking import IndexLock
 from archivist.records import Article, Chunk, Skipped
-from archivist.stories import store_stories
+from archivist.stories import update_stories
 from archivist.tokens import token_counter
 
 Progress = Callable[[str, int, int], None]
@@ -174,7 +174,9 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
             connection = None
             db_path.unlink(missing_ok=True)
             settings_match = False
-    connection = connection or store.connect(db_path)
+    if connection is None:
+        connection = store.connect(db_path)
+        _salvage_embeddings(index, connection, embedder.name)
     try:
         report = _apply_changes(connection, articles, bool(settings_match), progress, embedder)
         progress("vectors", 0, 2)
@@ -187,7 +189,7 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
         progress("vectors", 2, 2)
         _update_copies(connection, dense, report.new_passage_ids, progress)
         progress("stories", 0, 1)
-        report.stories = store_stories(connection)
+        report.stories = update_stories(connection, report.new_article_ids)
         progress("stories", 1, 1)
         connection.commit()
         report.passages = len(ids)
@@ -209,9 +211,31 @@ def _copy_database(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
+def _salvage_embeddings(index: Path, connection: sqlite3.Connection, model: str) -> None:
+    """Keep the cached vectors of an index this version cannot read (older format), so a format
+    change rebuilds the tables without sending every text through the model again."""
+    build_id = store.current_build_id(index)
+    old = store.build_dir(index, build_id) / store.DATABASE if build_id else None
+    if old is None or not old.is_file():
+        return
+    try:
+        connection.execute("ATTACH DATABASE ? AS old", (str(old),))
+    except sqlite3.DatabaseError:
+        return
+    try:
+        connection.execute("INSERT OR IGNORE INTO embeddings(model, text_hash, vector) "
+                           "SELECT model, text_hash, vector FROM old.embeddings WHERE model = ?", (model,))
+        connection.commit()
+    except sqlite3.DatabaseError:
+        connection.rollback()  # no usable cache there: embed everything
+    finally:
+        connection.execute("DETACH DATABASE old")
+
+
 @dataclass
 class _ChangeReport(ReindexReport):
     new_passage_ids: list[int] = field(default_factory=list)
+    new_article_ids: list[str] = field(default_factory=list)
 
 
 def _apply_changes(connection: sqlite3.Connection, articles: list[Article], settings_match: bool,
@@ -228,6 +252,7 @@ def _apply_changes(connection: sqlite3.Connection, articles: list[Article], sett
     report.unchanged = len(articles) - len(to_write)
     gone = [i for i in existing if i not in current]
     report.removed = len(gone)
+    report.new_article_ids = [a.id for a in to_write]
     _delete_articles(connection, gone + [a.id for a in to_write if a.id in existing])
 
     count_tokens = token_counter(embedder.model_path)

@@ -58,10 +58,12 @@ class Source:
     start: int
     end: int
     similarity: float = 1.0
+    # How this article relates to the result's article: "exact" copy, "near" copy or "rewrite".
+    kind: str = "rewrite"
 
     def to_json(self) -> dict:
         out = dict(self.article)
-        out.update(passage=self.passage, start=self.start, end=self.end,
+        out.update(kind=self.kind, passage=self.passage, start=self.start, end=self.end,
                    similarity=round(self.similarity, 4))
         return out
 

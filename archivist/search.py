@@ -6,18 +6,20 @@ manifest and switches to a newer build on the next query after a reindex publish
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from archivist import keyword, store, vectors
+from archivist import keyword, store, stories, vectors
 from archivist.dates import parse_user_date
 from archivist.embedding import Embedder
 from archivist.errors import BadInput, IndexIncompatible
 from archivist.fusion import reciprocal_rank_fusion
 from archivist.records import Hit, Source
+from archivist.stories import passage_kind
 
 MODES = ("hybrid", "semantic", "keyword")
 MAX_QUERY_CHARS = 2000
@@ -228,7 +230,7 @@ class Searcher:
             folded.update(copies)
             hit = Hit(rank=len(hits) + 1, score=score, passage=row["text"], start=row["start"],
                       end=row["end"], article=_article_meta(row), passage_id=passage_id,
-                      also_in=self._sources(copies, row["article_id"]), ranks=ranks)
+                      also_in=self._sources(copies, row["article_id"], row["text"]), ranks=ranks)
             hits.append(hit)
         return hits
 
@@ -237,8 +239,10 @@ class Searcher:
             "SELECT other_id, similarity FROM copies WHERE passage_id = ? ORDER BY similarity DESC",
             (passage_id,)).fetchall())
 
-    def _sources(self, copies: dict[int, float], own_article: str) -> list[Source]:
-        """One entry per other article (its best-matching passage), earliest date first."""
+    def _sources(self, copies: dict[int, float], own_article: str, own_text: str) -> list[Source]:
+        """One entry per other article (its best-matching passage), earliest date first, each marked
+        with how that article relates to the result's: its story relation when the two articles are
+        the same story, else how closely this one passage is worded."""
         best: dict[str, Source] = {}
         for other_id, similarity in copies.items():
             row = self._passage_row(other_id)
@@ -248,6 +252,10 @@ class Searcher:
             if current is None or similarity > current.similarity:
                 best[row["article_id"]] = Source(_article_meta(row), row["text"], row["start"], row["end"],
                                                  similarity)
+        for article_id, source in best.items():
+            kind = stories.relation(self.connection, own_article, article_id) or passage_kind(
+                own_text, source.passage)
+            best[article_id] = dataclasses.replace(source, kind=kind)
         return sorted(best.values(), key=lambda s: (s.article["date"] or "9999", s.article["title"]))
 
     def _passage_row(self, passage_id: int) -> dict | None:

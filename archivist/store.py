@@ -57,6 +57,17 @@ CREATE TABLE IF NOT EXISTS copies (
     PRIMARY KEY (passage_id, other_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS copies_other ON copies(other_id);
+CREATE TABLE IF NOT EXISTS signatures (
+    article_id TEXT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+    exact_key TEXT NOT NULL, minhash BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS signatures_exact ON signatures(exact_key);
+CREATE TABLE IF NOT EXISTS relations (
+    a TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    b TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL, PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS relations_b ON relations(b);
 CREATE TABLE IF NOT EXISTS stories (id INTEGER PRIMARY KEY, kind TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS story_members (
     story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,

@@ -1,12 +1,20 @@
-"""Stories: groups of articles that are the same story told again (issue 7, first part).
+"""Stories: groups of articles that are the same story told again (exact copies, near copies, rewrites).
 
 Three relations between two articles, strongest first:
 - exact copy: the same text once case, spacing and punctuation are normalised;
 - near copy: word 5-shingle sets with estimated Jaccard >= NEAR_THRESHOLD (MinHash LSH);
-- rewrite: most passages of the shorter article have a close semantic counterpart (the
-  `copies` pairs found at reindex) in the other.
-Related articles are joined into groups (union-find); a group's kind is its weakest link, so a
-group called "exact" holds only exact copies.
+- rewrite: at least REWRITE_SHARE of the shorter article's passages have a close semantic
+  counterpart (the `copies` pairs found at reindex) in the other.
+
+Work is incremental: each article's normalised-text key and MinHash signature are stored once, and
+only relations that involve articles added in this build are computed; relations between two
+unchanged articles are kept (their text did not change). Groups are then re-formed from the stored
+relations, which is cheap.
+
+Grouping is leader-based, not a transitive closure: articles are taken earliest first, and one joins
+a group when it copies (exactly or nearly) any member, or rewrites the group's first article. A
+transitive closure of "rewrites" chained a running story (eleven BBC articles on one doping case,
+each a new development) into one group although the first and last shared little.
 """
 
 from __future__ import annotations
@@ -15,12 +23,18 @@ import hashlib
 import re
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+import numpy as np
 
 KINDS = ("exact", "near", "rewrite")  # strongest first
 NEAR_THRESHOLD = 0.8
 SHINGLE_WORDS = 5
 MINHASH_PERMUTATIONS = 128
+# Stored signatures are only comparable when made with the same seed and hashing scheme.
+MINHASH_SEED = 1
+MINHASH_SCHEME = "affine32"
 # Share of the shorter article's passages that need a counterpart for a rewrite.
 REWRITE_SHARE = 0.5
 
@@ -31,7 +45,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 class Story:
     id: int
     kind: str
-    members: list[dict]  # article metadata plus "kind": how it joined (exact, near, rewrite)
+    members: list[dict]  # article metadata plus "kind": its strongest relation inside the group
 
     def to_json(self) -> dict:
         return {"id": self.id, "kind": self.kind, "members": self.members}
@@ -45,112 +59,199 @@ def exact_key(text: str) -> str:
     return hashlib.sha256(" ".join(normalised_words(text)).encode("utf-8")).hexdigest()
 
 
-def find_relations(connection: sqlite3.Connection) -> dict[tuple[str, str], str]:
-    """(article a, article b) with a < b -> the strongest relation kind between them."""
-    articles = connection.execute("SELECT id, text, body_start FROM articles").fetchall()
-    bodies = {row[0]: row[1][row[2]:] for row in articles}
-    relations: dict[tuple[str, str], str] = {}
+def shingles(words: list[str]) -> set[str]:
+    return {" ".join(words[i:i + SHINGLE_WORDS]) for i in range(max(1, len(words) - SHINGLE_WORDS + 1))}
 
-    by_key: dict[str, list[str]] = defaultdict(list)
-    for article_id, body in bodies.items():
-        by_key[exact_key(body)].append(article_id)
-    for members in by_key.values():
-        _relate_all(relations, sorted(members), "exact")
 
-    for a, b in _near_pairs(bodies):
-        _relate(relations, a, b, "near")
-    for a, b in _rewrite_pairs(connection):
-        _relate(relations, a, b, "rewrite")
-    return relations
+def stronger(kind: str, other: str | None) -> bool:
+    return other is None or KINDS.index(kind) < KINDS.index(other)
+
+
+def passage_kind(text: str, other: str) -> str:
+    """How one passage is carried by an article that is not otherwise the same story."""
+    words, other_words = normalised_words(text), normalised_words(other)
+    if words == other_words:
+        return "exact"
+    a, b = shingles(words), shingles(other_words)
+    return "near" if len(a & b) >= NEAR_THRESHOLD * len(a | b) else "rewrite"
+
+
+def update_stories(connection: sqlite3.Connection, new_articles: Iterable[str]) -> int:
+    """Relate the articles added in this build to all others, regroup, store; returns the group count.
+
+    Rows of removed or changed articles have already gone with them (foreign keys cascade)."""
+    new = sorted(set(new_articles))
+    if new:
+        _store_signatures(connection, new)
+        relations: dict[tuple[str, str], str] = {}
+        for a, b in _exact_pairs(connection, new):
+            _relate(relations, a, b, "exact")
+        for a, b in _near_pairs(connection, new):
+            _relate(relations, a, b, "near")
+        for a, b in _rewrite_pairs(connection, new):
+            _relate(relations, a, b, "rewrite")
+        connection.executemany("INSERT OR REPLACE INTO relations(a, b, kind) VALUES (?, ?, ?)",
+                               ((a, b, kind) for (a, b), kind in relations.items()))
+    return _store_groups(connection)
+
+
+def _store_signatures(connection: sqlite3.Connection, article_ids: list[str]) -> None:
+    from datasketch import MinHash
+
+    for begin in range(0, len(article_ids), 500):
+        batch = article_ids[begin:begin + 500]
+        rows = connection.execute(
+            f"SELECT id, substr(text, body_start + 1) FROM articles WHERE id IN ({','.join('?' * len(batch))})",
+            batch).fetchall()
+        signatures = []
+        for article_id, body in rows:
+            words = normalised_words(body)
+            signature = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED, scheme=MINHASH_SCHEME)
+            signature.update_batch([s.encode("utf-8") for s in shingles(words)])
+            signatures.append((article_id, exact_key(body),
+                               signature.hashvalues.astype(np.uint64).tobytes()))
+        connection.executemany(
+            "INSERT OR REPLACE INTO signatures(article_id, exact_key, minhash) VALUES (?, ?, ?)", signatures)
+
+
+def _exact_pairs(connection: sqlite3.Connection, new: list[str]) -> set[tuple[str, str]]:
+    pairs = set()
+    for begin in range(0, len(new), 500):
+        batch = new[begin:begin + 500]
+        rows = connection.execute(
+            "SELECT n.article_id, o.article_id FROM signatures n JOIN signatures o "
+            "ON o.exact_key = n.exact_key AND o.article_id != n.article_id "
+            f"WHERE n.article_id IN ({','.join('?' * len(batch))})", batch)
+        pairs.update(rows)
+    return pairs
+
+
+def _near_pairs(connection: sqlite3.Connection, new: list[str]) -> set[tuple[str, str]]:
+    """Pairs with a new article among LSH candidates, confirmed by the estimated Jaccard."""
+    from datasketch import LeanMinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=NEAR_THRESHOLD, num_perm=MINHASH_PERMUTATIONS)
+    signatures: dict[str, LeanMinHash] = {}
+    for article_id, blob in connection.execute("SELECT article_id, minhash FROM signatures"):
+        signature = LeanMinHash(seed=MINHASH_SEED, hashvalues=np.frombuffer(blob, dtype=np.uint64),
+                                scheme=MINHASH_SCHEME)
+        signatures[article_id] = signature
+        lsh.insert(article_id, signature, check_duplication=False)
+    pairs = set()
+    for article_id in new:
+        signature = signatures.get(article_id)
+        if signature is None:
+            continue
+        for other in lsh.query(signature):
+            if other != article_id and signature.jaccard(signatures[other]) >= NEAR_THRESHOLD:
+                pairs.add((article_id, other))
+    return pairs
+
+
+def _rewrite_pairs(connection: sqlite3.Connection, new: list[str]) -> set[tuple[str, str]]:
+    """Pairs (new article, other) where most passages of the shorter one have a semantic copy in the other."""
+    connection.execute("CREATE TEMP TABLE IF NOT EXISTS new_articles(id TEXT PRIMARY KEY)")
+    connection.execute("DELETE FROM new_articles")
+    connection.executemany("INSERT INTO new_articles(id) VALUES (?)", ((a,) for a in new))
+    # Passages of one article that have a copy in the other, for every pair touching a new article.
+    rows = connection.execute(
+        "SELECT p.article_id, o.article_id, count(DISTINCT p.id) FROM copies c "
+        "JOIN passages p ON p.id = c.passage_id JOIN passages o ON o.id = c.other_id "
+        "WHERE p.article_id IN (SELECT id FROM new_articles) OR o.article_id IN (SELECT id FROM new_articles) "
+        "GROUP BY p.article_id, o.article_id").fetchall()
+    connection.execute("DROP TABLE new_articles")
+    covered = {(own, other): count for own, other, count in rows}
+    involved = {a for pair in covered for a in pair}
+    sizes = _passage_counts(connection, involved)
+    pairs = set()
+    for (own, other), count in covered.items():
+        if own > other and (other, own) in covered:
+            continue  # each unordered pair once
+        shorter, longer = (own, other) if sizes[own] <= sizes[other] else (other, own)
+        if covered.get((shorter, longer), 0) >= REWRITE_SHARE * sizes[shorter]:
+            pairs.add((own, other))
+    return pairs
+
+
+def _passage_counts(connection: sqlite3.Connection, article_ids: set[str]) -> dict[str, int]:
+    ids = list(article_ids)
+    counts: dict[str, int] = {}
+    for begin in range(0, len(ids), 500):
+        batch = ids[begin:begin + 500]
+        counts.update(connection.execute(
+            f"SELECT article_id, count(*) FROM passages WHERE article_id IN ({','.join('?' * len(batch))}) "
+            "GROUP BY article_id", batch))
+    return counts
 
 
 def _relate(relations: dict[tuple[str, str], str], a: str, b: str, kind: str) -> None:
-    """Record the relation, keeping the strongest kind seen for the pair."""
+    """Record the relation under (smaller id, larger id), keeping the strongest kind seen."""
     key = (a, b) if a < b else (b, a)
-    if key not in relations or KINDS.index(kind) < KINDS.index(relations[key]):
+    if stronger(kind, relations.get(key)):
         relations[key] = kind
 
 
-def _relate_all(relations: dict[tuple[str, str], str], members: list[str], kind: str) -> None:
-    for other in members[1:]:
-        _relate(relations, members[0], other, kind)
+def group(relations: dict[tuple[str, str], str], order: list[str]) -> list[tuple[str, dict[str, str]]]:
+    """Leader grouping over related pairs, articles taken in `order` (earliest first).
 
-
-def _near_pairs(bodies: dict[str, str]) -> set[tuple[str, str]]:
-    """Candidate pairs from MinHash LSH, confirmed by the estimated Jaccard."""
-    from datasketch import MinHash, MinHashLSH
-
-    lsh = MinHashLSH(threshold=NEAR_THRESHOLD, num_perm=MINHASH_PERMUTATIONS)
-    signatures = {}
-    for article_id, body in bodies.items():
-        words = normalised_words(body)
-        shingles = {" ".join(words[i:i + SHINGLE_WORDS]) for i in range(max(1, len(words) - SHINGLE_WORDS + 1))}
-        signature = MinHash(num_perm=MINHASH_PERMUTATIONS)
-        signature.update_batch([s.encode("utf-8") for s in shingles])
-        signatures[article_id] = signature
-        lsh.insert(article_id, signature)
-    pairs = set()
-    for article_id, signature in signatures.items():
-        for other in lsh.query(signature):
-            if other != article_id and signature.jaccard(signatures[other]) >= NEAR_THRESHOLD:
-                pairs.add(tuple(sorted((article_id, other))))
-    return pairs
-
-
-def _rewrite_pairs(connection: sqlite3.Connection) -> set[tuple[str, str]]:
-    """Article pairs where most passages of the shorter one have a semantic copy in the other."""
-    passages_of = dict(connection.execute("SELECT article_id, count(*) FROM passages GROUP BY article_id"))
-    matched: dict[tuple[str, str], set[int]] = defaultdict(set)
-    rows = connection.execute(
-        "SELECT p.article_id, o.article_id, p.id FROM copies c JOIN passages p ON p.id = c.passage_id "
-        "JOIN passages o ON o.id = c.other_id")
-    for own, other, passage_id in rows:
-        matched[(own, other)].add(passage_id)
-    pairs = set()
-    for (own, other), passages in matched.items():
-        shorter = own if passages_of[own] <= passages_of[other] else other
-        covered = len(passages) if shorter == own else len(matched.get((other, own), ()))
-        if covered >= REWRITE_SHARE * passages_of[shorter]:
-            pairs.add(tuple(sorted((own, other))))
-    return pairs
-
-
-def group(relations: dict[tuple[str, str], str]) -> list[tuple[str, dict[str, str]]]:
-    """Union-find over related pairs: [(group kind, {article id: how it joined})]."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in relations:
-        parent[find(a)] = find(b)
-    members: dict[str, dict[str, str]] = defaultdict(dict)
-    kinds: dict[str, str] = {}
+    Returns [(group kind, {article id: its strongest relation inside the group})]."""
+    neighbours: dict[str, dict[str, str]] = defaultdict(dict)
     for (a, b), kind in relations.items():
-        root = find(a)
+        neighbours[a][b] = kind
+        neighbours[b][a] = kind
+    group_of: dict[str, int] = {}
+    leaders: list[str] = []
+    for article in order:
+        if article not in neighbours:
+            continue
+        best: tuple[int, int] | None = None  # (kind rank, group number)
+        for other, kind in neighbours[article].items():
+            number = group_of.get(other)
+            if number is None or (kind == "rewrite" and other != leaders[number]):
+                continue
+            candidate = (KINDS.index(kind), number)
+            if best is None or candidate < best:
+                best = candidate
+        if best is None:
+            group_of[article] = len(leaders)
+            leaders.append(article)
+        else:
+            group_of[article] = best[1]
+    members: dict[int, dict[str, str]] = defaultdict(dict)
+    for (a, b), kind in relations.items():
+        number = group_of[a]
+        if group_of[b] != number:
+            continue
         for article in (a, b):
-            current = members[root].get(article)
-            if current is None or KINDS.index(kind) < KINDS.index(current):
-                members[root][article] = kind
-        if root not in kinds or KINDS.index(kind) > KINDS.index(kinds[root]):
-            kinds[root] = kind
-    return [(kinds[root], members[root]) for root in members]
+            if stronger(kind, members[number].get(article)):
+                members[number][article] = kind
+    groups = []
+    for number in sorted(members):
+        kinds = members[number].values()
+        groups.append((max(kinds, key=KINDS.index), members[number]))
+    return groups
 
 
-def store_stories(connection: sqlite3.Connection) -> int:
-    """Recompute the story groups from the index and store them; returns how many there are."""
+def _store_groups(connection: sqlite3.Connection) -> int:
+    relations = {(a, b): kind for a, b, kind in connection.execute("SELECT a, b, kind FROM relations")}
+    order = [r[0] for r in connection.execute(
+        "SELECT id FROM articles WHERE id IN (SELECT a FROM relations UNION SELECT b FROM relations) "
+        "ORDER BY coalesce(date, '9999'), path, id")]
     connection.execute("DELETE FROM story_members")
     connection.execute("DELETE FROM stories")
-    groups = group(find_relations(connection))
+    groups = group(relations, order)
     for number, (kind, members) in enumerate(groups, start=1):
         connection.execute("INSERT INTO stories(id, kind) VALUES (?, ?)", (number, kind))
         connection.executemany("INSERT INTO story_members(story_id, article_id, kind) VALUES (?, ?, ?)",
                                ((number, article, how) for article, how in members.items()))
     return len(groups)
+
+
+def relation(connection: sqlite3.Connection, a: str, b: str) -> str | None:
+    """How two articles relate (exact, near, rewrite), or None when they are not the same story."""
+    key = (a, b) if a < b else (b, a)
+    row = connection.execute("SELECT kind FROM relations WHERE a = ? AND b = ?", key).fetchone()
+    return row[0] if row else None
 
 
 def read_stories(connection: sqlite3.Connection) -> list[Story]:

@@ -9,7 +9,7 @@ from test_cli import run
 
 from archivist.indexer import reindex
 from archivist.search import Searcher
-from archivist.stories import read_stories
+from archivist.stories import group, read_stories
 
 WIRE = ("The central bank raised its main interest rate by half a point on Tuesday, the third increase "
         "this year, saying inflation had proved more stubborn than expected. Officials said further "
@@ -59,3 +59,45 @@ def test_seed_rewrite_is_the_only_story(seed_index):
     members = stories[0]["members"]
     assert [m["path"] for m in members] == ["000_be5a0d2d8b79ea77.txt", "001_ecfc993b8a397a1a.txt"]  # dated first
     assert {m["kind"] for m in members} == {"rewrite"}
+
+
+def test_a_running_story_is_not_chained_through_rewrites():
+    # monday rewrites the first report, tuesday rewrites monday's but not the first: two stories
+    # would be one under a transitive closure; a copy of tuesday's joins tuesday's group.
+    relations = {("first", "monday"): "rewrite", ("monday", "tuesday"): "rewrite",
+                 ("tuesday", "tuesday-copy"): "exact"}
+    found = group(relations, ["first", "monday", "tuesday", "tuesday-copy"])
+    assert found == [("rewrite", {"first": "rewrite", "monday": "rewrite"}),
+                     ("exact", {"tuesday": "exact", "tuesday-copy": "exact"})]
+
+
+def test_copies_join_a_group_through_any_member_and_the_group_takes_its_weakest_kind():
+    relations = {("a", "b"): "rewrite", ("b", "c"): "near", ("c", "d"): "exact"}
+    assert group(relations, ["a", "b", "c", "d"]) == [
+        ("rewrite", {"a": "rewrite", "b": "near", "c": "exact", "d": "exact"})]
+
+
+def test_an_added_copy_joins_the_existing_story_and_search_says_how_each_source_carries_it(
+        tmp_path, fake_embedder):
+    archive = tmp_path / "archive"
+    write(archive / "wire.md", "---\ntitle: Bank Raises Rates\ndate: 2024-03-01\noutlet: Wire\n---\n\n" + WIRE + "\n")
+    write(archive / "paper.md", "---\ntitle: Rates up\ndate: 2024-03-02\noutlet: Paper\n---\n\n"
+          + WIRE.replace("sharply", "strongly") + "\n")
+    reindex(archive, tmp_path / "index", embedder=fake_embedder)
+    assert groups(tmp_path / "index", fake_embedder) == [("near", {"wire.md": "near", "paper.md": "near"})]
+    # Only the new article is related to the others; the stored relation between the two stays.
+    write(archive / "copy.md", "---\ntitle: Rates rise\ndate: 2024-02-28\noutlet: Early\n---\n\n" + WIRE + "\n")
+    reindex(archive, tmp_path / "index", embedder=fake_embedder)
+    assert groups(tmp_path / "index", fake_embedder) == [
+        ("near", {"copy.md": "exact", "wire.md": "exact", "paper.md": "near"})]
+
+    searcher = Searcher.open(tmp_path / "index", embedder=fake_embedder)
+    top = searcher.search("central bank interest rate", k=1).hits[0].to_json()
+    carried = {top["article"]["path"]: None} | {s["path"]: s["kind"] for s in top["also_in"]}
+    assert set(carried) == {"copy.md", "wire.md", "paper.md"}
+    dates = [s["date"] for s in top["also_in"]]
+    assert dates == sorted(dates)  # earliest first
+    for source in top["also_in"]:
+        assert source["passage"] and source["kind"] in ("exact", "near")
+        if {top["article"]["path"], source["path"]} == {"copy.md", "wire.md"}:
+            assert source["kind"] == "exact"
