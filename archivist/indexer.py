@@ -77,6 +77,7 @@ def reindex(archive: Path, index: Path, progress: Progress | None = None,
     except OSError as error:
         raise ArchivistError(f"Cannot create the index folder {index} ({error.strerror}); "
                              "choose a writable folder with --index DIR.") from None
+    embedder = embedder or Embedder()
     with IndexLock(index):
         previous = _live_manifest(index)
         _remove_stale_builds(index, keep={previous.get("build_id"), previous.get("previous_build_id")}
@@ -93,11 +94,11 @@ def reindex(archive: Path, index: Path, progress: Progress | None = None,
         build_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         build = store.build_dir(index, build_id)
         try:
-            report = _build(index, build, previous, scan.articles, report_progress, embedder or Embedder())
+            report = _build(index, build, previous, scan.articles, report_progress, embedder)
             report.skipped = scan.skipped
             report.build_id = build_id
             report.seconds = time.perf_counter() - started
-            manifest = _manifest(build_id, previous, report, embedder_backend=(embedder or Embedder).backend)
+            manifest = _manifest(build_id, previous, report, embedder_backend=embedder.backend)
             manifest["files"] = _file_sizes(build)
             report_progress("publishing", 0, 1)
             store.publish_manifest(index, manifest)

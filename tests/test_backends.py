@@ -1,0 +1,76 @@
+"""Which embedding backend runs, the fallback to torch, and that both give the same vectors."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from archivist import embedding, openvino_encoder
+from archivist.embedding import Embedder, choose_backend
+
+PASSAGES = [
+    "The Panjshir valley held out against the Taliban as the rest of Afghanistan fell in August.",
+    "Who supported the Northern Alliance",
+    "During the onset of the Northern Alliance's bout against the Taliban more than a quarter of a "
+    "century ago, the resistance received support from regional countries including Russia, India, "
+    "Iran and Tajikistan. " * 4,
+    "Ünïcödé, emoji 🙂 and CJK 北京 in one line.",
+]
+
+
+def test_openvino_is_chosen_when_it_is_installed_and_torch_when_asked(monkeypatch):
+    monkeypatch.delenv("ARCHIVIST_BACKEND", raising=False)
+    monkeypatch.setattr(openvino_encoder, "native_bf16", lambda: True)
+    assert choose_backend() == "openvino-bf16"
+    monkeypatch.setattr(openvino_encoder, "native_bf16", lambda: False)
+    assert choose_backend() == "openvino-f32"  # no bf16 in this CPU: exact fp32 vectors
+    monkeypatch.setenv("ARCHIVIST_BACKEND", "torch")
+    assert choose_backend() == "torch"
+
+
+def test_torch_is_the_fallback_when_openvino_is_missing(monkeypatch):
+    monkeypatch.delenv("ARCHIVIST_BACKEND", raising=False)
+    monkeypatch.setitem(sys.modules, "openvino", None)  # import openvino now raises ImportError
+    assert choose_backend() == "torch"
+    assert choose_backend("openvino") == "torch"
+
+
+def test_a_failing_openvino_model_falls_back_to_torch_and_still_embeds(monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise RuntimeError("cannot compile")
+
+    monkeypatch.setattr(openvino_encoder, "OpenVinoEncoder", broken)
+    embedder = Embedder(backend="openvino")
+    vectors = embedder.encode(PASSAGES[:2])
+    assert embedder.backend == "torch"
+    assert "cannot compile" in capsys.readouterr().err
+    assert vectors.shape == (2, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+
+
+@pytest.mark.skipif(choose_backend() == "torch", reason="OpenVINO is not usable on this machine")
+def test_openvino_vectors_match_plain_sentence_transformers(real_embedder, monkeypatch, tmp_path):
+    fast = Embedder(backend="auto")
+    plain = Embedder(backend="torch")
+    got, want = fast.encode(PASSAGES), plain.encode(PASSAGES)
+    assert fast.backend.startswith("openvino")
+    assert (got * want).sum(axis=1).min() >= 0.999
+    # Batched with other lengths, a text gets the same vector as alone (padding is masked).
+    alone = fast.encode([PASSAGES[1]])[0]
+    assert float(alone @ got[1]) >= 0.9999
+
+
+def test_the_export_is_cached_and_reused(monkeypatch, tmp_path, real_embedder):
+    if not real_embedder.backend.startswith("openvino"):
+        pytest.skip("OpenVINO is not usable on this machine")
+    first = openvino_encoder.exported_model(real_embedder.model_path)
+    monkeypatch.setattr(openvino_encoder, "_convert", lambda path: pytest.fail("exported twice"))
+    assert openvino_encoder.exported_model(real_embedder.model_path) == first
+
+
+def test_the_backend_that_built_the_index_is_in_the_manifest_and_stats(seed_searcher, real_embedder):
+    assert seed_searcher.manifest["model"]["backend"] == real_embedder.backend
+    assert seed_searcher.stats()["backend"] == real_embedder.backend
+    assert embedding.BACKENDS.count(real_embedder.backend) == 1
