@@ -28,6 +28,7 @@ from archivist.copies import COPY_NEIGHBOURS, COPY_THRESHOLD, find_copies
 from archivist.embedding import Embedder, text_hash
 from archivist.errors import ArchivistError, IndexIncompatible, IndexMissing
 from archivist.locking import IndexLock
+from archivist.progress import StageClock
 from archivist.records import Article, Chunk, Skipped
 from archivist.stories import update_stories
 from archivist.tokens import token_counter
@@ -53,12 +54,15 @@ class ReindexReport:
     seconds: float = 0.0
     skipped: list[Skipped] = field(default_factory=list)
     build_id: str = ""
+    # Wall seconds per stage (reading, splitting, embedding, writing, vectors, copies, stories, ...).
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {"articles": self.articles, "added": self.added, "updated": self.updated,
                 "removed": self.removed, "unchanged": self.unchanged, "passages": self.passages,
                 "passages_embedded": self.passages_embedded, "seconds": round(self.seconds, 3),
-                "skipped": [s.to_json() for s in self.skipped], "build_id": self.build_id}
+                "skipped": [s.to_json() for s in self.skipped], "build_id": self.build_id,
+                "stage_seconds": self.stage_seconds}
 
     def summary(self) -> str:
         return (f"Indexed {self.articles} articles ({self.added} added, {self.updated} updated, "
@@ -71,7 +75,7 @@ def reindex(archive: Path, index: Path, progress: Progress | None = None,
             embedder: Embedder | None = None) -> ReindexReport:
     """Bring the index in line with the archive; raises IndexBusy if another reindex runs."""
     started = time.perf_counter()
-    report_progress = progress or (lambda stage, done, total: None)
+    report_progress = StageClock(progress or (lambda stage, done, total: None))
     try:
         index.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -97,6 +101,8 @@ def reindex(archive: Path, index: Path, progress: Progress | None = None,
             report = _build(index, build, previous, scan.articles, report_progress, embedder)
             report.skipped = scan.skipped
             report.build_id = build_id
+            report_progress.stop()
+            report.stage_seconds = report_progress.seconds
             report.seconds = time.perf_counter() - started
             manifest = _manifest(build_id, previous, report, embedder_backend=embedder.backend)
             manifest["files"] = _file_sizes(build)
@@ -192,6 +198,7 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
         progress("stories", 0, 1)
         report.stories = update_stories(connection, report.new_article_ids)
         progress("stories", 1, 1)
+        progress("saving", 0, 1)
         connection.commit()
         report.passages = len(ids)
         report.sentences = len(sentence_ids)
@@ -258,6 +265,7 @@ def _apply_changes(connection: sqlite3.Connection, articles: list[Article], sett
 
     count_tokens = token_counter(embedder.model_path)
     chunks: list[tuple[Article, Chunk]] = []
+    progress("splitting", 0, len(to_write))
     for done, article in enumerate(to_write, start=1):
         chunks.extend((article, c) for c in chunk_article(article, count_tokens, CHUNKING))
         if done % 500 == 0 or done == len(to_write):
@@ -359,7 +367,9 @@ def _manifest(build_id: str, previous: dict | None, report: ReindexReport, embed
         "model": {"name": MODEL_NAME, "dimension": MODEL_DIMENSION, "max_tokens": MODEL_MAX_TOKENS,
                   "backend": embedder_backend},
         "chunking": CHUNKING.as_dict(),
-        "vectors": {"type": "flat-ip", "metric": "inner_product", "normalised": True,
+        "vectors": {"metric": "inner_product", "normalised": True, "exact_limit": vectors.EXACT_LIMIT,
+                    "types": {"passages": vectors.kind_for(report.passages),
+                              "sentences": vectors.kind_for(report.sentences)},
                     "files": {"passages": store.VECTORS, "sentences": store.SENTENCE_VECTORS}},
         "copies": {"threshold": COPY_THRESHOLD, "neighbours": COPY_NEIGHBOURS},
         "counts": {"articles": report.articles, "passages": report.passages, "stories": report.stories,

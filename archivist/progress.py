@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 
 STAGE_LABELS = {"reading": "Reading archive", "splitting": "Splitting", "embedding": "Embedding passages and sentences",
                 "writing": "Writing index", "vectors": "Building vectors", "copies": "Finding copies",
-                "queries": "Running queries", "stories": "Grouping stories"}
+                "queries": "Running queries", "stories": "Grouping stories", "saving": "Saving"}
 # Stages shorter than this many items finish too fast for a bar to help.
 MIN_ITEMS_FOR_BAR = 200
 
@@ -37,3 +39,28 @@ class ProgressBars:
         if self._bar is not None:
             self._bar.close()
         self._bar, self._stage = None, None
+
+
+class StageClock:
+    """Wraps a progress callback and times each stage, from its first report to the next stage's.
+
+    The reindex report carries these times so a slow stage (say, story grouping on a large
+    archive) shows up in `reindex --json` without a profiler."""
+
+    def __init__(self, forward: Callable[[str, int, int], None]) -> None:
+        self.forward = forward
+        self.seconds: dict[str, float] = {}
+        self._stage: str | None = None
+        self._since = time.perf_counter()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self._stage:
+            self.stop()
+            self._stage, self._since = stage, time.perf_counter()
+        self.forward(stage, done, total)
+
+    def stop(self) -> None:
+        if self._stage is not None:
+            elapsed = time.perf_counter() - self._since
+            self.seconds[self._stage] = round(self.seconds.get(self._stage, 0.0) + elapsed, 3)
+        self._stage = None

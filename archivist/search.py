@@ -359,6 +359,8 @@ class Searcher:
             "built_at": self.manifest.get("built_at"),
             "model": self.manifest["model"]["name"],
             "backend": self.manifest["model"].get("backend"),
+            "query_backend": self.embedder.backend,
+            "vectors": {"passages": vectors.kind_of(self.dense), "sentences": vectors.kind_of(self.sentence_dense)},
             "build_id": self.build_id,
             "index": str(self.index),
         }

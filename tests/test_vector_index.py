@@ -1,0 +1,62 @@
+"""Index type chosen by size, and the approximate index answering as exact search does."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from archivist import vectors
+from archivist.indexer import reindex
+from archivist.search import Searcher
+from conftest import write
+
+
+def clustered(count: int, seed: int = 7) -> np.ndarray:
+    """Unit vectors around 50 topics, like embeddings of news passages (not uniform noise)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(50, 384))
+    data = centres[rng.integers(0, 50, count)] + 0.6 * rng.normal(size=(count, 384))
+    return (data / np.linalg.norm(data, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_exact_search_while_small_and_a_graph_past_the_limit(monkeypatch):
+    assert vectors.kind_for(vectors.EXACT_LIMIT) == "flat"
+    assert vectors.kind_for(vectors.EXACT_LIMIT + 1) == "hnsw"
+    monkeypatch.setattr(vectors, "EXACT_LIMIT", 1000)
+    small = vectors.build(clustered(1000), np.arange(1000))
+    large = vectors.build(clustered(1001), np.arange(1001))
+    assert vectors.kind_of(small) == "flat" and vectors.kind_of(large) == "hnsw"
+
+
+def test_the_graph_index_finds_what_exact_search_finds(tmp_path):
+    data = clustered(5000)
+    ids = np.arange(100, 5100)
+    exact = vectors.build(data, ids, kind="flat")
+    graph = vectors.build(data, ids, kind="hnsw")
+    vectors.save(graph, tmp_path / "graph.faiss")
+    graph = vectors.load(tmp_path / "graph.faiss")
+    queries = clustered(200, seed=11)
+    _, want = vectors.search(exact, queries, 10)
+    _, got = vectors.search(graph, queries, 10)
+    recall = np.mean([len(set(w) & set(g)) / 10 for w, g in zip(want, got)])
+    assert recall >= 0.95
+    # With a filter the graph still returns only allowed ids, and the right ones.
+    allowed = ids[::7]
+    _, want = vectors.search(exact, queries[:20], 10, allowed)
+    _, got = vectors.search(graph, queries[:20], 10, allowed)
+    assert set(got.ravel()) <= set(allowed)
+    assert np.mean([len(set(w) & set(g)) / 10 for w, g in zip(want, got)]) >= 0.9
+    assert np.array_equal(vectors.reconstruct(graph, 105), data[5:6])
+
+
+def test_a_large_archive_gets_a_graph_index_recorded_in_the_manifest(tmp_path, fake_embedder, monkeypatch):
+    monkeypatch.setattr(vectors, "EXACT_LIMIT", 10)
+    archive = tmp_path / "archive"
+    for number in range(12):
+        write(archive / f"{number:02d}.txt", f"Report {number}\n\nThe harbour crane number {number} was "
+                                             f"repaired on day {number} after a storm damaged the pier.\n")
+    reindex(archive, tmp_path / "index", embedder=fake_embedder)
+    searcher = Searcher.open(tmp_path / "index", embedder=fake_embedder)
+    assert searcher.manifest["vectors"]["types"]["passages"] == "hnsw"
+    assert searcher.stats()["vectors"]["passages"] == "hnsw"
+    top = searcher.search("Report 7 crane number 7 day 7", k=1, mode="semantic").hits[0]
+    assert top.article["path"] == "07.txt"
