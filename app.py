@@ -17,15 +17,19 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import datetime as dt  # noqa: E402
+import functools  # noqa: E402
 import html  # noqa: E402
 import logging  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+from collections import Counter  # noqa: E402
+from collections.abc import Callable, Iterable, Mapping, MutableMapping  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, NoReturn  # noqa: E402
 from urllib.parse import urlparse  # noqa: E402
 
+import altair as alt  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from archivist import config  # noqa: E402
@@ -60,6 +64,14 @@ STAGE_LABELS = {"reading": "Reading the archive", "splitting": "Splitting articl
                 "vectors": "Building the vector index", "copies": "Finding copied passages"}
 RETRIEVER_LABELS = {"semantic": "#{} by meaning", "keyword": "#{} by words",
                     "sentence": "#{} by best sentence"}
+# How a source relates to the card's article (Source.kind), as its badge says it.
+KIND_LABELS = {"exact": "exact copy", "near": "near copy", "rewrite": "rewrite"}
+KIND_HELP = {"exact": "The same article, word for word", "near": "The same article with small "
+             "changes", "rewrite": "The same story, reworded"}
+# The timeline counts the articles of this many top passages, searched without date filters.
+TIMELINE_K = 100
+TIMELINE_COLOR = "#3a7bd5"
+TIMELINE_HEIGHT = 140  # pixels, axes included: small, but room for a readable bar height
 
 CSS = """
 <style>
@@ -82,9 +94,20 @@ b.ar-term { font-weight: 700; text-decoration: underline; text-decoration-color:
 .ar-meter { display: inline-block; width: 4.2rem; height: .42rem; background: #e6e8ec;
             border-radius: 3px; vertical-align: middle; margin: 0 .3rem 0 .1rem; overflow: hidden; }
 .ar-meter > span { display: block; height: 100%; background: #3a7bd5; }
-.ar-also { font-size: .86rem; color: #444; margin: .2rem 0 0 0; }
-.ar-also ul { margin: .1rem 0 0 1.1rem; padding: 0; }
-.ar-also li { margin: 0; }
+.ar-sources { list-style: none; margin: 0; padding: 0; }
+.ar-source { padding: .5rem 0 .55rem 0; border-top: 1px solid #eceef2; }
+.ar-source:first-child { border-top: none; padding-top: .1rem; }
+.ar-source-head { font-size: .95rem; line-height: 1.4; }
+.ar-source-title { font-weight: 600; }
+.ar-source-text { font-size: .93rem; line-height: 1.55; color: #333; margin: .3rem 0 0 0;
+                  border-left: 3px solid #e6e8ec; padding-left: .7rem; }
+.ar-badge { display: inline-block; font-size: .72rem; font-weight: 650; line-height: 1.5;
+            padding: 0 .45rem; border-radius: .7rem; margin-right: .4rem; vertical-align: 1px;
+            white-space: nowrap; }
+.ar-badge-own { background: #e9ecf1; color: #2b2f36; }
+.ar-badge-exact { background: #dff3e4; color: #1b6332; }
+.ar-badge-near { background: #e3ecfb; color: #1d4f9a; }
+.ar-badge-rewrite { background: #fcefd9; color: #84500a; }
 .ar-status { font-size: .86rem; line-height: 1.55; color: #333; }
 </style>
 """
@@ -274,6 +297,11 @@ def parse_date(value: str | None) -> dt.date | None:
         return None
 
 
+def date_bounds(stats: dict) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last article date of the index: the range the date inputs accept."""
+    return parse_date(stats.get("date_min")), parse_date(stats.get("date_max"))
+
+
 def safe_url(url: str | None) -> str | None:
     """The url if it is a real http(s) link; anything else (javascript:, file:) is not linked."""
     if not url:
@@ -334,7 +362,7 @@ def sidebar(stats: dict, archive: Path, index: Path) -> dict:
                    disabled=not outlets)
 
     since = until = None
-    low, high = parse_date(stats.get("date_min")), parse_date(stats.get("date_max"))
+    low, high = date_bounds(stats)
     if low and high:
         # Empty means "open": a bound copied from today's index would silently hide articles
         # that a later reindex adds beyond it.
@@ -364,7 +392,7 @@ def sidebar(stats: dict, archive: Path, index: Path) -> dict:
 def reset_filters() -> None:
     """Callback: every filter back to 'the whole archive'."""
     st.session_state.outlet = []
-    st.session_state.since = st.session_state.until = None
+    clear_dates()
     st.session_state.undated = True
 
 
@@ -495,28 +523,55 @@ def render_card(searcher: Searcher, hit: Any, top_score: float, terms: list[str]
                       help="Search the archive with this passage instead of your question")
         st.markdown(
             f'<div class="ar-text">{passage_html(hit.passage, hit.start, best=best, terms=terms)}'
-            "</div>" + also_in_html(hit),
+            "</div>",
             unsafe_allow_html=True,
         )
+        if hit.also_in:
+            with st.expander(f"Carried by {len(hit.also_in) + 1} sources"):
+                st.markdown(sources_html(hit, terms), unsafe_allow_html=True)
         with st.expander("Full article"):
             full_article(searcher, hit, terms)
 
 
-def also_in_html(hit: Any) -> str:
-    """The other articles that carry the same passage: outlet, date, headline."""
-    if not hit.also_in:
-        return ""
+def carriers(hit: Any) -> list[tuple[dict, Any]]:
+    """Every article carrying the hit's passage, earliest first: (article, Source or None).
+
+    The core orders `also_in` by (date, headline), undated last; the card's own article (None
+    for its Source) is slotted in by the same key, so the reader sees who had the passage first.
+    """
+    def when(article: dict) -> tuple[str, str]:
+        return (article.get("date") or "9999", title_of(article))
+
+    rows: list[tuple[dict, Any]] = [(source.article, source) for source in hit.also_in]
+    rows.append((hit.article, None))
+    return sorted(rows, key=lambda row: (when(row[0]), row[1] is not None))
+
+
+def badge_html(source: Any | None) -> str:
+    """The coloured label of a source: "this article" (None), "exact copy", "near copy", "rewrite"."""
+    if source is None:
+        return '<span class="ar-badge ar-badge-own">this article</span>'
+    kind = source.kind if source.kind in KIND_LABELS else "rewrite"
+    tip = f"{KIND_HELP[kind]}; this passage {source.similarity:.0%} similar"
+    return (f'<span class="ar-badge ar-badge-{kind}" title="{html.escape(tip, quote=True)}">'
+            f"{KIND_LABELS[kind]}</span>")
+
+
+def sources_html(hit: Any, terms: list[str]) -> str:
+    """The "Carried by" list: per article its badge, headline, source line and own wording.
+
+    The card's own wording is the passage right above the list, so it is not repeated.
+    """
     items = []
-    for source in hit.also_in:
-        a = source.article
-        near = "" if source.similarity >= 0.999 else f" (near copy, {source.similarity:.0%})"
-        items.append(f'<li title="{html.escape(a.get("path") or "", quote=True)}">'
-                     f"{escape(a.get('outlet') or 'Unknown outlet', newlines=False)}, "
-                     f"{escape(fmt_date(a.get('date')), newlines=False)}: "
-                     f"<i>{escape(title_of(a), newlines=False)}</i>{escape(near)}</li>")
-    n = len(items)
-    return (f'<div class="ar-also">Also in {n} other article{"s" if n > 1 else ""}:'
-            f"<ul>{''.join(items)}</ul></div>")
+    for article, source in carriers(hit):
+        parts = [f'<div class="ar-source-head">{badge_html(source)}<span class="ar-source-title">'
+                 f"{escape(title_of(article), newlines=False)}</span></div>",
+                 f'<div class="ar-meta">{source_line(article)}</div>']
+        if source is not None:
+            parts.append(f'<div class="ar-source-text">{mark_html(source.passage, terms=terms)}'
+                         "</div>")
+        items.append(f'<li class="ar-source">{"".join(parts)}</li>')
+    return f'<ol class="ar-sources">{"".join(items)}</ol>'
 
 
 def full_article(searcher: Searcher, hit: Any, terms: list[str]) -> None:
@@ -539,19 +594,275 @@ def full_article(searcher: Searcher, hit: Any, terms: list[str]) -> None:
     )
 
 
-def results(searcher: Searcher, query: str, params: dict) -> None:
-    """Run the search (or "More like this") and draw the cards."""
+# ---------------------------------------------------------------------------------------------
+# Timeline: when the articles that match the question were published
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """One bar of the timeline: a day, month or year and how many matching articles it holds."""
+
+    first: dt.date
+    last: dt.date
+    label: str
+    articles: int
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Matching articles counted per period; `undated` ones cannot be placed and are only counted."""
+
+    unit: str  # "day", "month" or "year"
+    periods: tuple[Period, ...]
+    undated: int
+
+
+def period_unit(low: dt.date, high: dt.date) -> str:
+    """Days for a few weeks of news, months for a few years, else years: never more than ~50 bars."""
+    days = (high - low).days
+    if days <= 45:
+        return "day"
+    return "month" if days <= 4 * 366 else "year"
+
+
+def period_bounds(day: dt.date, unit: str) -> tuple[dt.date, dt.date]:
+    """The first and last day of the period (of `unit`) that holds `day`."""
+    if unit == "day":
+        return day, day
+    if unit == "month":
+        first = day.replace(day=1)
+        return first, (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    return dt.date(day.year, 1, 1), dt.date(day.year, 12, 31)
+
+
+def period_label(first: dt.date, unit: str) -> str:
+    """ "3 Sep 2021", "Sep 2021" or "2021", in the page's one date style."""
+    if unit == "day":
+        return fmt_date(first.isoformat())
+    return f"{first:%b %Y}" if unit == "month" else str(first.year)
+
+
+def timeline_of(dates: Iterable[str | None]) -> Timeline:
+    """Count articles (one date each) per period, the period length chosen by the dates' span."""
+    known = [day for day in map(parse_date, dates)]
+    dated = [day for day in known if day is not None]
+    if not dated:
+        return Timeline("day", (), len(known))
+    unit = period_unit(min(dated), max(dated))
+    counts = Counter(period_bounds(day, unit) for day in dated)
+    periods = tuple(Period(first, last, period_label(first, unit), n)
+                    for (first, last), n in sorted(counts.items()))
+    return Timeline(unit, periods, len(known) - len(dated))
+
+
+def matching_articles(hits: Iterable[Any]) -> dict[str, str | None]:
+    """Every article that carries a hit, its own or a copy, once: article id → date."""
+    found: dict[str, str | None] = {}
+    for hit in hits:
+        for article in [hit.article, *(source.article for source in hit.also_in)]:
+            found.setdefault(article.get("id") or article.get("path") or "", article.get("date"))
+    return found
+
+
+def run_search(searcher: Searcher, query: str, like: int | None, params: dict,
+               highlight: bool = False) -> Any:
+    """The question's search, or "More like this" (which has no mode) when a passage is chosen."""
+    if like is not None:
+        filters = {name: value for name, value in params.items() if name != "mode"}
+        return searcher.more_like_passage(int(like), **filters)
+    return searcher.search(query, highlight=highlight, **params)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def wide_matches(_searcher: Searcher, build_id: str, query: str, like: int | None, mode: str,
+                 outlets: tuple[str, ...]) -> dict[str, str | None]:
+    """The articles of the top TIMELINE_K passages, searched with no date filter at all.
+
+    The chart must show the whole spread of the question even while the results are narrowed
+    to one period, so the From/To filters are left out; cached per build and question so that
+    clicking a bar (a rerun) does not search again.
+    """
+    params = {"k": TIMELINE_K, "mode": mode, "outlets": list(outlets) or None}
+    return matching_articles(run_search(_searcher, query, like, params).hits)
+
+
+def epoch_ms(day: dt.date) -> int:
+    """Midnight UTC of `day` in milliseconds, the unit of Vega-Lite's time scales."""
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
+
+
+def as_epoch_ms(value: Any) -> float | None:
+    """A selection bound from the chart (milliseconds, or an ISO date/time string) in ms."""
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.timestamp() * 1000
+
+
+def selected_period(selection: Mapping[str, Any],
+                    periods: Iterable[Period]) -> tuple[dt.date, dt.date] | None:
+    """The dates a chart selection stands for: the bars a brush touches, else the clicked bars.
+
+    A brush comes as {field: [low, high]} on the time axis; it is widened to whole bars so
+    the results match what the bars count. A click comes as [{"from": ISO, "to": ISO}, ...].
+    """
+    periods = list(periods)
+    for bounds in (selection.get("span") or {}).values():
+        ends = sorted(v for v in map(as_epoch_ms, list(bounds)[:2]) if v is not None)
+        if len(ends) < 2:
+            continue
+        touched = [p for p in periods if epoch_ms(p.first) < ends[1]
+                   and epoch_ms(p.last + dt.timedelta(days=1)) > ends[0]]
+        if touched:
+            return touched[0].first, touched[-1].last
+        days = [dt.datetime.fromtimestamp(v / 1000, dt.UTC).date() for v in ends]
+        return days[0], days[1]
+    clicked = [(parse_date(p.get("from")), parse_date(p.get("to")))
+               for p in selection.get("bar") or () if isinstance(p, Mapping)]
+    clicked = [(first, last) for first, last in clicked if first and last]
+    if clicked:
+        return min(first for first, _ in clicked), max(last for _, last in clicked)
+    return None
+
+
+def apply_selection(state: MutableMapping[str, Any], key: str, periods: tuple[Period, ...],
+                    bounds: tuple[dt.date | None, dt.date | None]) -> None:
+    """Timeline callback: put the selected period into the From/To filters (and so the URL).
+
+    It runs before the script, while the date inputs may still be written. Dates are kept
+    inside the archive's range, or the inputs would refuse them. A bar means "that period",
+    so undated articles are left out too, until "Show all dates" (which also clears the
+    dates) brings them back. An emptied selection changes nothing.
+    """
+    chart = state.get(key) or {}
+    period = selected_period(chart.get("selection") or {}, periods)
+    log.info("timeline selection %s: %s", dict(chart.get("selection") or {}), period)
+    if period is None:
+        return
+    low, high = bounds
+
+    def clamp(day: dt.date) -> dt.date:
+        return min(max(day, low or day), high or day)
+
+    state["since"], state["until"] = clamp(period[0]), clamp(period[1])
+    if state.get("undated", True):
+        state["undated"] = False
+        state["undated_by_timeline"] = True
+
+
+def clear_dates(state: MutableMapping[str, Any] = st.session_state) -> None:
+    """Callback: From/To back to open, and undated articles back if the timeline hid them."""
+    state["since"] = state["until"] = None
+    if state.get("undated_by_timeline"):
+        state["undated"] = True
+    state["undated_by_timeline"] = False
+
+
+def timeline_chart(timeline: Timeline, since: str | None, until: str | None) -> alt.Chart:
+    """Small bars per period on a UTC time axis; bars outside the date filter are pale.
+
+    Clicking a bar ("bar") or dragging across bars ("span") is a selection the page reads.
+    The axis is padded by one period each side so a lone bar does not fill the width.
+    """
+    unit = timeline.unit
+    rows = [{"start": p.first.isoformat(), "end": (p.last + dt.timedelta(days=1)).isoformat(),
+             "from": p.first.isoformat(), "to": p.last.isoformat(), "period": p.label,
+             "articles": p.articles,
+             "shown": (not since or p.last.isoformat() >= since)
+             and (not until or p.first.isoformat() <= until)}
+            for p in timeline.periods]
+    low = period_bounds(timeline.periods[0].first - dt.timedelta(days=1), unit)[0]
+    high = period_bounds(timeline.periods[-1].last + dt.timedelta(days=1), unit)[1]
+    high += dt.timedelta(days=1)
+    spans = {"day": (high - low).days, "month": (high.year - low.year) * 12 + high.month
+             - low.month, "year": high.year - low.year}
+    step = max(1, -(-spans[unit] // 10))
+    formats = {"day": "%-d %b %Y", "month": "%b %Y", "year": "%Y"}
+    bar = alt.selection_point(name="bar", fields=["from", "to"])
+    span = alt.selection_interval(name="span", encodings=["x"])
+    return (
+        alt.Chart(alt.Data(values=rows))
+        .mark_bar(color=TIMELINE_COLOR, stroke="white", strokeWidth=1, cursor="pointer")
+        .encode(
+            x=alt.X("start:T", title=f"Published (by {unit})",
+                    scale=alt.Scale(type="utc", domain=[epoch_ms(low), epoch_ms(high)]),
+                    axis=alt.Axis(format=formats[unit], grid=False,
+                                  tickCount={"interval": unit, "step": step},
+                                  labelOverlap=True)),
+            x2="end:T",
+            y2=alt.datum(0),  # with x and x2 given, a bar needs both ends of its height too
+            y=alt.Y("articles:Q", title="Articles",
+                    axis=alt.Axis(tickMinStep=1, format="d", tickCount=3)),
+            opacity=alt.when("datum.shown").then(alt.value(1.0)).otherwise(alt.value(0.3)),
+            tooltip=[alt.Tooltip("period:N", title=unit.capitalize()),
+                     alt.Tooltip("articles:Q", title="Matching articles")],
+        )
+        .add_params(bar, span)
+        .properties(height=TIMELINE_HEIGHT)
+    )
+
+
+def timeline(searcher: Searcher, query: str, like: int | None, params: dict,
+             bounds: tuple[dt.date | None, dt.date | None]) -> None:
+    """The timeline of the question's matching articles, with a way back to all dates."""
+    try:
+        found = wide_matches(searcher, searcher.build_id, query, like, params["mode"],
+                             tuple(params["outlets"] or ()))
+    except ArchivistError as error:  # the results answer on their own; the chart is extra
+        log.warning("no timeline for %r: %s", query, error)
+        return
+    line = timeline_of(found.values())
+    since, until = params["since"], params["until"]
+    notes = []
+    if line.periods:
+        # Keyed by the date filter: a new filter is a new chart, with no stale brush or click
+        # left on it; the pale bars alone show the period in force.
+        key = f"timeline-chart-{since or ''}-{until or ''}"
+        st.altair_chart(timeline_chart(line, since, until), key=key,
+                        on_select=functools.partial(apply_selection, st.session_state, key,
+                                                    line.periods, bounds),
+                        selection_mode=["bar", "span"], width="stretch")
+        notes.append(f"{plural(len(found) - line.undated, 'matching article')} by {line.unit}"
+                     + (f", {line.undated:,} undated not shown" if line.undated else ""))
+        if not (since or until):
+            notes.append("click a bar or drag across bars to see only that period")
+    elif found:
+        notes.append(f"No timeline: none of the {plural(len(found), 'matching article')} "
+                     "has a date")
+    if since or until:
+        notes.append(f"showing results {dates_label(since, until)}"
+                     + (" and undated ones" if params["include_undated"] else ""))
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        if notes:
+            st.caption(" · ".join(notes))
+        if since or until:
+            st.button("Show all dates", key="timeline-clear", on_click=clear_dates,
+                      type="tertiary", icon=":material/close:")
+
+
+def dates_label(since: str | None, until: str | None) -> str:
+    """The date filter in words: "from 3 Sep 2021", "up to …", "3 Sep 2021 – 30 Sep 2021"."""
+    if since and until:
+        return fmt_span(since, until) if since != until else f"of {fmt_date(since)}"
+    return f"from {fmt_date(since)}" if since else f"up to {fmt_date(until)}"
+
+
+def results(searcher: Searcher, query: str, params: dict,
+            bounds: tuple[dt.date | None, dt.date | None]) -> None:
+    """Run the search (or "More like this"), draw the timeline, then the cards."""
     like = st.session_state.get("like")
     if params["since"] and params["until"] and params["since"] > params["until"]:
         st.warning("The From date is after the To date; swap them in the sidebar.")
         return
     try:
         started = time.perf_counter()
-        if like is not None:
-            filters = {name: value for name, value in params.items() if name != "mode"}
-            response = searcher.more_like_passage(int(like), **filters)
-        else:
-            response = searcher.search(query, highlight=True, **params)
+        response = run_search(searcher, query, like, params, highlight=True)
         elapsed = (time.perf_counter() - started) * 1000
     except BadInput as error:
         st.warning(md(str(error)))
@@ -571,6 +882,8 @@ def results(searcher: Searcher, query: str, params: dict) -> None:
                     unsafe_allow_html=True)
         st.button("Back to the results for your question", on_click=clear_like,
                   icon=":material/arrow_back:", type="tertiary")
+    # Before "no results": a period with no match must still offer the other periods.
+    timeline(searcher, query, like, params, bounds)
     if not response.hits:
         no_results(query if like is None else "this passage", params)
         return
@@ -614,17 +927,18 @@ def main() -> None:
     params = sidebar(stats, archive, index)
     query = search_box()
     if query or st.session_state.get("like") is not None:
-        results(searcher, query, params)
+        results(searcher, query, params, date_bounds(stats))
         log.info("page with results drawn in %.0f ms", (time.perf_counter() - started) * 1000)
     else:
         empty_state(stats)
     save_like_to_url()
 
 
-try:
-    main()
-except Exception:  # the last line of defence: a person never sees a traceback
-    log.exception("unexpected error while drawing the page")
-    st.error("Something went wrong while drawing the page. The details are in the server's "
-             "log; reloading the page usually helps, and Reindex in the sidebar fixes a "
-             "damaged index.")
+if __name__ == "__main__":  # Streamlit runs the page as __main__; tests import its helpers
+    try:
+        main()
+    except Exception:  # the last line of defence: a person never sees a traceback
+        log.exception("unexpected error while drawing the page")
+        st.error("Something went wrong while drawing the page. The details are in the server's "
+                 "log; reloading the page usually helps, and Reindex in the sidebar fixes a "
+                 "damaged index.")

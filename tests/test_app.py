@@ -173,10 +173,10 @@ def test_search_shows_a_card_with_highlights_source_and_copies(app: AppTest) -> 
     assert "received support from regional countries" in plain(top)
     assert '<mark class="ar-best">' in top
     assert '<b class="ar-term">Northern</b>' in top
-    # Both copies of the passage are named: one as the card's source, one under "Also in".
-    assert "Also in 1 other article" in top
+    # Both copies of the passage are named: one as the card's source, one under "Carried by".
+    assert [e.label for e in found[0].expander] == ["Carried by 2 sources", "Full article"]
     assert "Newsweek" in top and "Daily Wire" in top
-    assert plain(top).count("Anti-Taliban forces look for allies") == 2
+    assert plain(top).count("Anti-Taliban forces look for allies") == 3  # card, and both sources
     assert "3 Sep 2021" in top or "4 Sep 2021" in top
     assert "relevance" in top
     captions = " ".join(c.value for c in app.caption)
