@@ -104,8 +104,8 @@ def reindex(archive: Path, index: Path, progress: Progress | None = None,
             report_progress.stop()
             report.stage_seconds = report_progress.seconds
             report.seconds = time.perf_counter() - started
-            manifest = _manifest(build_id, previous, report, embedder_backend=embedder.backend)
-            manifest["files"] = _file_sizes(build)
+            manifest = build_manifest(build_id, previous, report, embedder_backend=embedder.backend)
+            manifest["files"] = file_sizes(build)
             report_progress("publishing", 0, 1)
             store.publish_manifest(index, manifest)
         except (OSError, sqlite3.OperationalError) as error:
@@ -132,7 +132,7 @@ def _live_manifest(index: Path) -> dict | None:
 def _nothing_changed(index: Path, previous: dict, articles: list[Article]) -> bool:
     """Same articles with the same content hashes and settings: the live build is already right."""
     build = store.build_dir(index, previous["build_id"])
-    if previous.get("chunking") != CHUNKING.as_dict() or previous.get("files") != _file_sizes(build):
+    if previous.get("chunking") != CHUNKING.as_dict() or previous.get("files") != file_sizes(build):
         return False  # other settings, or a build file truncated or replaced since it was published
     database = build / store.DATABASE
     try:
@@ -143,7 +143,7 @@ def _nothing_changed(index: Path, previous: dict, articles: list[Article]) -> bo
     return live == {a.id: a.sha256 for a in articles}
 
 
-def _file_sizes(build: Path) -> dict[str, int]:
+def file_sizes(build: Path) -> dict[str, int]:
     sizes = {}
     for name in (store.DATABASE, store.VECTORS, store.SENTENCE_VECTORS):
         path = build / name
@@ -358,7 +358,7 @@ def _update_copies(connection: sqlite3.Connection, dense, new_ids: list[int], pr
     progress("copies", len(new_ids), len(new_ids))
 
 
-def _manifest(build_id: str, previous: dict | None, report: ReindexReport, embedder_backend: str) -> dict:
+def build_manifest(build_id: str, previous: dict | None, report: ReindexReport, embedder_backend: str) -> dict:
     return {
         "format_version": FORMAT_VERSION,
         "build_id": build_id,

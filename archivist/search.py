@@ -182,7 +182,8 @@ class Searcher:
                 rankings["sentence"] = [i for i, _ in sentence_pairs]
                 scores["sentence"] = dict(sentence_pairs)
         if mode in ("hybrid", "keyword"):
-            pairs = keyword.search(self.connection, query, depth, filters.clause, filters.params)
+            pairs = keyword.search(self.connection, query, depth, filters.clause, filters.params,
+                                   passages=self.dense.ntotal)
             rankings["keyword"] = [i for i, _ in pairs]
             scores["keyword"] = dict(pairs)
         if len(rankings) == 1:

@@ -1,0 +1,37 @@
+"""Large archives leave their commonest words out of the keyword query (speed), small ones do not."""
+
+from __future__ import annotations
+
+from archivist import keyword
+from archivist.indexer import reindex
+from archivist.search import Searcher
+from conftest import write
+
+
+def build(tmp_path, fake_embedder) -> Searcher:
+    archive = tmp_path / "archive"
+    for number in range(10):
+        extra = " A pelican landed on the crane." if number == 3 else ""
+        write(archive / f"{number}.txt", f"Port report {number}\n\nThe harbour cranes worked through the night "
+                                          f"at berth {number} while ships waited.{extra}\n")
+    reindex(archive, tmp_path / "index", embedder=fake_embedder)
+    return Searcher.open(tmp_path / "index", embedder=fake_embedder)
+
+
+def test_frequencies_are_counted_on_stems_as_fts5_indexes_them(tmp_path, fake_embedder):
+    searcher = build(tmp_path, fake_embedder)
+    frequencies = keyword.document_frequencies(searcher.connection, ["harbours", "crane", "pelicans", "zebra"])
+    assert frequencies == {"harbours": 10, "crane": 10, "pelicans": 1, "zebra": 0}
+
+
+def test_common_words_are_dropped_only_in_a_large_archive(tmp_path, fake_embedder, monkeypatch):
+    searcher = build(tmp_path, fake_embedder)
+    terms = ["harbour", "cranes", "pelican"]
+    assert keyword.selective_terms(searcher.connection, terms, passages=10) == terms  # small: untouched
+    monkeypatch.setattr(keyword, "PRUNE_FROM_PASSAGES", 5)
+    monkeypatch.setattr(keyword, "COMMON_SHARE", 0.5)
+    assert keyword.selective_terms(searcher.connection, terms, passages=10) == ["pelican"]
+    # Only everyday words: the two rarest are kept so the query still finds passages.
+    assert len(keyword.selective_terms(searcher.connection, ["harbour", "cranes", "ships"], passages=10)) == 2
+    top = searcher.search("harbour cranes pelican", k=1, mode="keyword").hits[0]
+    assert top.article["path"] == "3.txt"
