@@ -94,9 +94,10 @@ b.ar-term { font-weight: 700; text-decoration: underline; text-decoration-color:
 .ar-meter { display: inline-block; width: 4.2rem; height: .42rem; background: #e6e8ec;
             border-radius: 3px; vertical-align: middle; margin: 0 .3rem 0 .1rem; overflow: hidden; }
 .ar-meter > span { display: block; height: 100%; background: #3a7bd5; }
-.ar-sources { list-style: none; margin: 0; padding: 0; }
-.ar-source { padding: .5rem 0 .55rem 0; border-top: 1px solid #eceef2; }
-.ar-source:first-child { border-top: none; padding-top: .1rem; }
+ol.ar-sources { list-style: none; margin: 0; padding: 0; }
+ol.ar-sources > li.ar-source { margin: 0; padding: .6rem 0 .65rem 0;
+                               border-top: 1px solid #e6e8ec; }
+ol.ar-sources > li.ar-source:first-child { border-top: none; padding-top: 0; }
 .ar-source-head { font-size: .95rem; line-height: 1.4; }
 .ar-source-title { font-weight: 600; }
 .ar-source-text { font-size: .93rem; line-height: 1.55; color: #333; margin: .3rem 0 0 0;
@@ -833,8 +834,8 @@ def timeline(searcher: Searcher, query: str, like: int | None, params: dict,
         if not (since or until):
             notes.append("click a bar or drag across bars to see only that period")
     elif found:
-        notes.append(f"No timeline: none of the {plural(len(found), 'matching article')} "
-                     "has a date")
+        notes.append("No timeline: " + ("the matching article has no date" if len(found) == 1
+                     else f"none of the {len(found):,} matching articles has a date"))
     if since or until:
         notes.append(f"showing results {dates_label(since, until)}"
                      + (" and undated ones" if params["include_undated"] else ""))

@@ -17,10 +17,12 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+import app as page  # the page's helpers; importing it draws nothing (main runs as __main__)
 from archivist.embedding import Embedder
 from archivist.indexer import reindex
 from archivist.search import current_build_id
@@ -93,10 +95,13 @@ def built(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> tuple[Path
 
 @pytest.fixture(autouse=True)
 def fresh_cache() -> Iterator[None]:
-    """AppTests share one process-wide st.cache_resource; start every test from a clean one."""
+    """AppTests share one process-wide st.cache_resource and st.cache_data; start every test
+    from clean ones."""
     st.cache_resource.clear()
+    st.cache_data.clear()
     yield
     st.cache_resource.clear()
+    st.cache_data.clear()
 
 
 @pytest.fixture
@@ -606,3 +611,257 @@ def test_searches_during_a_reindex_use_the_old_index_then_switch_without_restart
     search(at, "emperor penguin colony")
     assert "penguins.md" in card_html(cards(at)[0])
     assert "6 articles" in page_html(at)
+
+
+# ------------------------------------------------------------------ copies and timeline (issue 7)
+
+FLOOD = ("Flood waters on the Severn rose another metre overnight, and the town council opened "
+         "the sports hall as an emergency shelter for families from the lower streets. Volunteers "
+         "filled sandbags by the market square until two in the morning, while the fire brigade "
+         "pumped water from the cellars of the old bakery. The council leader said the defences "
+         "built after the 2007 floods were holding, but warned that heavy rain forecast for "
+         "Thursday could push the river over the wall near the bridge.")
+FLOOD_NEAR = FLOOD.replace("two in the morning", "three in the morning")
+FLOOD_REWRITE = (
+    "The River Severn climbed a further metre during the night, forcing the council to turn the "
+    "sports hall into a shelter for households from the low-lying streets. Sandbags were filled "
+    "in the market square by volunteers into the early hours, and firefighters pumped out "
+    "flooded cellars beneath the old bakery. According to the council leader, flood defences "
+    "put up after 2007 are still holding, though Thursday's expected downpour may send the "
+    "river over the wall by the bridge.")
+
+
+def article(title: str, outlet: str, date: str | None, body: str) -> str:
+    dated = f"date: {date}\n" if date else ""
+    return f"---\ntitle: {json.dumps(title)}\noutlet: {outlet}\n{dated}---\n{body}\n"
+
+
+# One story in four articles, none of them first in the file order, plus an undated follow-up
+# and an unrelated article two years older. The near copy's headline is hostile.
+COPIES = {
+    "flood.md": article("River town braces as flood waters rise", "River Times", "2022-03-02",
+                        FLOOD),
+    "flood-wire.md": article("River town braces as flood waters rise", "Wire Service",
+                             "2022-03-01", FLOOD),
+    "flood-near.md": article(f"Town braces as Severn flood waters rise {SCRIPT}", "Valley News",
+                             "2022-03-05", FLOOD_NEAR),
+    "flood-rewrite.md": article("Severn flooding forces families from their homes",
+                                "Daily Courier", "2022-03-04", FLOOD_REWRITE),
+    "flood-undated.md": article("Flood warning stays in place", "River Times", None,
+                                "The Environment Agency kept its flood warning for the Severn in "
+                                "place on Friday and asked drivers to avoid the riverside road."),
+    "bakery.md": ARTICLES["bakery.md"],
+}
+# How the story's articles relate, by outlet (the relation is symmetric).
+RELATION = {frozenset(pair): kind for pair, kind in [
+    (("River Times", "Wire Service"), "exact"), (("River Times", "Valley News"), "near"),
+    (("Wire Service", "Valley News"), "near"), (("River Times", "Daily Courier"), "rewrite"),
+    (("Wire Service", "Daily Courier"), "rewrite"), (("Valley News", "Daily Courier"), "rewrite")]}
+BADGES = {"exact": "exact copy", "near": "near copy", "rewrite": "rewrite"}
+STORY_BY_DATE = ["Wire Service", "River Times", "Daily Courier", "Valley News"]
+
+
+@pytest.fixture(scope="module")
+def copies_built(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> tuple[Path, Path]:
+    """An archive with one story carried four ways, indexed with the real reindex and model."""
+    base = tmp_path_factory.mktemp("copies")
+    archive = write_archive(base / "archive", COPIES)
+    report = reindex(archive, base / "index", embedder=real_embedder)
+    assert report.articles == len(COPIES), report.skipped
+    return archive, base / "index"
+
+
+@pytest.fixture
+def copies_app(copies_built: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    archive, index = copies_built
+    monkeypatch.setenv("ARCHIVIST_ARCHIVE", str(archive))
+    monkeypatch.setenv("ARCHIVIST_INDEX", str(index))
+    return AppTest.from_file(str(APP), default_timeout=60)
+
+
+def source_items(expander) -> list[str]:
+    """The "Carried by" list's entries, as HTML, in the order shown."""
+    source = "\n".join(m.value for m in expander.markdown)
+    assert '<ol class="ar-sources">' in source
+    return source.split('<li class="ar-source">')[1:]
+
+
+def item_outlet(item: str) -> str:
+    meta = re.search(r'<div class="ar-meta">(.*?)</div>', item).group(1)
+    return plain(meta).split(" · ")[0]
+
+
+def test_carried_by_lists_every_source_earliest_first_with_kind_and_wording(
+        copies_app: AppTest) -> None:
+    search(run(copies_app), "council opened the sports hall as an emergency shelter")
+    card = cards(copies_app)[0]
+    own = next(o for o in STORY_BY_DATE if o in plain(card.markdown[0].value))
+    assert own != "Daily Courier", "the question quotes the original; the rewrite should not lead"
+    carried = card.expander[0]
+    assert carried.label == "Carried by 4 sources"
+    items = source_items(carried)
+    assert [item_outlet(i) for i in items] == STORY_BY_DATE
+    assert [re.search(r"\d+ Mar 2022", plain(i)).group(0) for i in items] == [
+        "1 Mar 2022", "2 Mar 2022", "4 Mar 2022", "5 Mar 2022"]
+    wording = {"Wire Service": "until two in the morning", "River Times": "until two in the morning",
+               "Valley News": "until three in the morning", "Daily Courier": "climbed a further metre"}
+    for item in items:
+        outlet, text = item_outlet(item), plain(item)
+        badge = re.search(r'class="ar-badge ar-badge-(\w+)"[^>]*>([^<]+)<', item).groups()
+        if outlet == own:
+            assert badge == ("own", "this article")
+            assert "ar-source-text" not in item  # its wording is the card's passage, above
+        else:
+            kind = RELATION[frozenset((own, outlet))]
+            assert badge == (kind, BADGES[kind]), (own, outlet)
+            assert wording[outlet] in text  # that article's own words, not the card's
+    assert sum("this article" in plain(i) for i in items) == 1
+    # Headlines stay text, whatever they hold.
+    source = "".join(items)
+    assert "<script" not in source.lower() and SCRIPT in plain(source)
+
+
+def test_a_passage_nobody_else_carries_has_no_carried_by(copies_app: AppTest) -> None:
+    search(run(copies_app), "village bakery sourdough")
+    assert [e.label for e in cards(copies_app)[0].expander] == ["Full article"]
+
+
+def chart_rows(at: AppTest) -> list[dict]:
+    """The timeline's data as the page sent it to the browser, one row per bar."""
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 1
+    return pa.ipc.open_stream(charts[0].proto.data.data).read_all().to_pylist()
+
+
+def captions(at: AppTest) -> str:
+    return " | ".join(c.value for c in at.caption)
+
+
+def test_timeline_counts_matching_articles_per_period(copies_app: AppTest) -> None:
+    run(copies_app)
+    copies_app.radio(key="mode").set_value("Keyword")
+    search(copies_app, "flood")
+    # One card carries the story's four articles; all four are counted, each on its day.
+    rows = chart_rows(copies_app)
+    assert [(r["from"], r["to"], r["articles"]) for r in rows] == [
+        ("2022-03-01", "2022-03-01", 1), ("2022-03-02", "2022-03-02", 1),
+        ("2022-03-04", "2022-03-04", 1), ("2022-03-05", "2022-03-05", 1)]
+    assert [r["period"] for r in rows] == ["1 Mar 2022", "2 Mar 2022", "4 Mar 2022", "5 Mar 2022"]
+    assert all(r["shown"] for r in rows)
+    assert "4 matching articles by day, 1 undated not shown" in captions(copies_app)
+    # Hybrid matches the bakery too: two years apart, so bars are months.
+    run(copies_app.radio(key="mode").set_value("Hybrid"))
+    rows = chart_rows(copies_app)
+    assert [(r["from"], r["to"], r["articles"]) for r in rows] == [
+        ("2020-05-01", "2020-05-31", 1), ("2022-03-01", "2022-03-31", 4)]
+    assert [r["period"] for r in rows] == ["May 2020", "Mar 2022"]
+    assert "5 matching articles by month" in captions(copies_app)
+
+
+def test_timeline_ignores_the_date_filter_and_pales_bars_outside_it(copies_app: AppTest) -> None:
+    run(copies_app)
+    copies_app.radio(key="mode").set_value("Keyword")
+    copies_app.date_input(key="since").set_value(dt.date(2022, 3, 3))
+    search(copies_app, "flood")
+    rows = chart_rows(copies_app)
+    assert len(rows) == 4  # the chart shows the whole spread, not the filtered results
+    assert [r["shown"] for r in rows] == [False, False, True, True]
+
+
+def test_no_timeline_when_no_matching_article_has_a_date(app: AppTest) -> None:
+    run(app)
+    app.radio(key="mode").set_value("Keyword")
+    search(app, "harbour lighthouse")
+    assert not app.get("vega_lite_chart")
+    assert "No timeline: the matching article has no date" in captions(app)
+    assert cards(app)
+
+
+DAY = dt.timedelta(days=1)
+MAR = [page.Period(dt.date(2022, 3, d), dt.date(2022, 3, d), f"{d} Mar 2022", 1)
+       for d in (1, 2, 4, 5)]
+
+
+def ms(day: dt.date, hours: float = 0) -> float:
+    return page.epoch_ms(day) + hours * 3_600_000
+
+
+@pytest.mark.parametrize("selection, expected", [
+    ({"bar": [{"from": "2022-03-04", "to": "2022-03-04"}]}, ("2022-03-04", "2022-03-04")),
+    ({"bar": [{"from": "2022-03-05", "to": "2022-03-05"},  # shift-click: both bars
+              {"from": "2022-03-01", "to": "2022-03-01"}]}, ("2022-03-01", "2022-03-05")),
+    ({"bar": [{"from": "2020-05-01", "to": "2020-05-31"}]}, ("2020-05-01", "2020-05-31")),
+    # A brush from the middle of one bar to the middle of another takes both, whole.
+    ({"span": {"start": [ms(dt.date(2022, 3, 2), 15), ms(dt.date(2022, 3, 4), 6)]}},
+     ("2022-03-02", "2022-03-04")),
+    # Ends in either order, as ISO strings too.
+    ({"span": {"start": ["2022-03-05T12:00:00Z", "2022-03-04T01:00:00.000Z"]}},
+     ("2022-03-04", "2022-03-05")),
+    # A brush over the gap between bars keeps its own dates.
+    ({"span": {"start": [ms(dt.date(2022, 3, 3), 1), ms(dt.date(2022, 3, 3), 20)]}},
+     ("2022-03-03", "2022-03-03")),
+    # A brush wins over the click that ended it.
+    ({"span": {"start": [ms(dt.date(2022, 3, 1), 3), ms(dt.date(2022, 3, 2), 3)]},
+      "bar": [{"from": "2022-03-05", "to": "2022-03-05"}]}, ("2022-03-01", "2022-03-02")),
+    ({}, None), ({"bar": [], "span": {}}, None), ({"bar": [{"from": "junk"}]}, None),
+    ({"span": {"start": [None, "nonsense"]}}, None),
+], ids=["click", "two-clicks", "month", "brush", "brush-iso", "brush-gap", "brush-and-click",
+        "nothing", "emptied", "bad-point", "bad-brush"])
+def test_a_chart_selection_becomes_a_period(selection: dict, expected: tuple | None) -> None:
+    got = page.selected_period(selection, MAR)
+    assert (got and (got[0].isoformat(), got[1].isoformat())) == expected
+
+
+def test_applying_a_selection_sets_the_filters_and_show_all_dates_undoes_it() -> None:
+    bounds = (dt.date(2022, 3, 2), dt.date(2022, 3, 31))
+    state = {"tl": {"selection": {"bar": [{"from": "2022-03-01", "to": "2022-03-04"}]}},
+             "undated": True}
+    page.apply_selection(state, "tl", tuple(MAR), bounds)
+    # Kept inside the archive's dates (the inputs refuse others); undated left out meanwhile.
+    assert (state["since"], state["until"]) == (dt.date(2022, 3, 2), dt.date(2022, 3, 4))
+    assert state["undated"] is False
+    before = dict(state)
+    page.apply_selection({**state, "tl": {"selection": {"bar": [], "span": {}}}}, "tl",
+                         tuple(MAR), bounds)
+    assert state == before  # an emptied selection changes nothing
+    page.clear_dates(state)
+    assert state["since"] is None and state["until"] is None and state["undated"] is True
+    # Undated articles the reader had left out stay out.
+    state = {"tl": {"selection": {"bar": [{"from": "2022-03-05", "to": "2022-03-05"}]}},
+             "undated": False}
+    page.apply_selection(state, "tl", tuple(MAR), bounds)
+    page.clear_dates(state)
+    assert state["undated"] is False
+
+
+def test_a_timeline_period_narrows_the_results_and_can_be_cleared(copies_app: AppTest) -> None:
+    run(copies_app)
+    copies_app.radio(key="mode").set_value("Keyword")
+    search(copies_app, "flood")
+    assert len(cards(copies_app)) == 2  # the story (one card) and the undated follow-up
+    key = "timeline-chart--"  # the chart's key while no date filter is set
+    assert copies_app.get("vega_lite_chart")[0].proto.id.endswith(key)
+    periods = tuple(page.Period(dt.date.fromisoformat(r["from"]), dt.date.fromisoformat(r["to"]),
+                                r["period"], r["articles"]) for r in chart_rows(copies_app))
+    # What the chart's callback does when the reader clicks the 4 Mar bar...
+    state = {key: {"selection": {"bar": [{"from": "2022-03-04", "to": "2022-03-04"}]}},
+             "undated": True}
+    page.apply_selection(state, key, periods, (dt.date(2020, 5, 1), dt.date(2022, 3, 5)))
+    for name in ("since", "until", "undated", "undated_by_timeline"):
+        copies_app.session_state[name] = state[name]
+    run(copies_app)
+    # ...narrows the results to that day (the browser test sees it reach the URL).
+    found = cards(copies_app)
+    assert len(found) == 1 and "Daily Courier" in found[0].markdown[0].value
+    assert "4 Mar 2022" in found[0].markdown[0].value
+    assert copies_app.date_input(key="since").value == dt.date(2022, 3, 4)
+    assert copies_app.date_input(key="until").value == dt.date(2022, 3, 4)
+    assert copies_app.checkbox(key="undated").value is False
+    assert "showing results of 4 Mar 2022" in captions(copies_app)
+    assert [r["shown"] for r in chart_rows(copies_app)] == [False, False, True, False]
+    run(copies_app.button(key="timeline-clear").click())
+    assert copies_app.date_input(key="since").value is None
+    assert copies_app.date_input(key="until").value is None
+    assert copies_app.checkbox(key="undated").value is True
+    assert len(cards(copies_app)) == 2
+    assert not any(b.key == "timeline-clear" for b in copies_app.button)

@@ -34,6 +34,10 @@ QUESTION = "who supported the Northern Alliance"
 PASSAGE = "received support from regional countries including Russia"
 NEWSWEEK = ("Anti-Taliban Forces: U.S. 'Won't Have an Ally' in Afghanistan to Fight Terrorism "
             "if We Lose")
+# Seed article 000 (dated 3 Sep 2021) rewrites 001 (Newsweek, undated): one story, two sources.
+REWRITE_TITLE = ("Anti-Taliban Forces: If We Lose in Afghanistan, We Won\u2019t Have an Ally to "
+                 "Fight Terrorism.")
+ALLY = "we will not have an ally to fight terrorism"
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
 HOSTILE = f"""---
@@ -291,5 +295,85 @@ def test_more_like_this_reindex_and_warm_queries(server: dict, browser_page: tup
         out.write(f"warm query times in the server, search only (ms): {warm}\n"
                   f"warm page runs in the server, search and drawing (ms): {pages}\n")
     assert warm
+    assert not events["dialogs"]
+    assert not events["outside"], events["outside"]
+
+
+def _timeline_bars(page) -> list[dict]:
+    """The timeline's bars on screen, left to right (Vega draws each as a path in mark-rect)."""
+    chart = page.locator("[class*='st-key-timeline-chart']")
+    chart.locator("svg.marks").wait_for()
+    paths = chart.locator("g.mark-rect path")
+    boxes = [paths.nth(i).bounding_box() for i in range(paths.count())]
+    return sorted((b for b in boxes if b and b["width"] > 1 and b["height"] > 1),
+                  key=lambda b: b["x"])
+
+
+def _url_dates(url: str) -> tuple[str | None, str | None]:
+    """The From and To dates a page URL carries."""
+    found = [re.search(rf"[?&]{name}=([\d-]+)", url) for name in ("since", "until")]
+    return tuple(m.group(1) if m else None for m in found)
+
+
+def _wait_for_dates(page, since: str | None, until: str | None) -> None:
+    page.wait_for_url(lambda url: _url_dates(url) == (since, until))
+
+
+def test_carried_by_list_and_timeline(server: dict, browser_page: tuple) -> None:
+    page, events = browser_page
+    page.goto(f"{server['url']}/?q=" + ALLY.replace(" ", "+"))
+    card = page.locator(".st-key-card-1")
+    card.wait_for(timeout=START_TIMEOUT_S * 1000)
+
+    # The top card's passage is carried by two articles: this one (dated) and Newsweek's rewrite.
+    card.get_by_text("Carried by 2 sources", exact=True).click()
+    sources = card.locator("ol.ar-sources")
+    sources.wait_for()
+    items = sources.locator("li.ar-source")
+    assert items.count() == 2
+    assert sources.get_by_text(REWRITE_TITLE, exact=True).is_visible()
+    assert sources.get_by_text(NEWSWEEK, exact=True).is_visible()
+    assert items.nth(0).locator(".ar-badge").inner_text() == "this article"
+    assert "3 Sep 2021" in items.nth(0).inner_text()  # earliest first; undated last
+    rewrite = items.nth(1).locator(".ar-badge-rewrite")
+    assert rewrite.is_visible() and rewrite.inner_text() == "rewrite"
+    assert "Newsweek" in items.nth(1).inner_text() and "undated" in items.nth(1).inner_text()
+    assert items.nth(1).locator(".ar-source-text").is_visible()
+
+    # The timeline: a Vega chart, two day bars (3 and 5 Sep 2021), drawn and visible.
+    chart = page.locator("[class*='st-key-timeline-chart']")
+    assert chart.locator(".vega-embed").is_visible()
+    assert chart.locator("svg.marks").is_visible()
+    bars = _timeline_bars(page)
+    assert len(bars) == 2, bars
+    page.get_by_text("click a bar or drag across bars", exact=False).wait_for()
+    page.wait_for_timeout(300)
+    _shot(page, "8-carried-by-and-timeline")
+
+    # Clicking the 5 Sep bar narrows the results to that day, through the URL's date filter.
+    last = bars[-1]
+    page.mouse.click(last["x"] + last["width"] / 2, last["y"] + last["height"] / 2)
+    _wait_for_dates(page, "2021-09-05", "2021-09-05")
+    # A bar means that period: undated articles are left out too (the URL fills in steps).
+    page.wait_for_url(re.compile(r"[?&]undated=false"))
+    page.get_by_text("showing results of 5 Sep 2021", exact=False).wait_for()
+    first = page.locator(".st-key-card-1")
+    first.wait_for()
+    assert "5 Sep 2021" in first.locator(".ar-meta").first.inner_text()
+    page.wait_for_timeout(300)
+    _shot(page, "9-timeline-day-chosen")
+
+    # "Show all dates" brings every date back; a brush across both bars takes both days.
+    page.get_by_role("button", name="Show all dates").click()
+    _wait_for_dates(page, None, None)
+    page.get_by_text("click a bar or drag across bars", exact=False).wait_for()
+    bars = _timeline_bars(page)
+    left, right = bars[0], bars[-1]
+    page.mouse.move(left["x"] + left["width"] * 0.6, left["y"] + left["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(right["x"] + right["width"] * 0.4, left["y"] + left["height"] / 2, steps=8)
+    page.mouse.up()
+    _wait_for_dates(page, "2021-09-03", "2021-09-05")
+    page.get_by_text("showing results 3 Sep 2021 \u2013 5 Sep 2021", exact=False).wait_for()
     assert not events["dialogs"]
     assert not events["outside"], events["outside"]
