@@ -646,7 +646,7 @@ def period_label(first: dt.date, unit: str) -> str:
 
 def timeline_of(dates: Iterable[str | None]) -> Timeline:
     """Count articles (one date each) per period, the period length chosen by the dates' span."""
-    known = [day for day in map(parse_date, dates)]
+    known = list(map(parse_date, dates))
     dated = [day for day in known if day is not None]
     if not dated:
         return Timeline("day", (), len(known))
@@ -765,6 +765,13 @@ def clear_dates(state: MutableMapping[str, Any] = st.session_state) -> None:
     state["undated_by_timeline"] = False
 
 
+def label_step(low: dt.date, high: dt.date, unit: str) -> int:
+    """Label every n-th period between `low` and `high` so that about ten labels fit."""
+    periods = {"day": (high - low).days, "year": high.year - low.year,
+               "month": (high.year - low.year) * 12 + high.month - low.month}[unit]
+    return max(1, -(-periods // 10))
+
+
 def timeline_chart(timeline: Timeline, since: str | None, until: str | None) -> alt.Chart:
     """Small bars per period on a UTC time axis; bars outside the date filter are pale.
 
@@ -781,9 +788,6 @@ def timeline_chart(timeline: Timeline, since: str | None, until: str | None) -> 
     low = period_bounds(timeline.periods[0].first - dt.timedelta(days=1), unit)[0]
     high = period_bounds(timeline.periods[-1].last + dt.timedelta(days=1), unit)[1]
     high += dt.timedelta(days=1)
-    spans = {"day": (high - low).days, "month": (high.year - low.year) * 12 + high.month
-             - low.month, "year": high.year - low.year}
-    step = max(1, -(-spans[unit] // 10))
     formats = {"day": "%-d %b %Y", "month": "%b %Y", "year": "%Y"}
     bar = alt.selection_point(name="bar", fields=["from", "to"])
     span = alt.selection_interval(name="span", encodings=["x"])
@@ -794,7 +798,8 @@ def timeline_chart(timeline: Timeline, since: str | None, until: str | None) -> 
             x=alt.X("start:T", title=f"Published (by {unit})",
                     scale=alt.Scale(type="utc", domain=[epoch_ms(low), epoch_ms(high)]),
                     axis=alt.Axis(format=formats[unit], grid=False,
-                                  tickCount={"interval": unit, "step": step},
+                                  tickCount={"interval": unit,
+                                             "step": label_step(low, high, unit)},
                                   labelOverlap=True)),
             x2="end:T",
             y2=alt.datum(0),  # with x and x2 given, a bar needs both ends of its height too
@@ -812,12 +817,15 @@ def timeline_chart(timeline: Timeline, since: str | None, until: str | None) -> 
 def timeline(searcher: Searcher, query: str, like: int | None, params: dict,
              bounds: tuple[dt.date | None, dt.date | None]) -> None:
     """The timeline of the question's matching articles, with a way back to all dates."""
+    started = time.perf_counter()
     try:
         found = wide_matches(searcher, searcher.build_id, query, like, params["mode"],
                              tuple(params["outlets"] or ()))
     except ArchivistError as error:  # the results answer on their own; the chart is extra
         log.warning("no timeline for %r: %s", query, error)
         return
+    log.info("timeline for %r: %d articles in %.0f ms", query, len(found),
+             (time.perf_counter() - started) * 1000)
     line = timeline_of(found.values())
     since, until = params["since"], params["until"]
     notes = []
