@@ -191,6 +191,8 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
         dense = vectors.build(matrix, ids)
         progress("vectors", 1, 2)
         sentence_ids, sentence_matrix = _all_vectors(connection, embedder, "sentences")
+        if len(sentence_ids) > vectors.SENTENCE_INDEX_LIMIT:
+            sentence_ids, sentence_matrix = sentence_ids[:0], sentence_matrix[:0]
         sentence_dense = vectors.build(sentence_matrix, sentence_ids)
         del matrix, sentence_matrix
         progress("vectors", 2, 2)
@@ -369,7 +371,7 @@ def build_manifest(build_id: str, previous: dict | None, report: ReindexReport, 
         "chunking": CHUNKING.as_dict(),
         "vectors": {"metric": "inner_product", "normalised": True, "exact_limit": vectors.EXACT_LIMIT,
                     "types": {"passages": vectors.kind_for(report.passages),
-                              "sentences": vectors.kind_for(report.sentences)},
+                              "sentences": vectors.kind_for(report.sentences) if report.sentences else "off"},
                     "files": {"passages": store.VECTORS, "sentences": store.SENTENCE_VECTORS}},
         "copies": {"threshold": COPY_THRESHOLD, "neighbours": COPY_NEIGHBOURS},
         "counts": {"articles": report.articles, "passages": report.passages, "stories": report.stories,

