@@ -84,8 +84,9 @@ def reindex(archive: Path, index: Path, progress: Progress | None = None,
     embedder = embedder or Embedder()
     with IndexLock(index):
         previous = _live_manifest(index)
+        # An unreadable manifest's build is kept too: its embedding cache is salvaged below.
         _remove_stale_builds(index, keep={previous.get("build_id"), previous.get("previous_build_id")}
-                             if previous else set())
+                             if previous else {store.current_build_id(index)})
         report_progress("reading", 0, 1)
         scan = scan_archive(archive)
         report_progress("reading", 1, 1)

@@ -157,6 +157,21 @@ def test_index_from_another_model_or_format_is_refused_with_the_fix(tmp_path, fa
     assert Searcher.open(index, embedder=fake_embedder).search("ballots", mode="keyword").hits
 
 
+def test_an_index_of_an_older_format_is_rebuilt_without_embedding_again(tmp_path, fake_embedder):
+    archive, index = small_archive(tmp_path), tmp_path / "index"
+    reindex(archive, index, embedder=fake_embedder)
+    manifest = json.loads((index / "manifest.json").read_text())
+    manifest["format_version"] -= 1
+    (index / "manifest.json").write_text(json.dumps(manifest))
+    fake_embedder.encoded.clear()
+    report = reindex(archive, index, embedder=fake_embedder)
+    assert report.added == 3 and fake_embedder.encoded == []  # vectors came from the old build's cache
+    live = json.loads((index / "manifest.json").read_text())
+    assert live["previous_build_id"] is None
+    assert [p.name for p in (index / "builds").iterdir()] == [live["build_id"]]  # the old build is gone
+    assert Searcher.open(index, embedder=fake_embedder).search("ballots").hits
+
+
 def test_damaged_database_is_reported_not_a_traceback(tmp_path, fake_embedder):
     from archivist.errors import IndexIncompatible
 
