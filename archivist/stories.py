@@ -4,7 +4,8 @@ Three relations between two articles, strongest first:
 - exact copy: the same text once case, spacing and punctuation are normalised;
 - near copy: word 5-shingle sets with estimated Jaccard >= NEAR_THRESHOLD (MinHash LSH);
 - rewrite: at least REWRITE_SHARE of the shorter article's passages have a close semantic
-  counterpart (a `copies` pair found at reindex, cosine >= REWRITE_SIMILARITY) in the other.
+  counterpart (a `copies` pair found at reindex, cosine >= REWRITE_SIMILARITY) in the other, the
+  two opening passages among them.
 
 Work is incremental: each article's normalised-text key and MinHash signature are stored once, and
 only relations that involve articles added in this build are computed; relations between two
@@ -40,7 +41,9 @@ REWRITE_SHARE = 0.5
 # How close a counterpart must be to count for a rewrite. Passage copies for search use 0.85, but
 # at 0.85 articles on different days of a running story paired through their shared background
 # paragraphs (14 of 22 BBC "rewrite" groups read were different events); true rewrites pair at
-# 0.92-1.0 (the seed rewrite at 0.95-0.98), unrelated follow-ups mostly below 0.90.
+# 0.92-1.0 (the seed rewrite at 0.95-0.98), unrelated follow-ups mostly below 0.90. Of the 13
+# rewrite groups then read, the 4 wrong ones were later developments whose opening passages
+# differed, hence the lead condition in `_same_lead`.
 REWRITE_SIMILARITY = 0.90
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -174,9 +177,18 @@ def _rewrite_pairs(connection: sqlite3.Connection, new: list[str]) -> set[tuple[
         if own > other and (other, own) in covered:
             continue  # each unordered pair once
         shorter, longer = (own, other) if sizes[own] <= sizes[other] else (other, own)
-        if covered.get((shorter, longer), 0) >= REWRITE_SHARE * sizes[shorter]:
+        if covered.get((shorter, longer), 0) >= REWRITE_SHARE * sizes[shorter] and _same_lead(connection, own, other):
             pairs.add((own, other))
     return pairs
+
+
+def _same_lead(connection: sqlite3.Connection, a: str, b: str) -> bool:
+    """Whether the opening passages say the same thing: a rewrite keeps the news of its lead, while a
+    report of a later development reuses background lower down under a new lead."""
+    return connection.execute(
+        "SELECT 1 FROM copies c JOIN passages p ON p.id = c.passage_id JOIN passages o ON o.id = c.other_id "
+        "WHERE p.article_id = ? AND p.ordinal = 0 AND o.article_id = ? AND o.ordinal = 0 AND c.similarity >= ?",
+        (a, b, REWRITE_SIMILARITY)).fetchone() is not None
 
 
 def _passage_counts(connection: sqlite3.Connection, article_ids: set[str]) -> dict[str, int]:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from conftest import write
 from test_cli import run
 
 from archivist.indexer import reindex
 from archivist.search import Searcher
-from archivist.stories import group, read_stories
+from archivist.stories import group, read_stories, relation
+
+STORIES = Path(__file__).parent / "data" / "stories"
 
 WIRE = ("The central bank raised its main interest rate by half a point on Tuesday, the third increase "
         "this year, saying inflation had proved more stubborn than expected. Officials said further "
@@ -101,3 +104,33 @@ def test_an_added_copy_joins_the_existing_story_and_search_says_how_each_source_
         assert source["passage"] and source["kind"] in ("exact", "near")
         if {top["article"]["path"], source["path"]} == {"copy.md", "wire.md"}:
             assert source["kind"] == "exact"
+
+
+def test_a_reworded_report_is_a_rewrite_and_a_later_development_is_not(tmp_path, real_embedder):
+    # tests/data/stories: a flood report, the same report reworded by a wire service the next day,
+    # and a report two months later that repeats the background paragraph under new news.
+    index = tmp_path / "index"
+    reindex(STORIES, index, embedder=real_embedder)
+    assert groups(index, real_embedder) == [("rewrite", {"original.md": "rewrite", "rewrite.md": "rewrite"})]
+
+
+def test_shared_background_under_a_new_lead_is_not_a_rewrite(tmp_path, fake_embedder):
+    lead = ("The council approved the new tram line on Monday after a vote of thirty to twelve, ending "
+            "months of debate over the route through the old town and the cost of moving the market. ")
+    other_lead = ("Work on the tram line stopped on Friday when engineers found medieval walls under the "
+                  "market square, and the council said the opening would be delayed by at least a year. ")
+    background = ("The line was first proposed in 2015 and has been redrawn three times since then. Traders "
+                  "in the market have opposed every version, saying that years of building work would drive "
+                  "customers away, and a petition against it gathered eleven thousand names last winter. ")
+    archive = tmp_path / "archive"
+    write(archive / "vote.txt", "Tram vote\n\n" + lead * 3 + "\n\n" + background * 3 + "\n")
+    write(archive / "walls.txt", "Tram halted\n\n" + other_lead * 3 + "\n\n" + background * 3 + "\n")
+    write(archive / "vote-again.txt", "Council backs tram\n\n" + lead * 3 + "\n\n" + other_lead * 3 + "\n")
+    reindex(archive, tmp_path / "index", embedder=fake_embedder)
+    assert groups(tmp_path / "index", fake_embedder) == [
+        ("rewrite", {"vote.txt": "rewrite", "vote-again.txt": "rewrite"})]
+    # vote and walls share half their text (the background) but not their news: not related at all.
+    connection = Searcher.open(tmp_path / "index", embedder=fake_embedder).connection
+    ids = dict(connection.execute("SELECT path, id FROM articles").fetchall())
+    assert relation(connection, ids["vote.txt"], ids["walls.txt"]) is None
+    assert relation(connection, ids["vote.txt"], ids["vote-again.txt"]) == "rewrite"
