@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from archivist import store, vectors
+from archivist import keyword, store, vectors
 from archivist.articles import scan_archive
 from archivist.chunking import ChunkingSettings, chunk_article
 from archivist.config import FORMAT_VERSION, MODEL_DIMENSION, MODEL_MAX_TOKENS, MODEL_NAME
@@ -201,6 +201,8 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
         progress("stories", 0, 1)
         report.stories = update_stories(connection, report.new_article_ids)
         progress("stories", 1, 1)
+        progress("keywords", 0, 1)
+        keyword.store_term_frequencies(connection)
         progress("saving", 0, 1)
         connection.commit()
         report.passages = len(ids)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 STAGE_LABELS = {"reading": "Reading archive", "splitting": "Splitting", "embedding": "Embedding passages and sentences",
                 "writing": "Writing index", "vectors": "Building vectors", "copies": "Finding copies",
-                "queries": "Running queries", "stories": "Grouping stories", "saving": "Saving"}
+                "queries": "Running queries", "stories": "Grouping stories", "keywords": "Counting keywords", "saving": "Saving"}
 # Stages shorter than this many items finish too fast for a bar to help.
 MIN_ITEMS_FOR_BAR = 200
 

@@ -26,6 +26,8 @@ KINDS = ("flat", "hnsw")
 # Past this many sentence vectors the sentence list is not built: its graph alone would take
 # ~1.8 GB per million and break the search memory target; passages and keywords still answer.
 SENTENCE_INDEX_LIMIT = 1_000_000
+# Below this many queries in one call, search runs on the calling thread only.
+FEW_QUERIES = 16
 
 
 def kind_for(count: int) -> str:
@@ -78,6 +80,20 @@ def search(index: faiss.Index, queries: np.ndarray, k: int,
         n = len(queries)
         return np.zeros((n, 1), dtype=np.float32), -np.ones((n, 1), dtype=np.int64)
     queries = np.ascontiguousarray(queries, dtype=np.float32)
+    if len(queries) < FEW_QUERIES:
+        # One query gains nothing from OpenMP threads, and their barrier spins cost 8 ms a query on
+        # a busy 2-core machine (0.5 ms single-threaded). The setting is per calling thread.
+        threads = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+        try:
+            return _search(index, queries, k, allowed_ids)
+        finally:
+            faiss.omp_set_num_threads(threads)
+    return _search(index, queries, k, allowed_ids)
+
+
+def _search(index: faiss.Index, queries: np.ndarray, k: int,
+            allowed_ids: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     if allowed_ids is None:
         return index.search(queries, k)
     if len(allowed_ids) == 0:

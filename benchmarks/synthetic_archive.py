@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from archivist import store, vectors  # noqa: E402
+from archivist import keyword, store, vectors  # noqa: E402
 from archivist.indexer import ReindexReport, build_manifest, file_sizes  # noqa: E402
 
 VOCABULARY = 50_000
@@ -115,6 +115,7 @@ def main() -> int:
               end="", file=sys.stderr)
     print(file=sys.stderr)
     connection.execute("INSERT INTO passages_fts(passages_fts) VALUES ('optimize')")
+    keyword.store_term_frequencies(connection)
     connection.commit()
     connection.close()
     print(f"vectors: building a {vectors.kind_for(len(matrix))} index of {len(matrix):,}", file=sys.stderr)
