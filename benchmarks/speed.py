@@ -209,7 +209,7 @@ def synthetic_section(work: Path, repeat: int) -> dict:
             "rss_gb": max(r["rss_bytes"] for r in runs) / 1e9, "runs": runs}
 
 
-def recall_section(data: Path, work: Path) -> dict:
+def recall_section(data: Path, work: Path, scifact_index: Path | None) -> dict:
     """HNSW recall@10 against exact search on real embeddings, queries embedded by the model."""
     from archivist.embedding import Embedder
     from archivist.evaluation import default_index_for, load_queries
@@ -225,7 +225,7 @@ def recall_section(data: Path, work: Path) -> dict:
     out["reuters sentences"] = _recall(reuters.sentence_dense, embedder.encode(questions))
     out["reuters passages"] = _recall(reuters.dense, embedder.encode(questions))
     scifact = data / "scifact"
-    scifact_index = default_index_for(scifact)
+    scifact_index = scifact_index or default_index_for(scifact)
     if (scifact_index / "manifest.json").exists():
         searcher = Searcher.open(scifact_index, embedder=embedder)
         queries, _ = load_queries(scifact, "test")
@@ -306,6 +306,7 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/archivist-speed"))
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--scifact-index", type=Path, help="an index of SciFact (default: eval's cache)")
     args = parser.parse_args()
     if not args.data.is_dir():
         print(f"speed.py: {args.data} not found; pass --data DIR (the folder with reuters21578/).", file=sys.stderr)
@@ -320,7 +321,7 @@ def main() -> int:
         "reuters": lambda: reuters_section(args.data, args.work),
         "queries": lambda: queries_section(args.data, args.work, args.repeat),
         "synthetic": lambda: synthetic_section(args.work, args.repeat),
-        "recall": lambda: recall_section(args.data, args.work),
+        "recall": lambda: recall_section(args.data, args.work, args.scifact_index),
         "coldstart": lambda: coldstart_section(args.work, args.repeat),
     }
     for section in args.sections:
