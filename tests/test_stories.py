@@ -13,6 +13,7 @@ from archivist.search import Searcher
 from archivist.stories import group, read_stories, relation
 
 STORIES = Path(__file__).parent / "data" / "stories"
+RECURRING = Path(__file__).parent / "data" / "recurring"
 
 WIRE = ("The central bank raised its main interest rate by half a point on Tuesday, the third increase "
         "this year, saying inflation had proved more stubborn than expected. Officials said further "
@@ -134,3 +135,13 @@ def test_shared_background_under_a_new_lead_is_not_a_rewrite(tmp_path, fake_embe
     ids = dict(connection.execute("SELECT path, id FROM articles").fetchall())
     assert relation(connection, ids["vote.txt"], ids["walls.txt"]) is None
     assert relation(connection, ids["vote.txt"], ids["vote-again.txt"]) == "rewrite"
+
+
+def test_a_recurring_wire_item_is_not_a_rewrite_of_its_other_editions(tmp_path, real_embedder):
+    # tests/data/recurring: the same reserves-operation template on 2 March, on 2 March afternoon
+    # and on 9 March with other figures (they embed at cosine 0.99), and a paper's reworded
+    # 2 March report with the same figures: only the paper's report is the Wire's story told again.
+    index = tmp_path / "index"
+    reindex(RECURRING, index, embedder=real_embedder)
+    assert groups(index, real_embedder) == [
+        ("rewrite", {"rates-mar02.md": "rewrite", "rates-mar02-rewrite.md": "rewrite"})]
