@@ -19,9 +19,10 @@ import numpy as np
 EXACT_LIMIT = 100_000
 HNSW_NEIGHBOURS = 32
 HNSW_EF_CONSTRUCTION = 40
-# Candidates the graph search keeps: a wide search is cheap (0.3 ms) and buys the recall that a
-# quick construction (efConstruction 40, twice as fast to build as 80) gives up.
-HNSW_EF_SEARCH = 256
+# Candidates the graph search keeps: a wide search is cheap (0.6 ms) and buys the recall that a
+# quick construction (efConstruction 40, 1.5x faster to build than 80) gives up: Reuters sentence vectors
+# reached recall@10 0.948 at 256, 0.966 at 512.
+HNSW_EF_SEARCH = 512
 KINDS = ("flat", "hnsw")
 # Past this many sentence vectors the sentence list is not built: its graph alone would take
 # ~1.8 GB per million and break the search memory target; passages and keywords still answer.
