@@ -102,6 +102,8 @@ def search(connection: sqlite3.Connection, query: str, limit: int,
                 f"WHERE passages_fts MATCH ? AND {allowed_clause} ")
     else:
         sql += "WHERE passages_fts MATCH ? "
-    sql += "ORDER BY bm25(passages_fts, ?, ?) LIMIT ?"
-    rows = connection.execute(sql, (expression, *params, TITLE_WEIGHT, BODY_WEIGHT, limit)).fetchall()
+    # Ordering by the selected score computes bm25 once a row (ordering by a second bm25() call
+    # computed it twice).
+    sql += "ORDER BY score DESC LIMIT ?"
+    rows = connection.execute(sql, (expression, *params, limit)).fetchall()
     return [(int(r["id"]), float(r["score"])) for r in rows]
