@@ -53,6 +53,12 @@ def choose_backend(requested: str | None = None) -> str:
     return "openvino-bf16" if bf16 else "openvino-f32"
 
 
+def _fall_back(error: Exception) -> None:
+    """One line on stderr: OpenVINO's messages run to many lines of internals."""
+    first = (str(error).strip().splitlines() or [""])[0][:200]
+    print(f"Archivist: OpenVINO failed ({type(error).__name__}: {first}); using torch.", file=sys.stderr)
+
+
 class Embedder:
     """Loads the model on first use, then embeds in length-sorted batches; one instance per process."""
 
@@ -64,6 +70,10 @@ class Embedder:
         self._requested = backend
         self._backend: str | None = None
         self._model = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
 
     @property
     def backend(self) -> str:
@@ -80,8 +90,7 @@ class Embedder:
                 try:
                     self._model = self._load_openvino()
                 except Exception as error:  # a failed export or compile: fall back, say why
-                    print(f"Archivist: OpenVINO model failed ({type(error).__name__}: {error}); "
-                          "using torch.", file=sys.stderr)
+                    _fall_back(error)
                     self._backend = "torch"
             if self._model is None:
                 self._model = self._load_torch()
@@ -111,10 +120,15 @@ class Embedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         model = self.load()
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        if self.backend == "torch":
-            self._encode_torch(model, texts, batch_size, out, progress)
-        else:
-            self._encode_openvino(model, texts, batch_size, out, progress)
+        if self.backend != "torch":
+            try:
+                self._encode_openvino(model, texts, batch_size, out, progress)
+                return out
+            except RuntimeError as error:  # inference failed here: the plain backend still works
+                _fall_back(error)
+                self._backend, self._model = "torch", None
+                model = self.load()
+        self._encode_torch(model, texts, batch_size, out, progress)
         return out
 
     @staticmethod

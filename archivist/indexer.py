@@ -105,7 +105,10 @@ def reindex(archive: Path, index: Path, progress: Progress | None = None,
             report_progress.stop()
             report.stage_seconds = report_progress.seconds
             report.seconds = time.perf_counter() - started
-            manifest = build_manifest(build_id, previous, report, embedder_backend=embedder.backend)
+            # The backend that embedded; when nothing needed embedding, the one that built before.
+            backend = embedder.backend if embedder.loaded else (
+                (previous or {}).get("model", {}).get("backend") or "none (nothing embedded)")
+            manifest = build_manifest(build_id, previous, report, embedder_backend=backend)
             manifest["files"] = file_sizes(build)
             report_progress("publishing", 0, 1)
             store.publish_manifest(index, manifest)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -25,6 +26,7 @@ PRUNE_FROM_PASSAGES = 200_000
 COMMON_SHARE = 0.01
 MAX_TERMS = 6
 _TOKENIZER = "porter unicode61 remove_diacritics 2"
+_SCRATCH_LOCK = threading.Lock()
 
 # bm25 column weights: (title, body). A headline match counts less than the passage saying it.
 TITLE_WEIGHT = 0.5
@@ -60,7 +62,16 @@ def store_term_frequencies(connection: sqlite3.Connection) -> None:
 def document_frequencies(connection: sqlite3.Connection, words: list[str]) -> dict[str, int]:
     """Passages containing each word, as FTS5 stems it (its own tokenizer, on a scratch table).
 
-    Works on a read-only connection: the scratch tables live in the temp schema."""
+    Works on a read-only connection: the scratch tables live in the temp schema. One lookup at a
+    time, since searches of several threads share a connection and so its scratch tables."""
+    with _SCRATCH_LOCK:
+        try:
+            return _frequencies(connection, words)
+        finally:
+            connection.commit()  # end the implicit transaction the scratch writes opened
+
+
+def _frequencies(connection: sqlite3.Connection, words: list[str]) -> dict[str, int]:
     connection.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_words USING fts5(word, tokenize = '{_TOKENIZER}')")
     connection.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_stems USING fts5vocab(temp, query_words, 'instance')")
     connection.execute("DELETE FROM temp.query_words")

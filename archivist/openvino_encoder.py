@@ -15,6 +15,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,8 @@ def exported_model(model_path: Path) -> Path:
     for name in ("config.json", "model.safetensors"):
         file = model_path / name
         fingerprint.update(f"{name}:{file.stat().st_size}".encode())
-    fingerprint.update(file.read_bytes()[:1 << 20])
+    with open(file, "rb") as handle:  # the first megabyte of the weights, not all 90 MB
+        fingerprint.update(handle.read(1 << 20))
     fingerprint.update(f"openvino {ov.__version__} export {EXPORT_VERSION}".encode())
     folder = cache_root() / f"minilm-{fingerprint.hexdigest()[:16]}"
     if (folder / MODEL_FILE).is_file():
@@ -56,6 +58,7 @@ def exported_model(model_path: Path) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
     try:
         ov.save_model(_convert(model_path), staging / MODEL_FILE, compress_to_fp16=False)
+        staging.chmod(0o755)  # mkdtemp makes it private; a shared cache is read by other users
         try:
             os.replace(staging, folder)  # atomic: a concurrent export of the same model wins or loses whole
         except OSError:
@@ -94,18 +97,31 @@ def _convert(model_path: Path):
         return ov.convert_model(Pooled(transformer), example_input=example)
 
 
+def _compile(xml: Path, precision: str):
+    import openvino as ov
+
+    core = ov.Core()
+    core.set_property({"CACHE_DIR": str(xml.parent / "compiled")})
+    return core.compile_model(str(xml), "CPU", {"INFERENCE_PRECISION_HINT": precision,
+                                                "PERFORMANCE_HINT": "LATENCY"})
+
+
 class OpenVinoEncoder:
     """Compiled model plus tokenizer: token ids in, normalised vectors out."""
 
     def __init__(self, model_path: Path, precision: str, max_tokens: int) -> None:
-        import openvino as ov
         from tokenizers import Tokenizer
 
         xml = exported_model(model_path)
-        core = ov.Core()
-        core.set_property({"CACHE_DIR": str(xml.parent / "compiled")})
-        self.compiled = core.compile_model(str(xml), "CPU", {"INFERENCE_PRECISION_HINT": precision,
-                                                             "PERFORMANCE_HINT": "LATENCY"})
+        try:
+            self.compiled = _compile(xml, precision)
+        except RuntimeError:
+            shutil.rmtree(xml.parent, ignore_errors=True)  # a damaged export: convert again, once
+            xml = exported_model(model_path)
+            self.compiled = _compile(xml, precision)
+        # One infer request per thread: the page's sessions and its reindex share this encoder,
+        # and a request can run one inference at a time.
+        self._local = threading.local()
         self.tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_tokens)
         self.tokenizer.no_padding()
@@ -121,6 +137,9 @@ class OpenVinoEncoder:
         for row, ids in enumerate(batch):
             input_ids[row, :len(ids)] = ids
             attention[row, :len(ids)] = 1
-        result = self.compiled({"input_ids": input_ids, "attention_mask": attention,
+        request = getattr(self._local, "request", None)
+        if request is None:
+            request = self._local.request = self.compiled.create_infer_request()
+        result = request.infer({"input_ids": input_ids, "attention_mask": attention,
                                 "token_type_ids": np.zeros_like(input_ids)})
-        return np.asarray(result[0], dtype=np.float32)
+        return np.array(result[0], dtype=np.float32)  # a copy: the request reuses its buffer

@@ -203,6 +203,8 @@ class Searcher:
     def _sentence_ranking(self, vector: np.ndarray, depth: int, filters: _Filters,
                           best_sentences: dict[int, tuple[int, int]]) -> list[tuple[int, float]]:
         """Passages ranked by their best sentence: a one-sentence answer is not diluted by its passage."""
+        if self.sentence_dense.ntotal == 0:
+            return []  # no sentence list (an empty archive, or one too large for it)
         allowed = self._allowed_sentences(filters) if filters.active else None
         found_scores, found_ids = vectors.search(self.sentence_dense, vector, depth * 3, allowed)
         ids = [int(i) for i in found_ids[0] if i >= 0]
@@ -238,12 +240,13 @@ class Searcher:
             if span is None:
                 continue
             row["start"], row["end"] = span
+            whole_text = row["text"]  # how the passage is worded, before trimming, to compare copies
             row["text"] = row["text"][span[0] - row["passage_start"]:span[1] - row["passage_start"]]
             copies = self._copies_of(passage_id)
             folded.update(copies)
             hit = Hit(rank=len(hits) + 1, score=score, passage=row["text"], start=row["start"],
                       end=row["end"], article=_article_meta(row), passage_id=passage_id,
-                      also_in=self._sources(copies, row["article_id"], row["text"]), ranks=ranks)
+                      also_in=self._sources(copies, row["article_id"], whole_text), ranks=ranks)
             hits.append(hit)
         return hits
 
@@ -266,7 +269,7 @@ class Searcher:
                 best[row["article_id"]] = Source(_article_meta(row), row["text"], row["start"], row["end"],
                                                  similarity)
         for article_id, source in best.items():
-            kind = stories.relation(self.connection, own_article, article_id) or passage_kind(
+            kind = stories.relation_in_story(self.connection, own_article, article_id) or passage_kind(
                 own_text, source.passage)
             best[article_id] = dataclasses.replace(source, kind=kind)
         return sorted(best.values(), key=lambda s: (s.article["date"] or "9999", s.article["title"]))
@@ -290,13 +293,17 @@ class Searcher:
             if hit.passage_id in best_sentences:
                 hit.highlight = best_sentences[hit.passage_id]
                 continue
-            rows = self.connection.execute("SELECT id, start, end FROM sentences WHERE passage_id = ?",
-                                           (hit.passage_id,)).fetchall()
+            # From the embedding cache, not the sentence index: that one is not built for very
+            # large archives.
+            rows = self.connection.execute(
+                "SELECT s.start, s.end, e.vector FROM sentences s JOIN embeddings e "
+                "ON e.model = ? AND e.text_hash = s.embed_hash WHERE s.passage_id = ? ORDER BY s.start",
+                (self.embedder.name, hit.passage_id)).fetchall()
             if not rows:
                 continue
             if vector is None:  # keyword mode: the query was not embedded for ranking
                 vector = self.embedder.encode_query(query)
-            stored = np.vstack([self.sentence_dense.reconstruct(int(r["id"])) for r in rows])
+            stored = store.blob_to_vectors([r["vector"] for r in rows], self.embedder.dimension)
             best = rows[int(np.argmax(stored @ vector[0]))]
             hit.highlight = (best["start"], best["end"])
 

@@ -316,10 +316,22 @@ def _store_groups(connection: sqlite3.Connection) -> int:
 
 
 def relation(connection: sqlite3.Connection, a: str, b: str) -> str | None:
-    """How two articles relate (exact, near, rewrite), or None when they are not the same story."""
+    """How two articles relate directly (exact, near, rewrite), or None. Related articles can still
+    sit in different stories: grouping does not chain rewrites (see `group`)."""
     key = (a, b) if a < b else (b, a)
     row = connection.execute("SELECT kind FROM relations WHERE a = ? AND b = ?", key).fetchone()
     return row[0] if row else None
+
+
+def relation_in_story(connection: sqlite3.Connection, a: str, b: str) -> str | None:
+    """How two articles of the same story relate: their direct relation, else (joined through other
+    members) the weaker of their kinds in the group; None when they are not one story."""
+    row = connection.execute(
+        "SELECT x.kind, y.kind FROM story_members x JOIN story_members y ON y.story_id = x.story_id "
+        "WHERE x.article_id = ? AND y.article_id = ?", (a, b)).fetchone()
+    if row is None:
+        return None
+    return relation(connection, a, b) or max(row, key=KINDS.index)
 
 
 def read_stories(connection: sqlite3.Connection) -> list[Story]:

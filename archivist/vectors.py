@@ -27,6 +27,9 @@ KINDS = ("flat", "hnsw")
 # Past this many sentence vectors the sentence list is not built: its graph alone would take
 # ~1.8 GB per million and break the search memory target; passages and keywords still answer.
 SENTENCE_INDEX_LIMIT = 1_000_000
+# A filter allowing at most this many vectors of a graph index is searched exactly (a 20k x 384
+# scan is ~2 ms); wider filters search the graph with a wider beam.
+EXACT_FILTER_LIMIT = 20_000
 # Below this many queries in one call, search runs on the calling thread only.
 FEW_QUERIES = 16
 
@@ -100,13 +103,28 @@ def _search(index: faiss.Index, queries: np.ndarray, k: int,
     if len(allowed_ids) == 0:
         n = len(queries)
         return np.zeros((n, 1), dtype=np.float32), -np.ones((n, 1), dtype=np.int64)
-    selector = faiss.IDSelectorBatch(np.asarray(allowed_ids, dtype=np.int64))
+    allowed_ids = np.asarray(allowed_ids, dtype=np.int64)
+    selector = faiss.IDSelectorBatch(allowed_ids)
     if kind_of(index) == "hnsw":
-        # A filter leaves fewer reachable neighbours: search the graph wider so k survive it.
-        params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, 4 * k))
+        if len(allowed_ids) <= EXACT_FILTER_LIMIT:
+            # A narrow filter leaves the graph few reachable allowed nodes (recall 0.17 with 60 of
+            # 30k allowed): score the allowed vectors exactly instead, which is cheap at this size.
+            return _exact_subset(index, queries, k, allowed_ids)
+        # A filter leaves fewer reachable neighbours: search wider the fewer are allowed.
+        wider = int(k * index.ntotal / len(allowed_ids))
+        params = faiss.SearchParametersHNSW(sel=selector, efSearch=min(max(HNSW_EF_SEARCH, 4 * k, wider), 8192))
     else:
         params = faiss.SearchParameters(sel=selector)
     return index.search(queries, k, params=params)
+
+
+def _exact_subset(index: faiss.Index, queries: np.ndarray, k: int,
+                  allowed_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    stored = index.reconstruct_batch(allowed_ids)
+    scores = queries @ stored.T
+    k = min(k, len(allowed_ids))
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(scores, top, axis=1).astype(np.float32), allowed_ids[top]
 
 
 def reconstruct(index: faiss.Index, passage_id: int) -> np.ndarray:

@@ -10,7 +10,8 @@ so `Searcher` and `archivist search` open it as they would a real archive. What 
 - vectors: unit vectors around each passage's topic centre, so neighbours cluster as real
   embeddings do (uniform noise would make every vector index look bad or good at random).
 Beyond the sentence-index limit there is no sentence list (as reindex does at this size).
-It also writes `queries.jsonl`: questions made of a passage's words, with a vector near it.
+It also writes `queries.jsonl`: questions made of a passage's words (passages drawn uniformly), with
+a vector near it; `--queries-only` draws them again for an existing archive.
 """
 
 from __future__ import annotations
@@ -47,13 +48,34 @@ def made_up_words(count: int, rng: np.random.Generator) -> list[str]:
     return sorted(words, key=lambda w: (len(w), w))  # short words get the frequent ranks
 
 
+def write_queries(index: Path, count: int, rng: np.random.Generator) -> None:
+    """`queries.jsonl`: for passages drawn uniformly from the whole archive, six of their words as the
+    question and a vector close to theirs (what the model would give a question about them)."""
+    manifest = json.loads((index / store.MANIFEST).read_text())
+    build = store.build_dir(index, manifest["build_id"])
+    dense = vectors.load(build / store.VECTORS)
+    connection = store.connect(build / store.DATABASE, readonly=True)
+    ids = vectors.stored_ids(dense)
+    with open(index / "queries.jsonl", "w", encoding="utf-8") as out:
+        for passage_id in rng.choice(ids, size=min(count, len(ids)), replace=False):
+            text = connection.execute("SELECT body FROM passages_fts WHERE rowid = ?", (int(passage_id),)).fetchone()[0]
+            words = rng.choice(text.rstrip(".").lower().split(), size=6, replace=False)
+            near = dense.reconstruct(int(passage_id)) + 0.05 * rng.normal(size=DIMENSION)
+            out.write(json.dumps({"query": " ".join(words), "passage_id": int(passage_id),
+                                  "vector": (near / np.linalg.norm(near)).round(5).tolist()}) + "\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--passages", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=2021)
+    parser.add_argument("--queries-only", action="store_true", help="only draw new queries for an existing archive")
     args = parser.parse_args()
+    if args.queries_only:
+        write_queries(args.index, args.queries, np.random.default_rng(args.seed))
+        return 0
     started = time.perf_counter()
     rng = np.random.default_rng(args.seed)
     words = np.array(made_up_words(VOCABULARY, rng))
@@ -69,7 +91,6 @@ def main() -> int:
     connection.execute("PRAGMA synchronous = OFF")
     articles = args.passages // PASSAGES_PER_ARTICLE
     matrix = np.zeros((articles * PASSAGES_PER_ARTICLE, DIMENSION), dtype=np.float32)
-    queries = []
     passage_id = 0
     for first in range(0, articles, 5000):
         article_rows, passage_rows, fts_rows = [], [], []
@@ -100,11 +121,6 @@ def main() -> int:
                 fts_rows.append((passage_id, title, text))
                 vector = centres[topic] + 0.9 * noise[row, ordinal]
                 matrix[passage_id - 1] = vector / np.linalg.norm(vector)
-                if len(queries) < args.queries and rng.random() < args.queries / articles:
-                    chosen = rng.choice(text.rstrip(".").lower().split(), size=6, replace=False)
-                    near = matrix[passage_id - 1] + 0.05 * rng.normal(size=DIMENSION)
-                    queries.append({"query": " ".join(chosen), "passage_id": passage_id,
-                                    "vector": (near / np.linalg.norm(near)).round(5).tolist()})
         connection.executemany("INSERT INTO articles(id, path, title, outlet, date, url, author, text, sha256, "
                                "body_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", article_rows)
         connection.executemany("INSERT INTO passages(id, article_id, ordinal, start, end, embed_hash) "
@@ -128,11 +144,10 @@ def main() -> int:
     manifest = build_manifest(build_id, None, report, embedder_backend="synthetic")
     manifest["files"] = file_sizes(build)
     store.publish_manifest(args.index, manifest)
-    with open(args.index / "queries.jsonl", "w", encoding="utf-8") as out:
-        for query in queries:
-            out.write(json.dumps(query) + "\n")
+    del matrix
+    write_queries(args.index, args.queries, rng)
     size = sum(f.stat().st_size for f in build.iterdir())
-    print(f"done: {len(matrix):,} passages, {len(queries)} queries, {size / 1e9:.2f} GB on disk, "
+    print(f"done: {report.passages:,} passages, {args.queries} queries, {size / 1e9:.2f} GB on disk, "
           f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
     return 0
 

@@ -74,3 +74,13 @@ def test_the_backend_that_built_the_index_is_in_the_manifest_and_stats(seed_sear
     assert seed_searcher.manifest["model"]["backend"] == real_embedder.backend
     assert seed_searcher.stats()["backend"] == real_embedder.backend
     assert embedding.BACKENDS.count(real_embedder.backend) == 1
+
+
+def test_threads_sharing_one_embedder_get_the_same_vectors_as_one_thread(real_embedder):
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"{text} ({n})" for n, text in enumerate(PASSAGES * 10)]
+    want = real_embedder.encode(texts)
+    with ThreadPoolExecutor(4) as pool:  # the page's sessions and its reindex share one embedder
+        got = list(pool.map(lambda text: real_embedder.encode([text])[0], texts))
+    assert (np.vstack(got) * want).sum(axis=1).min() >= 0.9999

@@ -35,3 +35,17 @@ def test_common_words_are_dropped_only_in_a_large_archive(tmp_path, fake_embedde
     assert len(keyword.selective_terms(searcher.connection, ["harbour", "cranes", "ships"], passages=10)) == 2
     top = searcher.search("harbour cranes pelican", k=1, mode="keyword").hits[0]
     assert top.article["path"] == "3.txt"
+
+
+def test_pruned_keyword_searches_from_several_threads_agree_with_one_thread(tmp_path, fake_embedder, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    searcher = build(tmp_path, fake_embedder)
+    monkeypatch.setattr(keyword, "PRUNE_FROM_PASSAGES", 5)
+    monkeypatch.setattr(keyword, "COMMON_SHARE", 0.5)
+    queries = ["harbour cranes pelican", "ships waited berth 4", "night cranes pelican landed"] * 20
+    want = [searcher.search(q, k=3, mode="keyword").to_json()["results"] for q in queries]
+    with ThreadPoolExecutor(4) as pool:  # the page's sessions share one Searcher and connection
+        got = list(pool.map(lambda q: searcher.search(q, k=3, mode="keyword").to_json()["results"], queries))
+    assert got == want
+    assert not searcher.connection.in_transaction

@@ -60,3 +60,31 @@ def test_a_large_archive_gets_a_graph_index_recorded_in_the_manifest(tmp_path, f
     assert searcher.stats()["vectors"]["passages"] == "hnsw"
     top = searcher.search("Report 7 crane number 7 day 7", k=1, mode="semantic").hits[0]
     assert top.article["path"] == "07.txt"
+
+
+def test_a_narrow_filter_on_the_graph_index_still_finds_the_best_allowed_vectors():
+    data = clustered(30000, seed=3)
+    ids = np.arange(30000)
+    exact = vectors.build(data, ids, kind="flat")
+    graph = vectors.build(data, ids, kind="hnsw")
+    allowed = ids[::500]  # 60 of 30,000 (one outlet, one week)
+    queries = clustered(20, seed=4)
+    _, want = vectors.search(exact, queries, 10, allowed)
+    scores, got = vectors.search(graph, queries, 10, allowed)
+    assert np.array_equal(got, want)
+    assert np.all(np.diff(scores, axis=1) <= 0)
+
+
+def test_without_a_sentence_list_search_still_answers_and_highlights(tmp_path, fake_embedder, monkeypatch):
+    monkeypatch.setattr(vectors, "SENTENCE_INDEX_LIMIT", 5)  # as in an archive too large for one
+    archive = tmp_path / "archive"
+    for number in range(4):
+        write(archive / f"{number}.txt", f"Report {number}\n\nThe ferry left at dawn. The crane number {number} "
+                                         "was repaired after the storm. Traders waited on the quay.\n")
+    reindex(archive, tmp_path / "index", embedder=fake_embedder)
+    searcher = Searcher.open(tmp_path / "index", embedder=fake_embedder)
+    assert searcher.manifest["vectors"]["types"]["sentences"] == "off"
+    hit = searcher.search("crane number 2 repaired", k=1, highlight=True).hits[0]
+    assert hit.article["path"] == "2.txt"
+    start, end = hit.highlight
+    assert "crane number 2" in searcher.article(hit.article["id"])["text"][start:end]
