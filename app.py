@@ -409,7 +409,7 @@ def index_status(stats: dict, archive: Path, index: Path) -> None:
         f"{plural(stats.get('passages', 0), 'passage')} · {plural(outlets, 'outlet')}",
         f"Dates: {escape(dates, newlines=False)} · {int(stats.get('undated') or 0):,} undated",
         f"Built: {escape(fmt_timestamp(stats.get('built_at')), newlines=False)}",
-        f"Model: {escape(model, newlines=False)}",
+        f"Model: {escape(model, newlines=False)} ({escape(str(stats.get('query_backend') or 'unknown'), newlines=False)})",
         f'Archive: <code title="{html.escape(str(archive), quote=True)}">'
         f"{escape(archive.name or str(archive), newlines=False)}/</code>",
     ]
