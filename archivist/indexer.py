@@ -194,9 +194,11 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
         ids, matrix = _all_vectors(connection, embedder, "passages")
         dense = vectors.build(matrix, ids)
         progress("vectors", 1, 2)
-        sentence_ids, sentence_matrix = _all_vectors(connection, embedder, "sentences")
-        if len(sentence_ids) > vectors.SENTENCE_INDEX_LIMIT:
-            sentence_ids, sentence_matrix = sentence_ids[:0], sentence_matrix[:0]
+        if connection.execute("SELECT count(*) FROM sentences").fetchone()[0] > vectors.SENTENCE_INDEX_LIMIT:
+            # Too many for the search memory: no sentence list, and no reason to read its vectors.
+            sentence_ids, sentence_matrix = np.zeros(0, np.int64), np.zeros((0, embedder.dimension), np.float32)
+        else:
+            sentence_ids, sentence_matrix = _all_vectors(connection, embedder, "sentences")
         sentence_dense = vectors.build(sentence_matrix, sentence_ids)
         del matrix, sentence_matrix
         progress("vectors", 2, 2)
@@ -334,13 +336,9 @@ def _delete_articles(connection: sqlite3.Connection, article_ids: list[str]) -> 
 def _missing_hashes(connection: sqlite3.Connection, model: str, hashes: list[str]) -> set[str]:
     """Hashes with no cached embedding for this model: only these are sent to the model."""
     wanted = set(hashes)
-    found: set[str] = set()
-    unique = list(wanted)
-    for begin in range(0, len(unique), 900):
-        batch = unique[begin:begin + 900]
-        marks = ",".join("?" * len(batch))
-        found.update(r[0] for r in connection.execute(
-            f"SELECT text_hash FROM embeddings WHERE model = ? AND text_hash IN ({marks})", [model, *batch]))
+    found = {r[0] for r in store.rows_for_ids(
+        connection, "SELECT text_hash FROM embeddings WHERE model = ? AND text_hash IN ({marks})",
+        list(wanted), model)}
     return wanted - found
 
 

@@ -78,9 +78,10 @@ def _frequencies(connection: sqlite3.Connection, words: list[str]) -> dict[str, 
     connection.executemany("INSERT INTO temp.query_words(rowid, word) VALUES (?, ?)",
                            ((number, word) for number, word in enumerate(words)))
     frequencies = dict.fromkeys(words, 0)
-    for stem, number in connection.execute("SELECT term, doc FROM temp.query_stems").fetchall():
-        row = connection.execute("SELECT passages FROM term_frequencies WHERE term = ?", (stem,)).fetchone()
-        frequencies[words[number]] = max(frequencies[words[number]], row[0] if row else 0)
+    # One join: each word's stems (a word can hold several tokens) with their passage counts.
+    for number, passages in connection.execute(
+            "SELECT q.doc, t.passages FROM temp.query_stems q JOIN term_frequencies t ON t.term = q.term").fetchall():
+        frequencies[words[number]] = max(frequencies[words[number]], passages)
     connection.execute("DELETE FROM temp.query_words")
     return frequencies
 

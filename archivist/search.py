@@ -6,7 +6,7 @@ manifest and switches to a newer build on the next query after a reindex publish
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,7 +20,6 @@ from archivist.embedding import Embedder
 from archivist.errors import BadInput, IndexIncompatible
 from archivist.fusion import reciprocal_rank_fusion
 from archivist.records import Hit, Source
-from archivist.stories import passage_kind
 
 MODES = ("hybrid", "semantic", "keyword")
 MAX_QUERY_CHARS = 2000
@@ -172,13 +171,11 @@ class Searcher:
         allowed = self._allowed_passages(filters) if filters.active else None
         rankings: dict[str, list[int]] = {}
         scores: dict[str, dict[int, float]] = {}
-        keyword_pairs = None
-        if mode == "hybrid":
-            # bm25 runs in SQLite (no GIL) beside the query embedding and vector search: on two
-            # cores the slowest list, not the sum of all three, sets the search time.
-            keyword_pairs = self._keyword_worker.submit(
-                keyword.search, self.connection, query, depth, filters.clause, filters.params,
-                passages=self.dense.ntotal)
+        search_keywords = functools.partial(keyword.search, self.connection, query, depth, filters.clause,
+                                            filters.params, passages=self.dense.ntotal)
+        # bm25 runs in SQLite (no GIL) beside the query embedding and vector search: on two cores
+        # the slowest list, not the sum of all three, sets the search time.
+        keyword_pairs = self._keyword_worker.submit(search_keywords) if mode == "hybrid" else None
         if mode in ("hybrid", "semantic"):
             if vector is None:
                 vector = self.embedder.encode_query(query)
@@ -191,8 +188,7 @@ class Searcher:
                 rankings["sentence"] = [i for i, _ in sentence_pairs]
                 scores["sentence"] = dict(sentence_pairs)
         if mode in ("hybrid", "keyword"):
-            pairs = keyword_pairs.result() if keyword_pairs else keyword.search(
-                self.connection, query, depth, filters.clause, filters.params, passages=self.dense.ntotal)
+            pairs = keyword_pairs.result() if keyword_pairs else search_keywords()
             rankings["keyword"] = [i for i, _ in pairs]
             scores["keyword"] = dict(pairs)
         if len(rankings) == 1:
@@ -259,20 +255,18 @@ class Searcher:
         """One entry per other article (its best-matching passage), earliest date first, each marked
         with how that article relates to the result's: its story relation when the two articles are
         the same story, else how closely this one passage is worded."""
-        best: dict[str, Source] = {}
+        best: dict[str, tuple[dict, float]] = {}
         for other_id, similarity in copies.items():
             row = self._passage_row(other_id)
             if row is None or row["article_id"] == own_article:
                 continue
-            current = best.get(row["article_id"])
-            if current is None or similarity > current.similarity:
-                best[row["article_id"]] = Source(_article_meta(row), row["text"], row["start"], row["end"],
-                                                 similarity)
-        for article_id, source in best.items():
-            kind = stories.relation_in_story(self.connection, own_article, article_id) or passage_kind(
-                own_text, source.passage)
-            best[article_id] = dataclasses.replace(source, kind=kind)
-        return sorted(best.values(), key=lambda s: (s.article["date"] or "9999", s.article["title"]))
+            if row["article_id"] not in best or similarity > best[row["article_id"]][1]:
+                best[row["article_id"]] = (row, similarity)
+        sources = [Source(_article_meta(row), row["text"], row["start"], row["end"], similarity,
+                          kind=stories.relation_in_story(self.connection, own_article, article_id)
+                          or stories.passage_kind(own_text, row["text"]))
+                   for article_id, (row, similarity) in best.items()]
+        return sorted(sources, key=lambda s: (s.article["date"] or "9999", s.article["title"]))
 
     def _passage_row(self, passage_id: int) -> dict | None:
         row = self.connection.execute(

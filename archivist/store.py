@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -153,6 +154,20 @@ def _fsync_dir(path: Path) -> None:
 
 def vector_to_blob(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype="<f4").tobytes()
+
+
+# SQLite caps the parameters of one statement; long id lists are sent in slices of this size.
+ID_BATCH = 500
+
+
+def rows_for_ids(connection: sqlite3.Connection, sql: str, ids: Sequence, *params) -> list:
+    """All rows of `sql` for `ids`, whose placeholders go where `sql` says `{marks}`; `params`
+    are bound before them."""
+    rows: list = []
+    for begin in range(0, len(ids), ID_BATCH):
+        batch = list(ids[begin:begin + ID_BATCH])
+        rows.extend(connection.execute(sql.format(marks=",".join("?" * len(batch))), [*params, *batch]))
+    return rows
 
 
 def blob_to_vectors(blobs: list[bytes], dimension: int) -> np.ndarray:

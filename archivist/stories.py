@@ -31,7 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from archivist.config import MODEL_NAME
+from archivist import store
+from archivist.config import MODEL_DIMENSION, MODEL_NAME
 
 KINDS = ("exact", "near", "rewrite")  # strongest first
 NEAR_THRESHOLD = 0.8
@@ -78,8 +79,9 @@ def normalised_words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
-def exact_key(text: str) -> str:
-    return hashlib.sha256(" ".join(normalised_words(text)).encode("utf-8")).hexdigest()
+def words_key(words: list[str]) -> str:
+    """The exact-copy key: the normalised words, hashed."""
+    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
 
 
 def shingles(words: list[str]) -> set[str]:
@@ -121,32 +123,22 @@ def update_stories(connection: sqlite3.Connection, new_articles: Iterable[str]) 
 def _store_signatures(connection: sqlite3.Connection, article_ids: list[str]) -> None:
     from datasketch import MinHash
 
-    for begin in range(0, len(article_ids), 500):
-        batch = article_ids[begin:begin + 500]
-        rows = connection.execute(
-            f"SELECT id, substr(text, body_start + 1) FROM articles WHERE id IN ({','.join('?' * len(batch))})",
-            batch).fetchall()
-        signatures = []
-        for article_id, body in rows:
-            words = normalised_words(body)
-            signature = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED, scheme=MINHASH_SCHEME)
-            signature.update_batch([s.encode("utf-8") for s in shingles(words)])
-            signatures.append((article_id, exact_key(body),
-                               signature.hashvalues.astype(np.uint64).tobytes()))
-        connection.executemany(
-            "INSERT OR REPLACE INTO signatures(article_id, exact_key, minhash) VALUES (?, ?, ?)", signatures)
+    rows = store.rows_for_ids(
+        connection, "SELECT id, substr(text, body_start + 1) FROM articles WHERE id IN ({marks})", article_ids)
+    signatures = []
+    for article_id, body in rows:
+        words = normalised_words(body)
+        signature = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED, scheme=MINHASH_SCHEME)
+        signature.update_batch([s.encode("utf-8") for s in shingles(words)])
+        signatures.append((article_id, words_key(words), signature.hashvalues.astype(np.uint64).tobytes()))
+    connection.executemany(
+        "INSERT OR REPLACE INTO signatures(article_id, exact_key, minhash) VALUES (?, ?, ?)", signatures)
 
 
 def _exact_pairs(connection: sqlite3.Connection, new: list[str]) -> set[tuple[str, str]]:
-    pairs = set()
-    for begin in range(0, len(new), 500):
-        batch = new[begin:begin + 500]
-        rows = connection.execute(
-            "SELECT n.article_id, o.article_id FROM signatures n JOIN signatures o "
-            "ON o.exact_key = n.exact_key AND o.article_id != n.article_id "
-            f"WHERE n.article_id IN ({','.join('?' * len(batch))})", batch)
-        pairs.update(rows)
-    return pairs
+    return set(store.rows_for_ids(
+        connection, "SELECT n.article_id, o.article_id FROM signatures n JOIN signatures o "
+        "ON o.exact_key = n.exact_key AND o.article_id != n.article_id WHERE n.article_id IN ({marks})", new))
 
 
 def _near_pairs(connection: sqlite3.Connection, new: list[str]) -> set[tuple[str, str]]:
@@ -204,8 +196,8 @@ def _same_occasion(connection: sqlite3.Connection, a: str, b: str) -> bool:
     Wire services send the same template every day (market tables, central bank operations,
     monthly statistics, earnings): such items embed alike but differ in date and in figures. On a
     30-group Reuters sample, every true rewrite was dated within a day of its original and kept
-    the figures of the one with fewer (all of them), while 12 of 18 wrong groups were recurring items; same-day market
-    tables kept only 75-92% of each other's figures."""
+    all the figures of the one with fewer, while 12 of 18 wrong groups were recurring items;
+    same-day market tables kept only 75-92% of each other's figures."""
     rows = dict((r[0], (r[1], r[2])) for r in connection.execute(
         "SELECT id, date, substr(text, body_start + 1) FROM articles WHERE id IN (?, ?)", (a, b)))
     (date_a, body_a), (date_b, body_b) = rows[a], rows[b]
@@ -238,18 +230,13 @@ def _lead_vectors(connection: sqlite3.Connection, article_id: str) -> np.ndarray
         "JOIN embeddings e ON e.model = ? AND e.text_hash = s.embed_hash "
         "WHERE p.article_id = ? AND p.ordinal = 0 ORDER BY s.start LIMIT ?",
         (MODEL_NAME, article_id, LEAD_SENTENCES)).fetchall()
-    return np.vstack([np.frombuffer(r[0], dtype=np.float32) for r in rows]) if rows else np.zeros((0, 0))
+    return store.blob_to_vectors([r[0] for r in rows], MODEL_DIMENSION)
 
 
 def _passage_counts(connection: sqlite3.Connection, article_ids: set[str]) -> dict[str, int]:
-    ids = list(article_ids)
-    counts: dict[str, int] = {}
-    for begin in range(0, len(ids), 500):
-        batch = ids[begin:begin + 500]
-        counts.update(connection.execute(
-            f"SELECT article_id, count(*) FROM passages WHERE article_id IN ({','.join('?' * len(batch))}) "
-            "GROUP BY article_id", batch))
-    return counts
+    return dict(store.rows_for_ids(
+        connection, "SELECT article_id, count(*) FROM passages WHERE article_id IN ({marks}) GROUP BY article_id",
+        list(article_ids)))
 
 
 def _relate(relations: dict[tuple[str, str], str], a: str, b: str, kind: str) -> None:
