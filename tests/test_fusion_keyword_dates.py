@@ -1,4 +1,4 @@
-"""Small pure pieces: reciprocal rank fusion, FTS5 query building, date normalisation."""
+"""Small pure pieces: score fusion, FTS5 query building, date normalisation."""
 
 from __future__ import annotations
 
@@ -9,24 +9,38 @@ import pytest
 from archivist import keyword, store
 from archivist.dates import normalise_date, parse_user_date
 from archivist.errors import BadInput
-from archivist.fusion import reciprocal_rank_fusion
+from archivist.fusion import score_fusion
 
 
-def test_rrf_matches_hand_computed_scores():
-    fused = reciprocal_rank_fusion({"a": [1, 2, 3], "b": [3, 1]}, k=10)
+def test_score_fusion_matches_hand_computed_scores():
+    scored = {"semantic": [(1, 0.8), (2, 0.6)],
+              "sentence": [(2, 0.9), (1, 0.7)],
+              "keyword": [(3, 10.0), (2, 5.0)]}
+    asked = []
+
+    def cosines(ids):
+        asked.append(sorted(ids))
+        return {3: 0.5}
+
+    fused = score_fusion(scored, {"sentence": 0.5, "keyword": 2.0}, cosines)
     scores = {i: s for i, s, _ in fused}
-    assert scores[1] == pytest.approx(1 / 11 + 1 / 12)
-    assert scores[2] == pytest.approx(1 / 12)
-    assert scores[3] == pytest.approx(1 / 13 + 1 / 11)
-    assert [i for i, _, _ in fused] == [1, 3, 2]
-    assert fused[0][2] == {"a": 1, "b": 2}
+    assert asked == [[3]]                                           # only the missing passage cosine
+    assert scores[1] == pytest.approx(0.8 + 0.5 * 0.7)              # no keyword match: 0
+    assert scores[2] == pytest.approx(0.6 + 0.5 * 0.9 + 2.0 * 0.5)  # bm25 5 of the top 10
+    assert scores[3] == pytest.approx(0.5 + 0.5 * 0.5 + 2.0 * 1.0)  # best sentence capped at its cosine
+    assert [i for i, _, _ in fused] == [3, 2, 1]
+    assert fused[0][2] == {"keyword": 1}
+    assert fused[1][2] == {"semantic": 2, "sentence": 1, "keyword": 2}
 
 
-def test_rrf_weights_and_duplicates():
-    fused = reciprocal_rank_fusion({"a": [1, 1, 2], "b": [2]}, k=0, weights={"a": 1.0, "b": 3.0})
-    scores = {i: s for i, s, _ in fused}
-    assert scores[1] == pytest.approx(1.0)          # counted once, at its best rank
-    assert scores[2] == pytest.approx(1 / 3 + 3.0)
+def test_score_fusion_keeps_how_far_apart_hits_are():
+    """Rank fusion would tie these two (each first in one list); scores keep the close call close."""
+    fused = score_fusion({"semantic": [(1, 0.9), (2, 0.2)], "keyword": [(2, 3.0), (1, 2.9)]},
+                         {"keyword": 1.0}, lambda ids: {})
+    assert [i for i, _, _ in fused] == [1, 2]
+    missing_sentence = score_fusion({"semantic": [(1, 0.9)], "sentence": [(2, 0.6)]}, {"sentence": 1.0},
+                                    lambda ids: {2: 0.3})
+    assert dict((i, s) for i, s, _ in missing_sentence) == pytest.approx({1: 0.9 + 0.6, 2: 0.3 + 0.6})
 
 
 @pytest.mark.parametrize("query", ['"unbalanced', "AND (", "NEAR(valley, 3)", "valley*", "^start",
