@@ -1,4 +1,4 @@
-"""Search: dense (FAISS) and keyword (FTS5) candidates, fused by reciprocal rank, copies grouped.
+"""Search: dense (FAISS) and keyword (FTS5) candidates, fused by score, copies grouped.
 
 `Searcher` is the one object the CLI and the page use. It opens the live build named by the
 manifest and switches to a newer build on the next query after a reindex publishes one.
