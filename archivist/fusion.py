@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+
 def score_fusion(scored: Mapping[str, Sequence[tuple[int, float]]], weights: Mapping[str, float],
                  passage_cosines: Callable[[list[int]], Mapping[int, float]]) -> list[tuple[int, float, dict[str, int]]]:
     """Fuse by score, not rank: cosine(passage) + w_sentence * cosine(best sentence)
