@@ -22,22 +22,21 @@ import html  # noqa: E402
 import logging  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
-from collections import Counter  # noqa: E402
-from collections.abc import Callable, Iterable, Mapping, MutableMapping  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
+from collections.abc import Callable, MutableMapping  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, NoReturn  # noqa: E402
 from urllib.parse import urlparse  # noqa: E402
 
-import altair as alt  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from archivist import config  # noqa: E402
+from archivist.display import dates_label, fmt_date, fmt_span, fmt_timestamp, parse_date, plural, safe_url  # noqa: E402
 from archivist.embedding import Embedder  # noqa: E402
 from archivist.errors import ArchivistError, BadInput, IndexBusy, IndexMissing  # noqa: E402
 from archivist.highlight import escape, mark_html, passage_html  # noqa: E402
 from archivist.highlight import escape_markdown as md  # noqa: E402
 from archivist.search import Searcher, current_build_id  # noqa: E402
+from archivist.timeline import Period, matching_articles, selected_period, timeline_chart, timeline_of  # noqa: E402
 
 log = logging.getLogger("archivist.app")
 if not log.handlers:  # the script reruns on every interaction; attach the handler once
@@ -70,8 +69,6 @@ KIND_HELP = {"exact": "The same article, word for word", "near": "The same artic
              "changes", "rewrite": "The same story, reworded"}
 # The timeline counts the articles of this many top passages, searched without date filters.
 TIMELINE_K = 100
-TIMELINE_COLOR = "#3a7bd5"
-TIMELINE_HEIGHT = 140  # pixels, axes included: small, but room for a readable bar height
 
 CSS = """
 <style>
@@ -249,68 +246,13 @@ def index_problem(error: ArchivistError, archive: Path, index: Path) -> NoReturn
 
 
 # ---------------------------------------------------------------------------------------------
-# Formatting helpers: every value shown to the reader goes through one of these
+# Page-only helpers (the formatting rules live in archivist/display.py)
 # ---------------------------------------------------------------------------------------------
-
-
-def fmt_date(value: str | None) -> str:
-    """ISO date → "3 Sep 2021"; partial or odd dates are shown as given; None → "undated"."""
-    if not value:
-        return "undated"
-    try:
-        d = dt.date.fromisoformat(value[:10])
-    except ValueError:
-        return value
-    return f"{d.day} {d:%b %Y}"
-
-
-def fmt_timestamp(value: str | None) -> str:
-    """ISO timestamp → "21 Nov 2025, 17:50 UTC" (timezone as stored)."""
-    if not value:
-        return "unknown"
-    try:
-        t = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    zone = f" {t.tzname()}" if t.tzinfo else ""
-    return f"{t.day} {t:%b %Y, %H:%M}{zone}"
-
-
-def fmt_span(low: str | None, high: str | None) -> str:
-    """A date range in the page's one date format; a single day is not written twice."""
-    if not low:
-        return "no dated articles"
-    if fmt_date(low) == fmt_date(high):
-        return fmt_date(low)
-    return f"{fmt_date(low)} – {fmt_date(high)}"
-
-
-def plural(count: int, noun: str) -> str:
-    """ "1 article", "2 articles"."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
-def parse_date(value: str | None) -> dt.date | None:
-    """An ISO date from the index's stats, or None."""
-    try:
-        return dt.date.fromisoformat(value[:10]) if value else None
-    except ValueError:
-        return None
 
 
 def date_bounds(stats: dict) -> tuple[dt.date | None, dt.date | None]:
     """The first and last article date of the index: the range the date inputs accept."""
     return parse_date(stats.get("date_min")), parse_date(stats.get("date_max"))
-
-
-def safe_url(url: str | None) -> str | None:
-    """The url if it is a real http(s) link; anything else (javascript:, file:) is not linked."""
-    if not url:
-        return None
-    parsed = urlparse(url.strip())
-    if parsed.scheme.lower() in ("http", "https") and parsed.netloc:
-        return url.strip()
-    return None
 
 
 def source_line(article: dict) -> str:
@@ -600,72 +542,6 @@ def full_article(searcher: Searcher, hit: Any, terms: list[str]) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Period:
-    """One bar of the timeline: a day, month or year and how many matching articles it holds."""
-
-    first: dt.date
-    last: dt.date
-    label: str
-    articles: int
-
-
-@dataclass(frozen=True)
-class Timeline:
-    """Matching articles counted per period; `undated` ones cannot be placed and are only counted."""
-
-    unit: str  # "day", "month" or "year"
-    periods: tuple[Period, ...]
-    undated: int
-
-
-def period_unit(low: dt.date, high: dt.date) -> str:
-    """Days for a few weeks of news, months for a few years, else years: never more than ~50 bars."""
-    days = (high - low).days
-    if days <= 45:
-        return "day"
-    return "month" if days <= 4 * 366 else "year"
-
-
-def period_bounds(day: dt.date, unit: str) -> tuple[dt.date, dt.date]:
-    """The first and last day of the period (of `unit`) that holds `day`."""
-    if unit == "day":
-        return day, day
-    if unit == "month":
-        first = day.replace(day=1)
-        return first, (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
-    return dt.date(day.year, 1, 1), dt.date(day.year, 12, 31)
-
-
-def period_label(first: dt.date, unit: str) -> str:
-    """ "3 Sep 2021", "Sep 2021" or "2021", in the page's one date style."""
-    if unit == "day":
-        return fmt_date(first.isoformat())
-    return f"{first:%b %Y}" if unit == "month" else str(first.year)
-
-
-def timeline_of(dates: Iterable[str | None]) -> Timeline:
-    """Count articles (one date each) per period, the period length chosen by the dates' span."""
-    known = list(map(parse_date, dates))
-    dated = [day for day in known if day is not None]
-    if not dated:
-        return Timeline("day", (), len(known))
-    unit = period_unit(min(dated), max(dated))
-    counts = Counter(period_bounds(day, unit) for day in dated)
-    periods = tuple(Period(first, last, period_label(first, unit), n)
-                    for (first, last), n in sorted(counts.items()))
-    return Timeline(unit, periods, len(known) - len(dated))
-
-
-def matching_articles(hits: Iterable[Any]) -> dict[str, str | None]:
-    """Every article that carries a hit, its own or a copy, once: article id → date."""
-    found: dict[str, str | None] = {}
-    for hit in hits:
-        for article in [hit.article, *(source.article for source in hit.also_in)]:
-            found.setdefault(article.get("id") or article.get("path") or "", article.get("date"))
-    return found
-
-
 def run_search(searcher: Searcher, query: str, like: int | None, params: dict,
                highlight: bool = False) -> Any:
     """The question's search, or "More like this" (which has no mode) when a passage is chosen."""
@@ -686,50 +562,6 @@ def wide_matches(_searcher: Searcher, build_id: str, query: str, like: int | Non
     """
     params = {"k": TIMELINE_K, "mode": mode, "outlets": list(outlets) or None}
     return matching_articles(run_search(_searcher, query, like, params).hits)
-
-
-def epoch_ms(day: dt.date) -> int:
-    """Midnight UTC of `day` in milliseconds, the unit of Vega-Lite's time scales."""
-    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
-
-
-def as_epoch_ms(value: Any) -> float | None:
-    """A selection bound from the chart (milliseconds, or an ISO date/time string) in ms."""
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.timestamp() * 1000
-
-
-def selected_period(selection: Mapping[str, Any],
-                    periods: Iterable[Period]) -> tuple[dt.date, dt.date] | None:
-    """The dates a chart selection stands for: the bars a brush touches, else the clicked bars.
-
-    A brush comes as {field: [low, high]} on the time axis; it is widened to whole bars so
-    the results match what the bars count. A click comes as [{"from": ISO, "to": ISO}, ...].
-    """
-    periods = list(periods)
-    for bounds in (selection.get("span") or {}).values():
-        ends = sorted(v for v in map(as_epoch_ms, list(bounds)[:2]) if v is not None)
-        if len(ends) < 2:
-            continue
-        touched = [p for p in periods if epoch_ms(p.first) < ends[1]
-                   and epoch_ms(p.last + dt.timedelta(days=1)) > ends[0]]
-        if touched:
-            return touched[0].first, touched[-1].last
-        days = [dt.datetime.fromtimestamp(v / 1000, dt.UTC).date() for v in ends]
-        return days[0], days[1]
-    clicked = [(parse_date(p.get("from")), parse_date(p.get("to")))
-               for p in selection.get("bar") or () if isinstance(p, Mapping)]
-    clicked = [(first, last) for first, last in clicked if first and last]
-    if clicked:
-        return min(first for first, _ in clicked), max(last for _, last in clicked)
-    return None
 
 
 def apply_selection(state: MutableMapping[str, Any], key: str, periods: tuple[Period, ...],
@@ -763,55 +595,6 @@ def clear_dates(state: MutableMapping[str, Any] = st.session_state) -> None:
     if state.get("undated_by_timeline"):
         state["undated"] = True
     state["undated_by_timeline"] = False
-
-
-def label_step(low: dt.date, high: dt.date, unit: str) -> int:
-    """Label every n-th period between `low` and `high` so that about ten labels fit."""
-    periods = {"day": (high - low).days, "year": high.year - low.year,
-               "month": (high.year - low.year) * 12 + high.month - low.month}[unit]
-    return max(1, -(-periods // 10))
-
-
-def timeline_chart(timeline: Timeline, since: str | None, until: str | None) -> alt.Chart:
-    """Small bars per period on a UTC time axis; bars outside the date filter are pale.
-
-    Clicking a bar ("bar") or dragging across bars ("span") is a selection the page reads.
-    The axis is padded by one period each side so a lone bar does not fill the width.
-    """
-    unit = timeline.unit
-    rows = [{"start": p.first.isoformat(), "end": (p.last + dt.timedelta(days=1)).isoformat(),
-             "from": p.first.isoformat(), "to": p.last.isoformat(), "period": p.label,
-             "articles": p.articles,
-             "shown": (not since or p.last.isoformat() >= since)
-             and (not until or p.first.isoformat() <= until)}
-            for p in timeline.periods]
-    low = period_bounds(timeline.periods[0].first - dt.timedelta(days=1), unit)[0]
-    high = period_bounds(timeline.periods[-1].last + dt.timedelta(days=1), unit)[1]
-    high += dt.timedelta(days=1)
-    formats = {"day": "%-d %b %Y", "month": "%b %Y", "year": "%Y"}
-    bar = alt.selection_point(name="bar", fields=["from", "to"])
-    span = alt.selection_interval(name="span", encodings=["x"])
-    return (
-        alt.Chart(alt.Data(values=rows))
-        .mark_bar(color=TIMELINE_COLOR, stroke="white", strokeWidth=1, cursor="pointer")
-        .encode(
-            x=alt.X("start:T", title=f"Published (by {unit})",
-                    scale=alt.Scale(type="utc", domain=[epoch_ms(low), epoch_ms(high)]),
-                    axis=alt.Axis(format=formats[unit], grid=False,
-                                  tickCount={"interval": unit,
-                                             "step": label_step(low, high, unit)},
-                                  labelOverlap=True)),
-            x2="end:T",
-            y2=alt.datum(0),  # with x and x2 given, a bar needs both ends of its height too
-            y=alt.Y("articles:Q", title="Articles",
-                    axis=alt.Axis(tickMinStep=1, format="d", tickCount=3)),
-            opacity=alt.when("datum.shown").then(alt.value(1.0)).otherwise(alt.value(0.3)),
-            tooltip=[alt.Tooltip("period:N", title=unit.capitalize()),
-                     alt.Tooltip("articles:Q", title="Matching articles")],
-        )
-        .add_params(bar, span)
-        .properties(height=TIMELINE_HEIGHT)
-    )
 
 
 def timeline(searcher: Searcher, query: str, like: int | None, params: dict,
@@ -853,13 +636,6 @@ def timeline(searcher: Searcher, query: str, like: int | None, params: dict,
         if since or until:
             st.button("Show all dates", key="timeline-clear", on_click=clear_dates,
                       type="tertiary", icon=":material/close:")
-
-
-def dates_label(since: str | None, until: str | None) -> str:
-    """The date filter in words: "from 3 Sep 2021", "up to …", "3 Sep 2021 – 30 Sep 2021"."""
-    if since and until:
-        return fmt_span(since, until) if since != until else f"of {fmt_date(since)}"
-    return f"from {fmt_date(since)}" if since else f"up to {fmt_date(until)}"
 
 
 def results(searcher: Searcher, query: str, params: dict,

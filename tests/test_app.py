@@ -26,6 +26,7 @@ import app as page  # the page's helpers; importing it draws nothing (main runs 
 from archivist.embedding import Embedder
 from archivist.indexer import reindex
 from archivist.search import current_build_id
+from archivist.timeline import Period, epoch_ms, selected_period
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 SCRIPT = "<script>alert(1)</script>"
@@ -778,12 +779,12 @@ def test_no_timeline_when_no_matching_article_has_a_date(app: AppTest) -> None:
 
 
 DAY = dt.timedelta(days=1)
-MAR = [page.Period(dt.date(2022, 3, d), dt.date(2022, 3, d), f"{d} Mar 2022", 1)
+MAR = [Period(dt.date(2022, 3, d), dt.date(2022, 3, d), f"{d} Mar 2022", 1)
        for d in (1, 2, 4, 5)]
 
 
 def ms(day: dt.date, hours: float = 0) -> float:
-    return page.epoch_ms(day) + hours * 3_600_000
+    return epoch_ms(day) + hours * 3_600_000
 
 
 @pytest.mark.parametrize("selection, expected", [
@@ -808,7 +809,7 @@ def ms(day: dt.date, hours: float = 0) -> float:
 ], ids=["click", "two-clicks", "month", "brush", "brush-iso", "brush-gap", "brush-and-click",
         "nothing", "emptied", "bad-point", "bad-brush"])
 def test_a_chart_selection_becomes_a_period(selection: dict, expected: tuple | None) -> None:
-    got = page.selected_period(selection, MAR)
+    got = selected_period(selection, MAR)
     assert (got and (got[0].isoformat(), got[1].isoformat())) == expected
 
 
@@ -841,7 +842,7 @@ def test_a_timeline_period_narrows_the_results_and_can_be_cleared(copies_app: Ap
     assert len(cards(copies_app)) == 2  # the story (one card) and the undated follow-up
     key = "timeline-chart--"  # the chart's key while no date filter is set
     assert copies_app.get("vega_lite_chart")[0].proto.id.endswith(key)
-    periods = tuple(page.Period(dt.date.fromisoformat(r["from"]), dt.date.fromisoformat(r["to"]),
+    periods = tuple(Period(dt.date.fromisoformat(r["from"]), dt.date.fromisoformat(r["to"]),
                                 r["period"], r["articles"]) for r in chart_rows(copies_app))
     # What the chart's callback does when the reader clicks the 4 Mar bar...
     state = {key: {"selection": {"bar": [{"from": "2022-03-04", "to": "2022-03-04"}]}},
