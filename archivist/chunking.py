@@ -27,11 +27,14 @@ class ChunkingSettings:
     overlap_sentences: int = 1
     # A headline longer than this is shortened where it is embedded, so it never crowds out the passage.
     max_title_tokens: int = 48
+    # Raised when the splitting rules change with no setting changed, so older indexes re-split
+    # (2: the overlap counts real sentences, not clutter).
+    rules: int = 2
 
     def as_dict(self) -> dict:
         return {"min_words": self.min_words, "max_words": self.max_words,
                 "max_tokens": self.max_tokens, "overlap_sentences": self.overlap_sentences,
-                "max_title_tokens": self.max_title_tokens}
+                "max_title_tokens": self.max_title_tokens, "rules": self.rules}
 
 
 @dataclass(frozen=True)
@@ -193,8 +196,21 @@ def _assemble(units: list[_Unit], budget: int, settings: ChunkingSettings) -> li
         pieces.append(units[i:j])
         if j >= n:
             break
-        i = max(j - settings.overlap_sentences, i + 1)
+        i = max(_overlap_start(units, i, j, settings.overlap_sentences), i + 1)
     return pieces
+
+
+def _overlap_start(units: list[_Unit], first: int, end: int, overlap: int) -> int:
+    """Where the next passage starts: `overlap` real sentences before `end`.
+
+    Clutter units (an inline "(RELATED: ...)" teaser) are never shown, so counting them would
+    carry nothing over: a passage ending "...Waltz spoke to the importance of supporting our
+    allies. (RELATED: ...)" must hand that sentence on to the passage holding his quote."""
+    start, kept = end, 0
+    while start > first and kept < overlap:
+        start -= 1
+        kept += not units[start].clutter
+    return start
 
 
 def _shortened_title(title: str, count_tokens: TokenCounter, max_tokens: int) -> str:

@@ -53,6 +53,21 @@ def test_consecutive_passages_overlap_by_one_sentence():
         assert 90 <= len(previous.text.split()) <= 200
 
 
+def test_overlap_carries_a_real_sentence_past_an_inline_teaser():
+    """A passage that ends on an inline "(RELATED: ...)" teaser still hands its last sentence on:
+    the seed case is Waltz being introduced at the end of one passage and quoted in the next."""
+    intro = "Congressman Michael Waltz spoke about the allies in a recent interview."
+    teaser = "(RELATED: Another Story You May Like To Read Today)"
+    quote = "Biden gave all of our bases away, he told Fox News in that interview."
+    filler = " ".join(f"Sentence {i} adds one more plain detail to this report." for i in range(18))
+    text = f"{filler} {intro} {teaser}\n{quote} " + " ".join(
+        f"Later sentence {i} continues the report with more detail." for i in range(18))
+    chunks = chunk_article(article(text), COUNT, ChunkingSettings(min_words=50, max_words=200))
+    holding_quote = next(c for c in chunks if quote in c.clean_text)
+    assert intro in holding_quote.clean_text
+    assert "RELATED" not in holding_quote.embed_text
+
+
 def test_paragraph_break_ends_a_passage_once_it_is_long_enough():
     para = " ".join(f"Words in sentence {i} of the first paragraph go here." for i in range(12))
     text = para + "\n\n" + "Second paragraph starts here. " * 5
