@@ -543,17 +543,18 @@ def full_article(searcher: Searcher, hit: Any, terms: list[str]) -> None:
 
 
 def run_search(searcher: Searcher, query: str, like: int | None, params: dict,
-               highlight: bool = False) -> Any:
-    """The question's search, or "More like this" (which has no mode) when a passage is chosen."""
+               highlight: bool = False, vector: Any = None) -> Any:
+    """The question's search, or "More like this" (which has no mode) when a passage is chosen;
+    `vector` is the question's embedding when an earlier search of this rerun made it."""
     if like is not None:
         filters = {name: value for name, value in params.items() if name != "mode"}
         return searcher.more_like_passage(int(like), **filters)
-    return searcher.search(query, highlight=highlight, **params)
+    return searcher.search(query, highlight=highlight, vector=vector, **params)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def wide_matches(_searcher: Searcher, build_id: str, query: str, like: int | None, mode: str,
-                 outlets: tuple[str, ...]) -> dict[str, str | None]:
+                 outlets: tuple[str, ...], _vector: Any = None) -> dict[str, str | None]:
     """The articles of the top TIMELINE_K passages, searched with no date filter at all.
 
     The chart must show the whole spread of the question even while the results are narrowed
@@ -561,7 +562,7 @@ def wide_matches(_searcher: Searcher, build_id: str, query: str, like: int | Non
     clicking a bar (a rerun) does not search again.
     """
     params = {"k": TIMELINE_K, "mode": mode, "outlets": list(outlets) or None}
-    return matching_articles(run_search(_searcher, query, like, params).hits)
+    return matching_articles(run_search(_searcher, query, like, params, vector=_vector).hits)
 
 
 def apply_selection(state: MutableMapping[str, Any], key: str, periods: tuple[Period, ...],
@@ -598,12 +599,12 @@ def clear_dates(state: MutableMapping[str, Any] = st.session_state) -> None:
 
 
 def timeline(searcher: Searcher, query: str, like: int | None, params: dict,
-             bounds: tuple[dt.date | None, dt.date | None]) -> None:
+             bounds: tuple[dt.date | None, dt.date | None], vector: Any = None) -> None:
     """The timeline of the question's matching articles, with a way back to all dates."""
     started = time.perf_counter()
     try:
         found = wide_matches(searcher, searcher.build_id, query, like, params["mode"],
-                             tuple(params["outlets"] or ()))
+                             tuple(params["outlets"] or ()), vector)
     except ArchivistError as error:  # the results answer on their own; the chart is extra
         log.warning("no timeline for %r: %s", query, error)
         return
@@ -668,7 +669,7 @@ def results(searcher: Searcher, query: str, params: dict,
         st.button("Back to the results for your question", on_click=clear_like,
                   icon=":material/arrow_back:", type="tertiary")
     # Before "no results": a period with no match must still offer the other periods.
-    timeline(searcher, query, like, params, bounds)
+    timeline(searcher, query, like, params, bounds, response.vector)
     if not response.hits:
         no_results(query if like is None else "this passage", params)
         return

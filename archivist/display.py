@@ -13,11 +13,8 @@ def fmt_date(value: str | None) -> str:
     """ISO date → "3 Sep 2021"; partial or odd dates are shown as given; None → "undated"."""
     if not value:
         return "undated"
-    try:
-        d = dt.date.fromisoformat(value[:10])
-    except ValueError:
-        return value
-    return f"{d.day} {d:%b %Y}"
+    day = parse_date(value)
+    return value if day is None else f"{day.day} {day:%b %Y}"
 
 
 def fmt_timestamp(value: str | None) -> str:

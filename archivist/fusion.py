@@ -15,9 +15,9 @@ def score_fusion(scored: Mapping[str, Sequence[tuple[int, float]]], weights: Map
     bm25 divided by the query's top bm25 puts keyword evidence on the same 0..1 scale per query.
     On SciFact's train split this lifted nDCG@10 from 0.736 (best tuned rank fusion 0.739) to 0.745.
 
-    `scored` holds (id, score) best first for "semantic" (passage cosines), "sentence" (each
-    passage's best sentence cosine) and "keyword" (bm25, higher is better); any may be missing
-    or empty. A candidate absent from a list is scored as follows, without another search:
+    `scored` holds (id, score) best first for "semantic" (passage cosines, always there),
+    "sentence" (each passage's best sentence cosine) and "keyword" (bm25, higher is better);
+    those two may be missing or empty. A candidate absent from a list is scored as follows, without another search:
     its passage cosine is computed exactly by `passage_cosines(ids)`; its best sentence is
     taken as no better than the lowest sentence score listed (nor than its passage cosine);
     its keyword part is 0. Returns (id, score, {list name: rank}) best first.
@@ -26,20 +26,19 @@ def score_fusion(scored: Mapping[str, Sequence[tuple[int, float]]], weights: Map
     for name, pairs in scored.items():
         for rank, (item, _) in enumerate(pairs, start=1):
             ranks.setdefault(item, {}).setdefault(name, rank)
-    semantic = dict(scored.get("semantic", ()))
+    semantic = dict(scored["semantic"])
     missing = [i for i in ranks if i not in semantic]
-    if missing and "semantic" in scored:
+    if missing:
         semantic.update(passage_cosines(missing))
-    sentence_pairs = scored.get("sentence") or ()
-    sentence = dict(sentence_pairs)
+    sentence = dict(scored.get("sentence", ()))
     lowest_sentence = min(sentence.values()) if sentence else None
     keyword_pairs = scored.get("keyword") or ()
     top_keyword = max((s for _, s in keyword_pairs), default=0.0)
     keyword = {i: s / top_keyword for i, s in keyword_pairs} if top_keyword > 0 else {}
     fused: dict[int, float] = {}
     for item in ranks:
-        cosine = semantic.get(item, 0.0)
-        total = cosine if "semantic" in scored else 0.0
+        cosine = semantic[item]
+        total = cosine
         if "sentence" in scored:
             best = sentence.get(item)
             if best is None:

@@ -6,6 +6,8 @@ import re
 import sqlite3
 import threading
 
+from archivist import store
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 STOPWORDS = frozenset("""
@@ -25,7 +27,6 @@ PRUNE_FROM_PASSAGES = 200_000
 # A word in more than this share of passages carries little bm25 weight and costs the most.
 COMMON_SHARE = 0.01
 MAX_TERMS = 6
-_TOKENIZER = "porter unicode61 remove_diacritics 2"
 _SCRATCH_LOCK = threading.Lock()
 
 # bm25 column weights: (title, body). Equal: on SciFact's train split title 0.5 gave hybrid nDCG@10
@@ -35,13 +36,18 @@ TITLE_WEIGHT = 1.0
 BODY_WEIGHT = 1.0
 
 
+def lowercase_words(text: str) -> list[str]:
+    """Every run of word characters, lowercased: how queries and story signatures see text."""
+    return [w.lower() for w in _WORD.findall(text)]
+
+
 def query_terms(query: str) -> list[str]:
     """Content words of the query, lowercase, in order, without duplicates.
 
     Only word characters survive, so FTS5 syntax in user text (quotes, AND, NEAR, *, ^, col:)
     can never reach the query parser; all-stopword queries keep their words.
     """
-    words = [w.lower() for w in _WORD.findall(query)]
+    words = lowercase_words(query)
     content = [w for w in words if w not in STOPWORDS] or words
     return list(dict.fromkeys(content))
 
@@ -74,7 +80,7 @@ def document_frequencies(connection: sqlite3.Connection, words: list[str]) -> di
 
 
 def _frequencies(connection: sqlite3.Connection, words: list[str]) -> dict[str, int]:
-    connection.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_words USING fts5(word, tokenize = '{_TOKENIZER}')")
+    connection.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_words USING fts5(word, tokenize = '{store.FTS_TOKENIZER}')")
     connection.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_stems USING fts5vocab(temp, query_words, 'instance')")
     connection.execute("DELETE FROM temp.query_words")
     connection.executemany("INSERT INTO temp.query_words(rowid, word) VALUES (?, ?)",

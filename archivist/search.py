@@ -43,6 +43,8 @@ class SearchResponse:
     took_ms: float
     mode: str = "hybrid"
     terms: list[str] = field(default_factory=list)
+    # The query's embedding, so a caller asking again (the page's timeline) need not embed it twice.
+    vector: np.ndarray | None = None
 
     def to_json(self) -> dict:
         return {"query": self.query, "mode": self.mode, "took_ms": round(self.took_ms, 2),
@@ -110,9 +112,10 @@ class Searcher:
 
     def search(self, query: str, k: int = 10, mode: str = "hybrid", outlets: list[str] | None = None,
                since: str | None = None, until: str | None = None, include_undated: bool = True,
-               highlight: bool = False) -> SearchResponse:
+               highlight: bool = False, vector: np.ndarray | None = None) -> SearchResponse:
         """The best `k` passages for `query`, one per story passage, with the articles that carry it.
 
+        `vector` is the query's embedding when the caller has it (from an earlier response).
         `took_ms` counts the search itself; the one-time model load happens before the clock starts.
         """
         if mode != "keyword":
@@ -122,15 +125,14 @@ class Searcher:
         self.refresh()
         filters = self._filters(outlets, since, until, include_undated)
         best_sentences: dict[int, tuple[int, int]] = {}
-        vector = self.embedder.encode_query(query) if mode != "keyword" else None
-        ranked = self._ranked(query, vector, _depth(k), mode, filters, best_sentences)
+        ranked, vector = self._ranked(query, vector, _depth(k), mode, filters, best_sentences)
         hits = self._collapse(ranked, k)
         terms = keyword.query_terms(query)
         if highlight:
             self._mark_best_sentences(query, vector, hits, best_sentences)
         for hit in hits:
             hit.terms = terms
-        return SearchResponse(query, hits, (time.perf_counter() - started) * 1000, mode, terms)
+        return SearchResponse(query, hits, (time.perf_counter() - started) * 1000, mode, terms, vector)
 
     def more_like_passage(self, passage_id: int, k: int = 10, outlets: list[str] | None = None,
                           since: str | None = None, until: str | None = None,
@@ -144,7 +146,7 @@ class Searcher:
                            "since); search again to get fresh results.")
         filters = self._filters(outlets, since, until, include_undated)
         vector = vectors.reconstruct(self.dense, passage_id)
-        ranked = self._ranked("", vector, _depth(k * 3), "semantic", filters, {})
+        ranked, _ = self._ranked("", vector, _depth(k * 3), "semantic", filters, {})
         excluded = {passage_id} | set(self._copies_of(passage_id))
         same_article = {r[0] for r in self.connection.execute(
             "SELECT id FROM passages WHERE article_id = ?", (label["article_id"],))}
@@ -158,12 +160,13 @@ class Searcher:
         """Fused passage ranking with no grouping, for evaluation; `vector` may be precomputed."""
         if vector is not None:
             vector = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-        return self._ranked(query, vector, depth, mode, _Filters("", ()), {})
+        return self._ranked(query, vector, depth, mode, _Filters("", ()), {})[0]
 
     def _ranked(self, query: str, vector: np.ndarray | None, depth: int, mode: str, filters: _Filters,
-                best_sentences: dict[int, tuple[int, int]]) -> list[tuple[int, float, dict[str, int]]]:
-        """Fused (passage id, score, ranks per list) from `depth` candidates of each retriever;
-        fills `best_sentences` from the sentence list."""
+                best_sentences: dict[int, tuple[int, int]]
+                ) -> tuple[list[tuple[int, float, dict[str, int]]], np.ndarray | None]:
+        """Fused (passage id, score, ranks per list) from `depth` candidates of each retriever, and
+        the query vector (embedded here when not given); fills `best_sentences` from the sentence list."""
         if mode not in MODES:
             raise BadInput(f"Unknown search mode {mode!r}; use one of: {', '.join(MODES)}.")
         allowed = self._allowed_passages(filters) if filters.active else None
@@ -183,9 +186,9 @@ class Searcher:
         if mode in ("hybrid", "keyword"):
             scored["keyword"] = keyword_pairs.result() if keyword_pairs else search_keywords()
         if mode == "keyword":
-            return [(i, s, {"keyword": r}) for r, (i, s) in enumerate(scored["keyword"], start=1)]
+            return [(i, s, {"keyword": r}) for r, (i, s) in enumerate(scored["keyword"], start=1)], None
         return score_fusion(scored, FUSION_WEIGHTS,
-                            lambda ids: dict(zip(ids, vectors.cosines(self.dense, ids, vector))))
+                            lambda ids: dict(zip(ids, vectors.cosines(self.dense, ids, vector)))), vector
 
     def _sentence_ranking(self, vector: np.ndarray, depth: int, filters: _Filters,
                           best_sentences: dict[int, tuple[int, int]]) -> list[tuple[int, float]]:
@@ -199,8 +202,8 @@ class Searcher:
             return []
         cursor = self.connection.cursor()
         cursor.row_factory = None  # plain tuples: building 150 Row objects cost 2 ms a query
-        rows = {r[0]: r[1:] for r in cursor.execute(
-            f"SELECT id, passage_id, start, end FROM sentences WHERE id IN ({','.join('?' * len(ids))})", ids)}
+        rows = {r[0]: r[1:] for r in store.rows_for_ids(
+            cursor, "SELECT id, passage_id, start, end FROM sentences WHERE id IN ({marks})", ids)}
         ranking: dict[int, float] = {}
         for sentence_id, score in zip(ids, found_scores[0]):
             row = rows.get(sentence_id)

@@ -26,7 +26,10 @@ DATABASE = "archive.sqlite"
 VECTORS = "vectors.faiss"
 SENTENCE_VECTORS = "sentences.faiss"
 
-SCHEMA = """
+# How FTS5 splits and stems words; the keyword module stems query words with the same one.
+FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
+
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY, path TEXT NOT NULL, title TEXT NOT NULL, outlet TEXT, date TEXT,
     url TEXT, author TEXT, text TEXT NOT NULL, sha256 TEXT NOT NULL, body_start INTEGER NOT NULL
@@ -47,7 +50,7 @@ CREATE TABLE IF NOT EXISTS sentences (
 );
 CREATE INDEX IF NOT EXISTS sentences_passage ON sentences(passage_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
-    title, body, tokenize = 'porter unicode61 remove_diacritics 2'
+    title, body, tokenize = '{FTS_TOKENIZER}'
 );
 CREATE TABLE IF NOT EXISTS embeddings (
     model TEXT NOT NULL, text_hash TEXT NOT NULL, vector BLOB NOT NULL,
@@ -160,7 +163,7 @@ def vector_to_blob(vector: np.ndarray) -> bytes:
 ID_BATCH = 500
 
 
-def rows_for_ids(connection: sqlite3.Connection, sql: str, ids: Sequence, *params) -> list:
+def rows_for_ids(connection: sqlite3.Connection | sqlite3.Cursor, sql: str, ids: Sequence, *params) -> list:
     """All rows of `sql` for `ids`, whose placeholders go where `sql` says `{marks}`; `params`
     are bound before them."""
     rows: list = []

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from archivist import store
+from archivist.keyword import lowercase_words
 from archivist.config import MODEL_DIMENSION, MODEL_NAME
 
 KINDS = ("exact", "near", "rewrite")  # strongest first
@@ -62,9 +63,6 @@ FIGURES_KEPT = 0.95
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 REWRITE_SIMILARITY = 0.90
 
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
 @dataclass(frozen=True)
 class Story:
     id: int
@@ -73,10 +71,6 @@ class Story:
 
     def to_json(self) -> dict:
         return {"id": self.id, "kind": self.kind, "members": self.members}
-
-
-def normalised_words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text)]
 
 
 def words_key(words: list[str]) -> str:
@@ -94,7 +88,7 @@ def stronger(kind: str, other: str | None) -> bool:
 
 def passage_kind(text: str, other: str) -> str:
     """How one passage is carried by an article that is not otherwise the same story."""
-    words, other_words = normalised_words(text), normalised_words(other)
+    words, other_words = lowercase_words(text), lowercase_words(other)
     if words == other_words:
         return "exact"
     a, b = shingles(words), shingles(other_words)
@@ -127,7 +121,7 @@ def _store_signatures(connection: sqlite3.Connection, article_ids: list[str]) ->
         connection, "SELECT id, substr(text, body_start + 1) FROM articles WHERE id IN ({marks})", article_ids)
     signatures = []
     for article_id, body in rows:
-        words = normalised_words(body)
+        words = lowercase_words(body)
         signature = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED, scheme=MINHASH_SCHEME)
         signature.update_batch([s.encode("utf-8") for s in shingles(words)])
         signatures.append((article_id, words_key(words), signature.hashvalues.astype(np.uint64).tobytes()))
