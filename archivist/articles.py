@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from archivist.dates import normalise_date
+from archivist.errors import first_line
 from archivist.records import Article, Skipped
 from archivist.textdecode import UndecodableText, decode_bytes
 
@@ -80,7 +81,7 @@ def scan_archive(archive: Path) -> ScanResult:
             skipped.append(Skipped(rel, f"cannot be read: {error.strerror or error}"))
         except Exception as error:  # a parser library failing on odd input must not stop the rest
             skipped.append(Skipped(rel, f"could not be parsed ({type(error).__name__}: "
-                                        f"{_first_line(error)[:200]})"))
+                                        f"{first_line(error, 200)})"))
     return ScanResult(articles, skipped)
 
 
@@ -132,7 +133,7 @@ def read_markdown_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator
         try:
             loaded = yaml.safe_load(match.group(1))
         except yaml.YAMLError as error:
-            raise UnreadableArticle(f"front matter is not valid YAML ({_first_line(error)})") from None
+            raise UnreadableArticle(f"front matter is not valid YAML ({first_line(error)})") from None
         if isinstance(loaded, dict):
             meta = loaded
         text = raw[match.end():]
@@ -214,7 +215,7 @@ def _record_or_report(record: object, rel: str, where: str, number: int,
         skipped.append(Skipped(f"{rel}:{number}", f"{where}: {error}"))
     except Exception as error:  # odd values in one record must not drop the records after it
         skipped.append(Skipped(f"{rel}:{number}", f"{where} could not be read ({type(error).__name__}: "
-                                                  f"{_first_line(error)[:200]})"))
+                                                  f"{first_line(error, 200)})"))
 
 
 def _scrub(value: object) -> object:
@@ -341,10 +342,6 @@ def _clean(value: object) -> str | None:
         return None
     text = " ".join(str(value).split())
     return text or None
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().split("\n", 1)[0]
 
 
 # ---------------------------------------------------------------- metadata sidecar

@@ -58,8 +58,7 @@ def embed_text(title: str, clean_text: str) -> str:
 def chunk_article(article: Article, count_tokens: TokenCounter,
                   settings: ChunkingSettings = ChunkingSettings()) -> list[Chunk]:
     """Passages of `article`, in order; clutter lines never appear in a passage."""
-    title = _shortened_title(article.title, count_tokens, settings.max_title_tokens)
-    title_tokens = count_tokens([title])[0] if title else 0
+    title, title_tokens = _shortened_title(article.title, count_tokens, settings.max_title_tokens)
     # [CLS] + title + [SEP] + passage + [SEP]: leave room for the special tokens.
     budget = max(32, settings.max_tokens - title_tokens - 3)
     units = _units(article.text, article.body_start, count_tokens, budget)
@@ -213,14 +212,26 @@ def _overlap_start(units: list[_Unit], first: int, end: int, overlap: int) -> in
     return start
 
 
-def _shortened_title(title: str, count_tokens: TokenCounter, max_tokens: int) -> str:
-    """The headline cut at a word so it fits `max_tokens` word pieces."""
-    if not title or count_tokens([title])[0] <= max_tokens:
-        return title
+def _shortened_title(title: str, count_tokens: TokenCounter, max_tokens: int) -> tuple[str, int]:
+    """The headline cut at a word so it fits `max_tokens` word pieces (at least its first word),
+    and its word-piece count."""
+    if not title:
+        return title, 0
+    tokens = count_tokens([title])[0]
+    if tokens <= max_tokens:
+        return title, tokens
     words = title.split()
-    counts = count_tokens([" ".join(words[:n]) for n in range(1, len(words) + 1)])
-    fitting = max((n for n, c in enumerate(counts, start=1) if c <= max_tokens), default=1)
-    return " ".join(words[:fitting])
+    # Pieces never decrease as words are added, so the longest prefix that fits is found by
+    # halving: a 3,000-word "headline" took 6.5 s when every prefix was counted.
+    fits, too_long = 1, len(words)
+    while too_long - fits > 1:
+        middle = (fits + too_long) // 2
+        if count_tokens([" ".join(words[:middle])])[0] <= max_tokens:
+            fits = middle
+        else:
+            too_long = middle
+    shortened = " ".join(words[:fits])
+    return shortened, count_tokens([shortened])[0]
 
 
 def _make_chunk(article: Article, title: str, piece: list[_Unit], ordinal: int) -> Chunk | None:

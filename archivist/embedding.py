@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from archivist.config import MODEL_DIMENSION, MODEL_MAX_TOKENS, MODEL_NAME
+from archivist.errors import first_line
 
 Progress = Callable[[int, int], None]
 BACKENDS = ("openvino-bf16", "openvino-f32", "torch")
@@ -55,8 +56,8 @@ def choose_backend(requested: str | None = None) -> str:
 
 def _fall_back(error: Exception) -> None:
     """One line on stderr: OpenVINO's messages run to many lines of internals."""
-    first = (str(error).strip().splitlines() or [""])[0][:200]
-    print(f"Archivist: OpenVINO failed ({type(error).__name__}: {first}); using torch.", file=sys.stderr)
+    print(f"Archivist: OpenVINO failed ({type(error).__name__}: {first_line(error, 200)}); using torch.",
+          file=sys.stderr)
 
 
 class Embedder:

@@ -26,3 +26,8 @@ class IndexIncompatible(ArchivistError):
 
 class IndexBusy(ArchivistError):
     """Another reindex holds the lock on this index."""
+
+
+def first_line(error: BaseException, limit: int | None = None) -> str:
+    """The first line of an error's message (libraries' messages run to many lines), cut to `limit`."""
+    return (str(error).strip().splitlines() or [""])[0][:limit]

@@ -108,8 +108,7 @@ def reindex(archive: Path, index: Path, progress: Progress | None = None,
             # The backend that embedded; when nothing needed embedding, the one that built before.
             backend = embedder.backend if embedder.loaded else (
                 (previous or {}).get("model", {}).get("backend") or "none (nothing embedded)")
-            manifest = build_manifest(build_id, previous, report, embedder_backend=backend)
-            manifest["files"] = file_sizes(build)
+            manifest = build_manifest(build, previous, report, embedder_backend=backend)
             report_progress("publishing", 0, 1)
             store.publish_manifest(index, manifest)
         except (OSError, sqlite3.OperationalError) as error:
@@ -149,7 +148,7 @@ def _nothing_changed(index: Path, previous: dict, articles: list[Article]) -> bo
 
 def file_sizes(build: Path) -> dict[str, int]:
     sizes = {}
-    for name in (store.DATABASE, store.VECTORS, store.SENTENCE_VECTORS):
+    for name in store.BUILD_FILES:
         path = build / name
         sizes[name] = path.stat().st_size if path.exists() else -1
     return sizes
@@ -216,7 +215,7 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
         connection.close()
     vectors.save(dense, build / store.VECTORS)
     vectors.save(sentence_dense, build / store.SENTENCE_VECTORS)
-    for name in (store.DATABASE, store.VECTORS, store.SENTENCE_VECTORS):
+    for name in store.BUILD_FILES:
         with open(build / name, "rb") as handle:
             os.fsync(handle.fileno())
     return report
@@ -318,17 +317,15 @@ def _apply_changes(connection: sqlite3.Connection, articles: list[Article], sett
 
 
 def _delete_articles(connection: sqlite3.Connection, article_ids: list[str]) -> None:
-    for begin in range(0, len(article_ids), 500):
-        batch = article_ids[begin:begin + 500]
+    passage_ids = [r[0] for r in store.rows_for_ids(
+        connection, "SELECT id FROM passages WHERE article_id IN ({marks})", article_ids)]
+    for batch in store.id_batches(passage_ids):  # FTS5 and copies do not cascade
         marks = ",".join("?" * len(batch))
-        passage_ids = [r[0] for r in connection.execute(
-            f"SELECT id FROM passages WHERE article_id IN ({marks})", batch)]
-        for pbegin in range(0, len(passage_ids), 500):
-            pbatch = passage_ids[pbegin:pbegin + 500]
-            pmarks = ",".join("?" * len(pbatch))
-            connection.execute(f"DELETE FROM passages_fts WHERE rowid IN ({pmarks})", pbatch)
-            connection.execute(f"DELETE FROM copies WHERE passage_id IN ({pmarks}) OR other_id IN ({pmarks})",
-                               pbatch + pbatch)
+        connection.execute(f"DELETE FROM passages_fts WHERE rowid IN ({marks})", batch)
+        connection.execute(f"DELETE FROM copies WHERE passage_id IN ({marks}) OR other_id IN ({marks})",
+                           batch + batch)
+    for batch in store.id_batches(article_ids):
+        marks = ",".join("?" * len(batch))
         connection.execute(f"DELETE FROM passages WHERE article_id IN ({marks})", batch)
         connection.execute(f"DELETE FROM articles WHERE id IN ({marks})", batch)
 
@@ -364,10 +361,11 @@ def _update_copies(connection: sqlite3.Connection, dense, new_ids: list[int], pr
     progress("copies", len(new_ids), len(new_ids))
 
 
-def build_manifest(build_id: str, previous: dict | None, report: ReindexReport, embedder_backend: str) -> dict:
+def build_manifest(build: Path, previous: dict | None, report: ReindexReport, embedder_backend: str) -> dict:
+    """The manifest of a finished build (its folder name is the build id), with its files' sizes."""
     return {
         "format_version": FORMAT_VERSION,
-        "build_id": build_id,
+        "build_id": build.name,
         "previous_build_id": previous.get("build_id") if previous else None,
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "model": {"name": MODEL_NAME, "dimension": MODEL_DIMENSION, "max_tokens": MODEL_MAX_TOKENS,
@@ -381,4 +379,5 @@ def build_manifest(build_id: str, previous: dict | None, report: ReindexReport, 
         "counts": {"articles": report.articles, "passages": report.passages, "stories": report.stories,
                    "sentences": report.sentences,
                    "skipped": len(report.skipped)},
+        "files": file_sizes(build),
     }

@@ -48,7 +48,7 @@ def exported_model(model_path: Path) -> Path:
     for name in ("config.json", "model.safetensors"):
         file = model_path / name
         fingerprint.update(f"{name}:{file.stat().st_size}".encode())
-    with open(file, "rb") as handle:  # the first megabyte of the weights, not all 90 MB
+    with open(model_path / "model.safetensors", "rb") as handle:  # the first megabyte of the weights, not all 90 MB
         fingerprint.update(handle.read(1 << 20))
     fingerprint.update(f"openvino {ov.__version__} export {EXPORT_VERSION}".encode())
     folder = cache_root() / f"minilm-{fingerprint.hexdigest()[:16]}"

@@ -17,7 +17,7 @@ import numpy as np
 from archivist import keyword, store, stories, vectors
 from archivist.dates import parse_user_date
 from archivist.embedding import Embedder
-from archivist.errors import BadInput, IndexIncompatible
+from archivist.errors import BadInput, IndexIncompatible, first_line
 from archivist.fusion import score_fusion
 from archivist.records import Hit, Source
 
@@ -89,7 +89,7 @@ class Searcher:
             dense = vectors.load(build / store.VECTORS)
             sentence_dense = vectors.load(build / store.SENTENCE_VECTORS)
         except Exception as error:  # sqlite3.DatabaseError, RuntimeError from FAISS
-            raise IndexIncompatible(f"The index in {self.index} is damaged ({str(error).splitlines()[0]}); "
+            raise IndexIncompatible(f"The index in {self.index} is damaged ({first_line(error)}); "
                                     "rebuild it with: python -m archivist reindex") from None
         self.manifest = manifest
         self.build_id = manifest["build_id"]

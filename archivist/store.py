@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,7 @@ BUILDS = "builds"
 DATABASE = "archive.sqlite"
 VECTORS = "vectors.faiss"
 SENTENCE_VECTORS = "sentences.faiss"
+BUILD_FILES = (DATABASE, VECTORS, SENTENCE_VECTORS)  # what a published build holds
 
 # How FTS5 splits and stems words; the keyword module stems query words with the same one.
 FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
@@ -117,7 +118,7 @@ def read_manifest(index: Path) -> dict:
                                 f"{manifest.get('model', {}).get('name')!r}, not {MODEL_NAME!r}; "
                                 "rebuild it with: python -m archivist reindex")
     build = build_dir(index, manifest.get("build_id", ""))
-    for name in (DATABASE, VECTORS, SENTENCE_VECTORS):
+    for name in BUILD_FILES:
         if not (build / name).is_file():
             raise IndexIncompatible(f"The index in {index} is missing {BUILDS}/{build.name}/{name}; "
                                     "rebuild it with: python -m archivist reindex")
@@ -163,12 +164,17 @@ def vector_to_blob(vector: np.ndarray) -> bytes:
 ID_BATCH = 500
 
 
+def id_batches(ids: Sequence) -> Iterator[list]:
+    """`ids` in slices small enough for one statement's placeholders."""
+    for begin in range(0, len(ids), ID_BATCH):
+        yield list(ids[begin:begin + ID_BATCH])
+
+
 def rows_for_ids(connection: sqlite3.Connection | sqlite3.Cursor, sql: str, ids: Sequence, *params) -> list:
     """All rows of `sql` for `ids`, whose placeholders go where `sql` says `{marks}`; `params`
     are bound before them."""
     rows: list = []
-    for begin in range(0, len(ids), ID_BATCH):
-        batch = list(ids[begin:begin + ID_BATCH])
+    for batch in id_batches(ids):
         rows.extend(connection.execute(sql.format(marks=",".join("?" * len(batch))), [*params, *batch]))
     return rows
 

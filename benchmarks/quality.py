@@ -51,8 +51,8 @@ def main() -> int:
             metrics = score_run(rank_documents(searcher, queries, mode), qrels)
             rows.append((name, mode, len(queries), metrics))
     print(f"Archivist retrieval quality, {args.split} split, {dt.date.today().isoformat()}")
-    print(f"| collection | mode | queries | nDCG@10 | Recall@100 | MRR@10 |")
-    print(f"|---|---|---|---|---|---|")
+    print("| collection | mode | queries | nDCG@10 | Recall@100 | MRR@10 |")
+    print("|---|---|---|---|---|---|")
     for name, mode, count, m in rows:
         print(f"| {name} | {mode} | {count} | {m['nDCG@10']:.4f} | {m['Recall@100']:.4f} | {m['MRR@10']:.4f} |")
     print()

@@ -135,7 +135,7 @@ def reuters_section(data: Path, work: Path) -> dict:
             "nothing_changed_seconds": nothing_seconds, "one_article_share": one_seconds / full_seconds}
 
 
-def latency(searcher, questions: list[str], vectors_for: list | None = None) -> dict:
+def latency(searcher, questions: list[str]) -> dict:
     """Warm hybrid search: ten questions to warm up, then every question timed (`took_ms`)."""
     for question in questions[:10]:
         searcher.search(question, k=10)
@@ -222,16 +222,18 @@ def recall_section(data: Path, work: Path, scifact_index: Path | None) -> dict:
     rng = np.random.default_rng(9)
     questions = [records[i]["title"].lower() for i in rng.choice(len(records), 300, replace=False)
                  if records[i].get("title")]
-    out["reuters sentences"] = _recall(reuters.sentence_dense, embedder.encode(questions))
-    out["reuters passages"] = _recall(reuters.dense, embedder.encode(questions))
+    embedded = embedder.encode(questions)
+    out["reuters sentences"] = _recall(reuters.sentence_dense, embedded)
+    out["reuters passages"] = _recall(reuters.dense, embedded)
     scifact = data / "scifact"
     scifact_index = scifact_index or default_index_for(scifact)
     if (scifact_index / "manifest.json").exists():
         searcher = Searcher.open(scifact_index, embedder=embedder)
         queries, _ = load_queries(scifact, "test")
         texts = list(queries.values())
-        out["scifact passages"] = _recall(searcher.dense, embedder.encode(texts))
-        out["scifact sentences"] = _recall(searcher.sentence_dense, embedder.encode(texts))
+        embedded = embedder.encode(texts)
+        out["scifact passages"] = _recall(searcher.dense, embedded)
+        out["scifact sentences"] = _recall(searcher.sentence_dense, embedded)
     return out
 
 
@@ -241,7 +243,7 @@ def _recall(index, queries: np.ndarray) -> dict:
     ids = vectors.stored_ids(index)
     if not len(ids):
         return {"vectors": 0, "queries": len(queries), "recall@10": float("nan"), "hnsw_ms": 0.0, "flat_ms": 0.0}
-    matrix = np.vstack([index.reconstruct(int(i)) for i in ids])
+    matrix = index.reconstruct_batch(ids)
     exact, graph = vectors.build(matrix, ids, kind="flat"), vectors.build(matrix, ids, kind="hnsw")
     _, want = exact.search(queries, 10)
     started = time.perf_counter()

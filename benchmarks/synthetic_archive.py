@@ -29,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from archivist import keyword, store, vectors  # noqa: E402
-from archivist.indexer import ReindexReport, build_manifest, file_sizes  # noqa: E402
+from archivist.indexer import ReindexReport, build_manifest  # noqa: E402
 
 VOCABULARY = 50_000
 TOPICS = 2_000
@@ -141,8 +141,7 @@ def main() -> int:
     vectors.save(vectors.build(np.zeros((0, DIMENSION), np.float32), np.zeros(0, np.int64)),
                  build / store.SENTENCE_VECTORS)
     report = ReindexReport(articles=articles, added=articles, passages=len(matrix), sentences=0)
-    manifest = build_manifest(build_id, None, report, embedder_backend="synthetic")
-    manifest["files"] = file_sizes(build)
+    manifest = build_manifest(build, None, report, embedder_backend="synthetic")
     store.publish_manifest(args.index, manifest)
     del matrix
     write_queries(args.index, args.queries, rng)
