@@ -11,9 +11,10 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import closing
 from typing import TextIO
 
-from archivist import config
+from archivist import config, store
 from archivist.errors import ArchivistError, BadInput
 from archivist.failpoints import with_failpoint
 from archivist.progress import ProgressBars
@@ -202,7 +203,9 @@ def _eval(args: argparse.Namespace) -> int:
 def _stories(args: argparse.Namespace) -> int:
     from archivist.stories import read_stories
 
-    stories = read_stories(Searcher.open(config.index_dir(args.index)).connection)
+    index = config.index_dir(args.index)  # the database alone: no vectors need loading
+    with closing(store.open_live_database(index, store.read_manifest(index))) as connection:
+        stories = read_stories(connection)
     if args.json:
         print(json.dumps({"stories": [s.to_json() for s in stories]}, ensure_ascii=False))
         return 0

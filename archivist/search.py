@@ -17,7 +17,7 @@ import numpy as np
 from archivist import keyword, store, stories, vectors
 from archivist.dates import parse_user_date
 from archivist.embedding import Embedder
-from archivist.errors import BadInput, IndexIncompatible, first_line
+from archivist.errors import BadInput
 from archivist.fusion import score_fusion
 from archivist.records import Hit, Source
 
@@ -83,14 +83,13 @@ class Searcher:
     def _open(self) -> None:
         manifest = store.read_manifest(self.index)
         build = store.build_dir(self.index, manifest["build_id"])
+        connection = store.open_live_database(self.index, manifest)
         try:
-            connection = store.connect(build / store.DATABASE, readonly=True)
-            connection.execute("SELECT count(*) FROM articles").fetchone()
             dense = vectors.load(build / store.VECTORS)
             sentence_dense = vectors.load(build / store.SENTENCE_VECTORS)
-        except Exception as error:  # sqlite3.DatabaseError, RuntimeError from FAISS
-            raise IndexIncompatible(f"The index in {self.index} is damaged ({first_line(error)}); "
-                                    "rebuild it with: python -m archivist reindex") from None
+        except Exception as error:  # RuntimeError from FAISS
+            connection.close()
+            raise store.damaged(self.index, error) from None
         self.manifest = manifest
         self.build_id = manifest["build_id"]
         self.connection = connection

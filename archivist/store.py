@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from archivist.config import FORMAT_VERSION, MODEL_NAME
-from archivist.errors import IndexIncompatible, IndexMissing
+from archivist.errors import IndexIncompatible, IndexMissing, first_line
 
 MANIFEST = "manifest.json"
 BUILDS = "builds"
@@ -123,6 +123,22 @@ def read_manifest(index: Path) -> dict:
             raise IndexIncompatible(f"The index in {index} is missing {BUILDS}/{build.name}/{name}; "
                                     "rebuild it with: python -m archivist reindex")
     return manifest
+
+
+def damaged(index: Path, error: BaseException) -> IndexIncompatible:
+    """The one message for a published build that cannot be read, with the fix."""
+    return IndexIncompatible(f"The index in {index} is damaged ({first_line(error)}); "
+                             "rebuild it with: python -m archivist reindex")
+
+
+def open_live_database(index: Path, manifest: dict) -> sqlite3.Connection:
+    """A read-only connection to the published build's database, checked to be readable."""
+    try:
+        connection = connect(build_dir(index, manifest["build_id"]) / DATABASE, readonly=True)
+        connection.execute("SELECT count(*) FROM articles").fetchone()
+    except sqlite3.DatabaseError as error:
+        raise damaged(index, error) from None
+    return connection
 
 
 def current_build_id(index: Path) -> str | None:
