@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from archivist.acronyms import addition, defined_acronyms, spell_out
 from archivist.clutter import inline_clutter_spans, is_clutter_line, is_footer_line, is_keyword_line
 from archivist.records import Article, Chunk
 from archivist.sentences import sentence_spans
@@ -28,8 +29,8 @@ class ChunkingSettings:
     # A headline longer than this is shortened where it is embedded, so it never crowds out the passage.
     max_title_tokens: int = 48
     # Raised when the splitting rules change with no setting changed, so older indexes re-split
-    # (2: the overlap counts real sentences, not clutter).
-    rules: int = 2
+    # (2: the overlap counts real sentences, not clutter; 3: acronyms spelled out for the model).
+    rules: int = 3
 
     def as_dict(self) -> dict:
         return {"min_words": self.min_words, "max_words": self.max_words,
@@ -59,13 +60,14 @@ def chunk_article(article: Article, count_tokens: TokenCounter,
                   settings: ChunkingSettings = ChunkingSettings()) -> list[Chunk]:
     """Passages of `article`, in order; clutter lines never appear in a passage."""
     title, title_tokens = _shortened_title(article.title, count_tokens, settings.max_title_tokens)
+    acronyms = _Acronyms.of(article.text, count_tokens)
     # [CLS] + title + [SEP] + passage + [SEP]: leave room for the special tokens.
     budget = max(32, settings.max_tokens - title_tokens - 3)
     units = _units(article.text, article.body_start, count_tokens, budget)
     chunks: list[Chunk] = []
     for segment in _group(units, lambda u: u.segment):
         for piece in _assemble(segment, budget, settings):
-            chunk = _make_chunk(article, title, piece, len(chunks))
+            chunk = _make_chunk(article, title, piece, len(chunks), acronyms, budget)
             if chunk is not None:
                 chunks.append(chunk)
     return chunks
@@ -234,16 +236,42 @@ def _shortened_title(title: str, count_tokens: TokenCounter, max_tokens: int) ->
     return shortened, count_tokens([shortened])[0]
 
 
-def _make_chunk(article: Article, title: str, piece: list[_Unit], ordinal: int) -> Chunk | None:
-    """A passage never starts or ends on clutter; all-clutter pieces are dropped."""
+@dataclass(frozen=True)
+class _Acronyms:
+    """An article's acronyms and the tokens each spelling-out costs."""
+
+    defined: dict[str, str]
+    costs: dict[str, int]
+
+    @classmethod
+    def of(cls, text: str, count_tokens: TokenCounter) -> "_Acronyms":
+        defined = defined_acronyms(text)
+        return cls(defined, dict(zip(defined, count_tokens([addition(long) for long in defined.values()]))))
+
+    def spelled_out(self, text: str, room: int | None = None) -> str:
+        """`text` with the acronyms it uses bare spelled out; within `room` tokens if given."""
+        if room is None:
+            return spell_out(text, self.defined)
+        return spell_out(text, self.defined, self.costs, room)
+
+
+def _make_chunk(article: Article, title: str, piece: list[_Unit], ordinal: int,
+                acronyms: _Acronyms, budget: int) -> Chunk | None:
+    """A passage never starts or ends on clutter; all-clutter pieces are dropped. Acronyms are
+    spelled out for the model only in the tokens the passage leaves free, so they never change
+    where passages split nor push words past the model's limit."""
     content = [u for u in piece if not u.clutter]
     if not content:
         return None
     start, end = content[0].start, content[-1].end
     clean = " ".join(article.text[u.start:u.end] for u in content)
+    room = budget - sum(u.tokens for u in content)
     return Chunk(article_id=article.id, ordinal=ordinal, start=start, end=end,
-                 text=article.text[start:end], embed_text=embed_text(title, clean), clean_text=clean,
-                 sentences=tuple((u.start, u.end) for u in content))
+                 text=article.text[start:end],
+                 embed_text=embed_text(title, acronyms.spelled_out(clean, room)),
+                 clean_text=clean, keyword_text=acronyms.spelled_out(clean),
+                 sentences=tuple((u.start, u.end) for u in content),
+                 sentence_embed_texts=tuple(acronyms.spelled_out(article.text[u.start:u.end]) for u in content))
 
 
 def _group(units: list[_Unit], key: Callable[[_Unit], int]) -> list[list[_Unit]]:

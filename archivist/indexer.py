@@ -280,7 +280,7 @@ def _apply_changes(connection: sqlite3.Connection, articles: list[Article], sett
         if done % 500 == 0 or done == len(to_write):
             progress("splitting", done, len(to_write))
     hashes = [text_hash(c.embed_text) for _, c in chunks]
-    sentence_texts = [[a.text[s:e] for s, e in c.sentences] for a, c in chunks]
+    sentence_texts = [list(c.sentence_embed_texts) for _, c in chunks]
     sentence_hashes = [[text_hash(t) for t in texts] for texts in sentence_texts]
     wanted = dict(zip(hashes, (c.embed_text for _, c in chunks)))
     for texts_of_chunk, hashes_of_chunk in zip(sentence_texts, sentence_hashes):
@@ -311,7 +311,7 @@ def _apply_changes(connection: sqlite3.Connection, articles: list[Article], sett
             "INSERT INTO sentences(passage_id, start, end, embed_hash) VALUES (?, ?, ?, ?)",
             ((passage_id, s, e, h) for (s, e), h in zip(chunk.sentences, chunk_sentence_hashes)))
         connection.execute("INSERT INTO passages_fts(rowid, title, body) VALUES (?, ?, ?)",
-                           (passage_id, article.title, chunk.clean_text))
+                           (passage_id, article.title, chunk.keyword_text))
     progress("writing", len(to_write), len(to_write))
     return report
 

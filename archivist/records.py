@@ -43,10 +43,14 @@ class Chunk:
     end: int
     text: str
     embed_text: str
-    # The passage without clutter: what is embedded (after the headline) and keyword-indexed.
+    # The passage without clutter: what is embedded (after the headline, acronyms spelled out).
     clean_text: str = ""
+    # What is keyword-indexed: the clean text with the acronyms it uses bare spelled out.
+    keyword_text: str = ""
     # (start, end) in the article text of each sentence of the passage, clutter left out.
     sentences: tuple[tuple[int, int], ...] = ()
+    # What the model sees for each of those sentences (acronyms the article defines spelled out).
+    sentence_embed_texts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,88 @@
+"""Acronyms an article defines are spelled out for the model and the keyword index, never shown."""
+
+from __future__ import annotations
+
+from conftest import write
+
+from archivist.acronyms import defined_acronyms, spell_out
+from archivist.chunking import chunk_article
+from archivist.embedding import bundled_model_path
+from archivist.indexer import reindex
+from archivist.records import Article
+from archivist.search import Searcher
+from archivist.tokens import token_counter
+
+COUNT = token_counter(bundled_model_path())
+
+DEFINING = ("Fighters of the National Resistance Front (NRF) held the valley on Monday. "
+            "The Afghan National Security Forces (ANSF) had collapsed weeks earlier, the group said (AP). "
+            "A spokesman (Ali Nazary) spoke to Newsweek (Reuters).")
+
+
+def article(text: str, title: str = "Valley report") -> Article:
+    return Article(id="a", path="a.txt", title=title, outlet=None, date=None, url=None, author=None,
+                   text=text, sha256="h", body_start=0)
+
+
+def test_definitions_are_found_and_parentheses_that_define_nothing_are_not():
+    assert defined_acronyms(DEFINING) == {"NRF": "National Resistance Front",
+                                          "ANSF": "Afghan National Security Forces"}
+    assert defined_acronyms("Levels of interleukin-6 (IL-6) and messenger RNA (mRNA) rose.") == {
+        "IL-6": "interleukin-6", "mRNA": "messenger RNA"}
+    # letters that the words before do not spell in order, or a one-word "long form"
+    assert defined_acronyms("He met the envoy (UN) and the Pentagon (DOD) on Friday.") == {}
+
+
+def test_only_the_first_bare_use_is_spelled_out_and_never_where_the_name_is_already():
+    acronyms = {"NRF": "National Resistance Front", "ANSF": "Afghan National Security Forces"}
+    assert spell_out("The NRF said the NRF would fight.", acronyms) == \
+        "The NRF (National Resistance Front) said the NRF would fight."
+    assert spell_out("The National Resistance Front (NRF) said so.", acronyms) == \
+        "The National Resistance Front (NRF) said so."
+    assert spell_out("NRFs and ANSF-led units", acronyms) == "NRFs and ANSF-led units"  # not whole words
+
+
+def test_spelling_out_stops_at_the_room_given_in_reading_order():
+    acronyms = {"NRF": "National Resistance Front", "ANSF": "Afghan National Security Forces"}
+    costs = {"NRF": 5, "ANSF": 7}
+    text = "The ANSF fled and the NRF stayed."
+    assert spell_out(text, acronyms, costs, room=12) == \
+        "The ANSF (Afghan National Security Forces) fled and the NRF (National Resistance Front) stayed."
+    assert spell_out(text, acronyms, costs, room=8) == "The ANSF (Afghan National Security Forces) fled and the NRF stayed."
+    assert spell_out(text, acronyms, costs, room=0) == text
+
+
+def test_a_later_passage_is_embedded_and_keyword_indexed_with_the_name_but_shown_as_written():
+    filler = " ".join(f"Sentence {i} describes the roads and the weather in district {i}." for i in range(40))
+    text = f"{DEFINING}\n\n{filler}\n\nThe NRF is led by Ahmad Massoud."
+    chunks = chunk_article(article(text), COUNT)
+    last = chunks[-1]
+    assert "National Resistance Front (NRF)" not in last.text
+    assert last.text.endswith("The NRF is led by Ahmad Massoud.")
+    assert "The NRF (National Resistance Front) is led by Ahmad Massoud." in last.embed_text
+    assert "The NRF (National Resistance Front) is led" in last.keyword_text
+    assert "(National Resistance Front)" not in last.clean_text
+    assert last.sentence_embed_texts[-1] == "The NRF (National Resistance Front) is led by Ahmad Massoud."
+    # the sentence offsets still point at the words as written
+    start, end = last.sentences[-1]
+    assert text[start:end] == "The NRF is led by Ahmad Massoud."
+
+
+def test_passages_of_an_article_full_of_acronyms_still_fit_the_model():
+    definitions = " ".join(f"The {w} Regional Liaison Office number {i} (RLO{i}) opened." for i, w in
+                           enumerate(["northern", "southern", "eastern", "western", "central", "coastal"]))
+    uses = " ".join(f"Officials of RLO{i % 6} and RLO{(i + 1) % 6} met about matter {i} on the border crossing."
+                    for i in range(120))
+    for chunk in chunk_article(article(f"{definitions}\n\n{uses}"), COUNT):
+        assert COUNT([chunk.embed_text])[0] + 2 <= 256
+
+
+def test_keyword_search_for_the_name_finds_a_passage_that_uses_only_the_letters(tmp_path, fake_embedder):
+    archive = tmp_path / "archive"
+    filler = " ".join(f"Sentence {i} describes the roads and the weather in district {i}." for i in range(40))
+    write(archive / "valley.txt", f"Valley report\n\n{DEFINING}\n\n{filler}\n\nThe NRF is led by Ahmad Massoud.\n")
+    reindex(archive, tmp_path / "index", embedder=fake_embedder)
+    searcher = Searcher.open(tmp_path / "index", embedder=fake_embedder)
+    hits = searcher.search("leader of the resistance front Massoud", mode="keyword").hits
+    assert hits[0].passage.endswith("The NRF is led by Ahmad Massoud.")
+    assert "(National Resistance Front)" not in hits[0].passage
