@@ -18,6 +18,8 @@ import re
 
 _DEFINITION = re.compile(r"\(([^\W\d_][\w&.-]{1,9})\)")
 _WORD = re.compile(r"[^\s()\[\]\"“”]+")
+# A run of the characters an acronym may hold: "NRF" in "the NRF's", not in "NRF-led" or "NRFs".
+_BARE_USE = re.compile(r"[\w&.-]+")
 
 
 def addition(long_form: str) -> str:
@@ -33,7 +35,10 @@ def defined_acronyms(text: str) -> dict[str, str]:
         if short in found or sum(c.isupper() for c in short) < 2:
             continue
         letters = [c.lower() for c in short if c.isascii() and c.isalnum()]
-        words = _WORD.findall(text[max(0, match.start() - 300):match.start()])
+        before = text[max(0, match.start() - 300):match.start()]
+        # The name ends at the parenthesis and starts after any earlier one: "(AP) said (NRF)" is no definition.
+        before = before[max(before.rfind("("), before.rfind(")")) + 1:]
+        words = _WORD.findall(before)
         words = words[-min(len(letters) + 5, 2 * len(letters)):]
         long_form = _long_form(letters, words)
         if long_form and short.lower() not in long_form.lower():
@@ -67,25 +72,28 @@ def spell_out(text: str, acronyms: dict[str, str], costs: dict[str, int] | None 
     """`text` with " (long form)" after the first bare use of each acronym it leaves undefined.
 
     With `costs` (tokens each addition takes), additions are made in reading order only while
-    their total fits in `room`: a passage must still fit the model after them."""
+    their total fits in `room`: a passage must still fit the model after them. One pass over the
+    text whatever the number of acronyms: an article defining a thousand must not take minutes."""
     if not acronyms:
         return text
-    insertions: list[tuple[int, str, str]] = []
-    lowered = text.lower()
-    for short, long_form in acronyms.items():
-        if long_form.lower() in lowered:
+    insertions: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    lowered: str | None = None
+    for word in _BARE_USE.finditer(text):
+        short = word.group().rstrip(".")
+        if short in seen or short not in acronyms:
             continue
-        use = re.search(rf"(?<![\w-]){re.escape(short)}(?![\w-])", text)
-        if use:
-            insertions.append((use.end(), short, addition(long_form)))
-    insertions.sort()
+        seen.add(short)
+        lowered = text.lower() if lowered is None else lowered
+        if acronyms[short].lower() not in lowered:
+            insertions.append((word.start() + len(short), short))
     if costs is not None:
         fitting, spent = [], 0
-        for insertion in insertions:
-            if spent + costs[insertion[1]] <= room:
-                fitting.append(insertion)
-                spent += costs[insertion[1]]
+        for position, short in insertions:
+            if spent + costs[short] <= room:
+                fitting.append((position, short))
+                spent += costs[short]
         insertions = fitting
-    for position, _, words in reversed(insertions):
-        text = text[:position] + words + text[position:]
+    for position, short in reversed(insertions):
+        text = text[:position] + addition(acronyms[short]) + text[position:]
     return text

@@ -31,6 +31,8 @@ def test_definitions_are_found_and_parentheses_that_define_nothing_are_not():
         "IL-6": "interleukin-6", "mRNA": "messenger RNA"}
     # letters that the words before do not spell in order, or a one-word "long form"
     assert defined_acronyms("He met the envoy (UN) and the Pentagon (DOD) on Friday.") == {}
+    # a name never reaches back across another parenthesis
+    assert defined_acronyms("The Global Fund (in full) Peace Forces (GFPF) met.") == {}
 
 
 def test_only_the_first_bare_use_is_spelled_out_and_never_where_the_name_is_already():
