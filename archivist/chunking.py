@@ -60,14 +60,15 @@ def chunk_article(article: Article, count_tokens: TokenCounter,
                   settings: ChunkingSettings = ChunkingSettings()) -> list[Chunk]:
     """Passages of `article`, in order; clutter lines never appear in a passage."""
     title, title_tokens = _shortened_title(article.title, count_tokens, settings.max_title_tokens)
-    acronyms = _Acronyms.of(article.text, count_tokens)
     # [CLS] + title + [SEP] + passage + [SEP]: leave room for the special tokens.
     budget = max(32, settings.max_tokens - title_tokens - 3)
     units = _units(article.text, article.body_start, count_tokens, budget)
+    # Definitions come from the text that is embedded: never from captions, footers or comments.
+    acronyms = _Acronyms.of(" ".join(article.text[u.start:u.end] for u in units if not u.clutter), count_tokens)
     chunks: list[Chunk] = []
     for segment in _group(units, lambda u: u.segment):
         for piece in _assemble(segment, budget, settings):
-            chunk = _make_chunk(article, title, piece, len(chunks), acronyms, budget)
+            chunk = _make_chunk(article, title, piece, len(chunks), acronyms, budget, settings.max_tokens)
             if chunk is not None:
                 chunks.append(chunk)
     return chunks
@@ -249,17 +250,18 @@ class _Acronyms:
         return cls(defined, dict(zip(defined, count_tokens([addition(long) for long in defined.values()]))))
 
     def spelled_out(self, text: str, room: int | None = None) -> str:
-        """`text` with the acronyms it uses bare spelled out; within `room` tokens if given."""
+        """`text` with the acronyms it uses bare spelled out; within `room` tokens if given (the
+        keyword index has no limit)."""
         if room is None:
             return spell_out(text, self.defined)
         return spell_out(text, self.defined, self.costs, room)
 
 
 def _make_chunk(article: Article, title: str, piece: list[_Unit], ordinal: int,
-                acronyms: _Acronyms, budget: int) -> Chunk | None:
+                acronyms: _Acronyms, budget: int, max_tokens: int) -> Chunk | None:
     """A passage never starts or ends on clutter; all-clutter pieces are dropped. Acronyms are
-    spelled out for the model only in the tokens the passage leaves free, so they never change
-    where passages split nor push words past the model's limit."""
+    spelled out for the model only in the tokens a passage (or a sentence, embedded on its own)
+    leaves free, so they never change where passages split nor push words past the model's limit."""
     content = [u for u in piece if not u.clutter]
     if not content:
         return None
@@ -271,7 +273,8 @@ def _make_chunk(article: Article, title: str, piece: list[_Unit], ordinal: int,
                  embed_text=embed_text(title, acronyms.spelled_out(clean, room)),
                  clean_text=clean, keyword_text=acronyms.spelled_out(clean),
                  sentences=tuple((u.start, u.end) for u in content),
-                 sentence_embed_texts=tuple(acronyms.spelled_out(article.text[u.start:u.end]) for u in content))
+                 sentence_embed_texts=tuple(acronyms.spelled_out(article.text[u.start:u.end], max_tokens - 2 - u.tokens)
+                                            for u in content))
 
 
 def _group(units: list[_Unit], key: Callable[[_Unit], int]) -> list[list[_Unit]]:

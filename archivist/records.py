@@ -43,7 +43,7 @@ class Chunk:
     end: int
     text: str
     embed_text: str
-    # The passage without clutter: what is embedded (after the headline, acronyms spelled out).
+    # The passage without clutter, as written (embed_text is the headline plus this with acronyms spelled out).
     clean_text: str = ""
     # What is keyword-indexed: the clean text with the acronyms it uses bare spelled out.
     keyword_text: str = ""

@@ -6,7 +6,7 @@ from conftest import write
 
 from archivist.acronyms import defined_acronyms, spell_out
 from archivist.chunking import chunk_article
-from archivist.embedding import bundled_model_path
+from archivist.embedding import bundled_model_path, text_hash
 from archivist.indexer import reindex
 from archivist.records import Article
 from archivist.search import Searcher
@@ -29,8 +29,17 @@ def test_definitions_are_found_and_parentheses_that_define_nothing_are_not():
                                           "ANSF": "Afghan National Security Forces"}
     assert defined_acronyms("Levels of interleukin-6 (IL-6) and messenger RNA (mRNA) rose.") == {
         "IL-6": "interleukin-6", "mRNA": "messenger RNA"}
+    # the commonest acronyms of news, whose letters also occur inside their names
+    assert defined_acronyms("Officials of the United Nations (UN) and the European Union (EU) met.") == {
+        "UN": "United Nations", "EU": "European Union"}
+    assert defined_acronyms("The United States (U.S.) said so.") == {"U.S": "United States"}
     # letters that the words before do not spell in order, or a one-word "long form"
     assert defined_acronyms("He met the envoy (UN) and the Pentagon (DOD) on Friday.") == {}
+    assert defined_acronyms("Officials at the Pentagon (PG) said so.") == {}
+    # agency credits and names that would start with a function word or end before the last letter
+    assert defined_acronyms("He told Al Jazeera in a phone interview (AP) that it was true.") == {}
+    assert defined_acronyms("The report was false, according to police (ACP).") == {}
+    assert defined_acronyms("It said Prime Minister Boris Johnson (PM) agreed.") == {}
     # a name never reaches back across another parenthesis
     assert defined_acronyms("The Global Fund (in full) Peace Forces (GFPF) met.") == {}
 
@@ -42,6 +51,8 @@ def test_only_the_first_bare_use_is_spelled_out_and_never_where_the_name_is_alre
     assert spell_out("The National Resistance Front (NRF) said so.", acronyms) == \
         "The National Resistance Front (NRF) said so."
     assert spell_out("NRFs and ANSF-led units", acronyms) == "NRFs and ANSF-led units"  # not whole words
+    assert spell_out("The U.S. said the U.S. would act.", {"U.S": "United States"}) == \
+        "The U.S. (United States) said the U.S. would act."
 
 
 def test_spelling_out_stops_at_the_room_given_in_reading_order():
@@ -88,3 +99,33 @@ def test_keyword_search_for_the_name_finds_a_passage_that_uses_only_the_letters(
     hits = searcher.search("leader of the resistance front Massoud", mode="keyword").hits
     assert hits[0].passage.endswith("The NRF is led by Ahmad Massoud.")
     assert "(National Resistance Front)" not in hits[0].passage
+
+
+def test_a_sentence_spelled_out_still_fits_the_model():
+    names = ["western", "eastern", "northern", "southern", "central", "coastal"]
+    definitions = " ".join(f"The {n} Army Command ({n[0].upper()}AC) opened." for n in names)
+    unpunctuated = " ".join(f"{n[0].upper()}AC units" for n in names * 40)
+    chunks = chunk_article(article(f"{definitions}\n\n{unpunctuated}", title=""), COUNT)
+    assert any("(western Army Command)" in text for c in chunks for text in c.sentence_embed_texts)
+    for chunk in chunks:
+        for text in chunk.sentence_embed_texts:
+            assert COUNT([text])[0] + 2 <= 256
+
+
+def test_definitions_in_reader_comments_spell_nothing_in_the_story():
+    text = ("The VDC reported that fighters held the valley on Monday.\n\nLeave a Reply\n\n"
+            "Speaking for the Valley Defence Council (VDC), a reader said it was true.\n")
+    chunks = chunk_article(article(text), COUNT)
+    assert [c.sentence_embed_texts for c in chunks] == [("The VDC reported that fighters held the valley on Monday.",)]
+
+
+def test_the_index_embeds_each_sentence_as_spelled_out(tmp_path, fake_embedder):
+    archive = tmp_path / "archive"
+    filler = " ".join(f"Sentence {i} describes the roads and the weather in district {i}." for i in range(40))
+    write(archive / "valley.txt", f"Valley report\n\n{DEFINING}\n\n{filler}\n\nThe NRF is led by Ahmad Massoud.\n")
+    reindex(archive, tmp_path / "index", embedder=fake_embedder)
+    assert "The NRF (National Resistance Front) is led by Ahmad Massoud." in fake_embedder.encoded
+    searcher = Searcher.open(tmp_path / "index", embedder=fake_embedder)
+    hashes = {r[0] for r in searcher.connection.execute("SELECT embed_hash FROM sentences")}
+    assert text_hash("The NRF (National Resistance Front) is led by Ahmad Massoud.") in hashes
+    assert text_hash("The NRF is led by Ahmad Massoud.") not in hashes
