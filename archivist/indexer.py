@@ -18,6 +18,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import faiss
 import numpy as np
 
 from archivist import keyword, store, vectors
@@ -36,6 +37,9 @@ from archivist.tokens import token_counter
 Progress = Callable[[str, int, int], None]
 CHUNKING = ChunkingSettings(max_tokens=MODEL_MAX_TOKENS)
 _INSERT_BATCH = 5000
+# The share of a sentence graph that may be orphans (sentences of deleted or changed articles)
+# before it is built again: they only cost memory and a little of each search's candidates.
+ORPHAN_SHARE = 0.1
 
 
 @dataclass
@@ -172,16 +176,19 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
     db_path = build / store.DATABASE
     settings_match = previous and previous.get("chunking") == CHUNKING.as_dict()
     connection = None
+    continued = False
     if previous:
         try:
             _copy_database(store.build_dir(index, previous["build_id"]) / store.DATABASE, db_path)
             connection = store.connect(db_path)
             connection.execute("SELECT count(*) FROM articles").fetchone()
+            continued = True
         except sqlite3.DatabaseError:
             # A damaged live database: rebuild everything from the archive instead.
             if connection is not None:
                 connection.close()
             connection = None
+            continued = False
             db_path.unlink(missing_ok=True)
             settings_match = False
     if connection is None:
@@ -193,13 +200,13 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
         ids, matrix = _all_vectors(connection, embedder, "passages")
         dense = vectors.build(matrix, ids)
         progress("vectors", 1, 2)
-        if connection.execute("SELECT count(*) FROM sentences").fetchone()[0] > vectors.SENTENCE_INDEX_LIMIT:
-            # Too many for the search memory: no sentence list, and no reason to read its vectors.
-            sentence_ids, sentence_matrix = np.zeros(0, np.int64), np.zeros((0, embedder.dimension), np.float32)
-        else:
-            sentence_ids, sentence_matrix = _all_vectors(connection, embedder, "sentences")
-        sentence_dense = vectors.build(sentence_matrix, sentence_ids)
-        del matrix, sentence_matrix
+        del matrix
+        # The live graph is extended only when this database continues the live one: its ids then
+        # go on from where the graph's end (AUTOINCREMENT), where a rebuilt database starts from 1.
+        previous_sentences = (store.build_dir(index, previous["build_id"]) / store.SENTENCE_VECTORS
+                              if continued else None)
+        sentence_dense, live_sentences = _sentence_index(connection, embedder, previous_sentences,
+                                                         report.new_passage_ids)
         progress("vectors", 2, 2)
         _update_copies(connection, dense, report.new_passage_ids, progress)
         progress("stories", 0, 1)
@@ -210,7 +217,7 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
         progress("saving", 0, 1)
         connection.commit()
         report.passages = len(ids)
-        report.sentences = len(sentence_ids)
+        report.sentences = live_sentences
     finally:
         connection.close()
     vectors.save(dense, build / store.VECTORS)
@@ -345,8 +352,53 @@ def _all_vectors(connection: sqlite3.Connection, embedder: Embedder,
     rows = connection.execute(
         f"SELECT t.id, e.vector FROM {table} t JOIN embeddings e "
         "ON e.model = ? AND e.text_hash = t.embed_hash ORDER BY t.id", (embedder.name,)).fetchall()
+    return _ids_and_vectors(rows, embedder.dimension)
+
+
+def _ids_and_vectors(rows: list, dimension: int) -> tuple[np.ndarray, np.ndarray]:
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    return ids, store.blob_to_vectors([r[1] for r in rows], embedder.dimension)
+    return ids, store.blob_to_vectors([r[1] for r in rows], dimension)
+
+
+def _sentence_index(connection: sqlite3.Connection, embedder: Embedder, previous: Path | None,
+                    new_passage_ids: list[int]) -> tuple[faiss.Index, int]:
+    """The sentence list's index and the number of live sentences it holds (0 when it is off).
+
+    A graph (HNSW) index takes most of a small reindex to build again (13 of the 21 s that one
+    changed Reuters article took), and graph nodes cannot be removed. So the live build's graph is
+    extended with the new sentences, and the sentences of deleted or changed articles stay in it
+    as orphans: their ids are never reused and name no row, so search drops them. Once orphans
+    would pass ORPHAN_SHARE of the graph, or the size calls for another index type, it is built
+    again from the embedding cache."""
+    live = connection.execute("SELECT count(*) FROM sentences").fetchone()[0]
+    if live > vectors.SENTENCE_INDEX_LIMIT:
+        # Too many for the search memory: no sentence list, and no reason to read its vectors.
+        return vectors.build(np.zeros((0, embedder.dimension), np.float32), np.zeros(0, np.int64)), 0
+    graph = _previous_graph(previous) if vectors.kind_for(live) == "hnsw" else None
+    if graph is not None:
+        rows = store.rows_for_ids(
+            connection, "SELECT s.id, e.vector FROM sentences s JOIN embeddings e ON e.model = ? "
+            "AND e.text_hash = s.embed_hash WHERE s.passage_id IN ({marks}) ORDER BY s.id",
+            new_passage_ids, embedder.name)
+        orphans = graph.ntotal + len(rows) - live
+        if orphans <= ORPHAN_SHARE * live:
+            new_ids, new_vectors = _ids_and_vectors(rows, embedder.dimension)
+            if len(new_ids):
+                graph.add_with_ids(new_vectors, new_ids)
+            return graph, live
+    sentence_ids, matrix = _all_vectors(connection, embedder, "sentences")
+    return vectors.build(matrix, sentence_ids), live
+
+
+def _previous_graph(path: Path | None) -> faiss.Index | None:
+    """The live build's sentence graph, or None when there is none to extend (or it cannot be read)."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        graph = vectors.load(path)
+    except RuntimeError:  # damaged: build it again
+        return None
+    return graph if vectors.kind_of(graph) == "hnsw" else None
 
 
 def _update_copies(connection: sqlite3.Connection, dense, new_ids: list[int], progress: Progress) -> None:

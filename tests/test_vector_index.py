@@ -88,3 +88,60 @@ def test_without_a_sentence_list_search_still_answers_and_highlights(tmp_path, f
     assert hit.article["path"] == "2.txt"
     start, end = hit.highlight
     assert "crane number 2" in searcher.article(hit.article["id"])["text"][start:end]
+
+
+def _sentence_counts(index) -> tuple[int, int]:
+    """(vectors in the sentence graph, sentences in the database) of the live build."""
+    searcher = Searcher.open(index)
+    live = searcher.connection.execute("SELECT count(*) FROM sentences").fetchone()[0]
+    return searcher.sentence_dense.ntotal, live
+
+
+def test_a_small_change_extends_the_sentence_graph_and_search_ignores_what_was_replaced(
+        tmp_path, fake_embedder, monkeypatch):
+    monkeypatch.setattr(vectors, "EXACT_LIMIT", 10)
+    archive, index = tmp_path / "archive", tmp_path / "index"
+    for number in range(20):
+        write(archive / f"{number:02d}.txt", f"Report {number}\n\nThe harbour crane {number} was repaired. "
+                                             f"Dockers of shift {number} unloaded grain. The pier reopened.\n")
+    reindex(archive, index, embedder=fake_embedder)
+    in_graph, live = _sentence_counts(index)
+    assert in_graph == live and live > 10
+
+    write(archive / "07.txt", "Report 7\n\nThe lighthouse keeper counted seventeen gulls at noon.\n")
+    reindex(archive, index, embedder=fake_embedder)
+    in_graph, live_now = _sentence_counts(index)
+    assert in_graph > live_now  # extended: the replaced sentences stay in the graph as orphans
+    assert in_graph - live_now <= 0.1 * live_now
+    searcher = Searcher.open(index, embedder=fake_embedder)
+    hits = searcher.search("lighthouse keeper counted seventeen gulls", k=3, mode="semantic").hits
+    assert hits[0].article["path"] == "07.txt" and "gulls" in hits[0].passage
+    replaced = searcher.search("Dockers of shift 7 unloaded grain", k=20, mode="semantic").hits
+    assert all("shift 7 " not in h.passage for h in replaced)
+
+    for number in range(5):  # more orphans than the graph may hold: it is built again
+        write(archive / f"{number:02d}.txt", f"Report {number}\n\nA new text number {number} about tides.\n")
+    reindex(archive, index, embedder=fake_embedder)
+    in_graph, live_now = _sentence_counts(index)
+    assert in_graph == live_now
+
+
+def test_a_rebuilt_database_never_extends_the_old_sentence_graph(tmp_path, fake_embedder, monkeypatch):
+    monkeypatch.setattr(vectors, "EXACT_LIMIT", 10)
+    archive, index = tmp_path / "archive", tmp_path / "index"
+    for number in range(12):
+        write(archive / f"{number:03d}.txt", f"Report {number}\n\nThe harbour crane {number} was repaired.\n")
+    reindex(archive, index, embedder=fake_embedder)
+    from archivist import store
+
+    database = store.build_dir(index, store.current_build_id(index)) / store.DATABASE
+    database.write_bytes(b"not a database" * 100)
+    # The archive grows tenfold, so the old graph would be few enough "orphans" to extend; but the
+    # rebuilt database numbers its sentences from 1 again, the very ids the old graph holds.
+    for number in range(12, 150):
+        write(archive / f"{number:03d}.txt", f"Report {number}\n\nThe lighthouse {number} counted gulls.\n")
+    reindex(archive, index, embedder=fake_embedder)
+    in_graph, live = _sentence_counts(index)
+    assert in_graph == live
+    searcher = Searcher.open(index, embedder=fake_embedder)
+    assert searcher.search("The harbour crane 3 was repaired", k=1, mode="semantic").hits[0].article["path"] == "003.txt"
