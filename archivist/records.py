@@ -90,6 +90,8 @@ class Hit:
     highlight: tuple[int, int] | None = None
     # The query's content words, lowercase, for marking them in the passage.
     terms: list[str] = field(default_factory=list)
+    # A neighbouring passage of the same article shown as part of this one (see search._collapse).
+    joined_passage_ids: list[int] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {

@@ -214,7 +214,8 @@ class Searcher:
         return list(ranking.items())
 
     def _collapse(self, ranked: list[tuple[int, float, dict[str, int]]], k: int) -> list[Hit]:
-        """Keep the best of overlapping passages of one article, fold copies into `also_in`."""
+        """Keep the best of overlapping passages of one article, fold copies into `also_in`, and
+        show a passage that continues a better hit of its article as part of that hit."""
         hits: list[Hit] = []
         folded: set[int] = set()
         for passage_id, score, ranks in ranked:
@@ -225,8 +226,17 @@ class Searcher:
             row = self._passage_row(passage_id)
             if row is None:
                 continue
-            span = _without_overlaps(row, [h for h in hits if h.article["id"] == row["article_id"]])
+            same_article = [h for h in hits if h.article["id"] == row["article_id"]]
+            span = _without_overlaps(row, same_article)
             if span is None:
+                continue
+            continued = _continued_hit(row, span, same_article)
+            if continued is not None:
+                _join(continued, row, span)
+                copies = self._copies_of(passage_id)
+                folded.update(copies)
+                continued.also_in = _union_of_sources(
+                    continued.also_in, self._sources(copies, row["article_id"], row["text"]))
                 continue
             row["start"], row["end"] = span
             whole_text = row["text"]  # how the passage is worded, before trimming, to compare copies
@@ -259,7 +269,7 @@ class Searcher:
                           kind=stories.relation_in_story(self.connection, own_article, article_id)
                           or stories.passage_kind(own_text, row["text"]))
                    for article_id, (row, similarity) in best.items()]
-        return sorted(sources, key=lambda s: (s.article["date"] or "9999", s.article["title"]))
+        return _earliest_first(sources)
 
     def _passage_row(self, passage_id: int) -> dict | None:
         row = self.connection.execute(
@@ -277,15 +287,15 @@ class Searcher:
         their stored sentence vectors (no model call).
         """
         for hit in hits:
-            if hit.passage_id in best_sentences:
+            if hit.passage_id in best_sentences and not hit.joined_passage_ids:
                 hit.highlight = best_sentences[hit.passage_id]
                 continue
             # From the embedding cache, not the sentence index: that one is not built for very
-            # large archives.
-            rows = self.connection.execute(
-                "SELECT s.start, s.end, e.vector FROM sentences s JOIN embeddings e "
-                "ON e.model = ? AND e.text_hash = s.embed_hash WHERE s.passage_id = ? ORDER BY s.start",
-                (self.embedder.name, hit.passage_id)).fetchall()
+            # large archives. A joined hit compares the sentences of all its passages.
+            rows = store.rows_for_ids(
+                self.connection, "SELECT s.start, s.end, e.vector FROM sentences s JOIN embeddings e "
+                "ON e.model = ? AND e.text_hash = s.embed_hash WHERE s.passage_id IN ({marks}) ORDER BY s.start",
+                [hit.passage_id, *hit.joined_passage_ids], self.embedder.name)
             if not rows:
                 continue
             if vector is None:  # keyword mode: the query was not embedded for ranking
@@ -408,6 +418,50 @@ def _without_overlaps(row: dict, same_article: list[Hit]) -> tuple[int, int] | N
     if end - start < 0.5 * (row["end"] - row["start"]):
         return None
     return start, end
+
+
+def _continued_hit(row: dict, span: tuple[int, int], same_article: list[Hit]) -> Hit | None:
+    """The better hit of the same article that this passage runs on from (or into), if any.
+
+    Neighbouring passages share a sentence, and both rank high when the answer sits near their
+    boundary: shown as two results, the second repeats the first's context and takes a place
+    from another article; shown as one, the reader gets the whole stretch of text, with its best
+    sentence marked. A hit takes at most one neighbour, so a result stays two passages at most."""
+    for hit in same_article:
+        if hit.joined_passage_ids:
+            continue
+        if span[0] >= hit.end and row["start"] < hit.end:
+            return hit
+        if span[1] <= hit.start and row["end"] > hit.start:
+            return hit
+    return None
+
+
+def _join(hit: Hit, row: dict, span: tuple[int, int]) -> None:
+    """Extend `hit` with the part `span` of the overlapping passage `row` (offsets in the article)."""
+    text, first = row["text"], row["passage_start"]
+    if span[0] >= hit.end:
+        hit.passage += text[hit.end - first:span[1] - first]
+        hit.end = span[1]
+    else:
+        hit.passage = text[span[0] - first:hit.start - first] + hit.passage
+        hit.start = span[0]
+    hit.joined_passage_ids.append(int(row["id"]))
+
+
+def _union_of_sources(first: list[Source], second: list[Source]) -> list[Source]:
+    """One entry per article, the closer wording kept, earliest date first."""
+    best: dict[str, Source] = {}
+    for source in [*first, *second]:
+        known = best.get(source.article["id"])
+        if known is None or source.similarity > known.similarity:
+            best[source.article["id"]] = source
+    return _earliest_first(list(best.values()))
+
+
+def _earliest_first(sources: list[Source]) -> list[Source]:
+    """How `also_in` is ordered: who ran the passage first leads (undated last)."""
+    return sorted(sources, key=lambda s: (s.article["date"] or "9999", s.article["title"]))
 
 
 def _check_query(query: str) -> str:

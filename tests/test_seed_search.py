@@ -38,10 +38,9 @@ def test_every_seed_example_finds_its_passage_in_the_top_three(seed_searcher):
     assert misses == []
 
 
-def test_team_questions_find_their_passage_in_the_top_three_and_mostly_first(seed_searcher):
-    """The team's 18 questions (tests/data/seed_questions.tsv). Issue 4 asks for 90% first; we
-    are at 15 of 18 first (all 18 in the top 3), so this guards that level until retrieval
-    reaches the target."""
+def test_team_questions_find_their_passage_in_the_top_three_and_nine_in_ten_first(seed_searcher):
+    """The team's 18 questions (tests/data/seed_questions.tsv): issue 4 asks that at least 90%
+    find their passage first and all within the top 3 (17 of 18 are first)."""
     ranks = {}
     for query, phrases in examples("seed_questions.tsv"):
         hits = seed_searcher.search(query, k=3).hits
@@ -49,7 +48,7 @@ def test_team_questions_find_their_passage_in_the_top_three_and_mostly_first(see
                              if any(p in text for text in shown_texts(hit) for p in phrases)), None)
     assert len(ranks) >= 15
     assert [q for q, rank in ranks.items() if rank is None] == []
-    assert sum(rank == 1 for rank in ranks.values()) >= 15, ranks
+    assert sum(rank == 1 for rank in ranks.values()) >= 0.9 * len(ranks), ranks
 
 
 def test_rewrite_shows_as_one_result_with_the_other_article_in_also_in(seed_searcher):
