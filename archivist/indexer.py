@@ -201,10 +201,12 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
         dense = vectors.build(matrix, ids)
         progress("vectors", 1, 2)
         del matrix
-        # The live graph is extended only when this database continues the live one: its ids then
-        # go on from where the graph's end (AUTOINCREMENT), where a rebuilt database starts from 1.
-        previous_sentences = (store.build_dir(index, previous["build_id"]) / store.SENTENCE_VECTORS
-                              if continued else None)
+        # The live graph is extended only when this database continues the live one, unchanged
+        # since it was published: its ids then go on from where the graph's end (AUTOINCREMENT),
+        # where a rebuilt database starts from 1 and a swapped-in one may number anything.
+        live_build = store.build_dir(index, previous["build_id"]) if previous else None
+        previous_sentences = (live_build / store.SENTENCE_VECTORS
+                              if continued and previous.get("files") == file_sizes(live_build) else None)
         sentence_dense, live_sentences = _sentence_index(connection, embedder, previous_sentences,
                                                          report.new_passage_ids)
         progress("vectors", 2, 2)
@@ -367,9 +369,9 @@ def _sentence_index(connection: sqlite3.Connection, embedder: Embedder, previous
     A graph (HNSW) index takes most of a small reindex to build again (13 of the 21 s that one
     changed Reuters article took), and graph nodes cannot be removed. So the live build's graph is
     extended with the new sentences, and the sentences of deleted or changed articles stay in it
-    as orphans: their ids are never reused and name no row, so search drops them. Once orphans
-    would pass ORPHAN_SHARE of the graph, or the size calls for another index type, it is built
-    again from the embedding cache."""
+    as orphans: their ids are never reused and name no row, and search leaves them out (see
+    Searcher). Once orphans would pass ORPHAN_SHARE of the live sentences, or the size calls for
+    another index type, it is built again from the embedding cache."""
     live = connection.execute("SELECT count(*) FROM sentences").fetchone()[0]
     if live > vectors.SENTENCE_INDEX_LIMIT:
         # Too many for the search memory: no sentence list, and no reason to read its vectors.
@@ -381,11 +383,14 @@ def _sentence_index(connection: sqlite3.Connection, embedder: Embedder, previous
             "AND e.text_hash = s.embed_hash WHERE s.passage_id IN ({marks}) ORDER BY s.id",
             new_passage_ids, embedder.name)
         orphans = graph.ntotal + len(rows) - live
-        if orphans <= ORPHAN_SHARE * live:
-            new_ids, new_vectors = _ids_and_vectors(rows, embedder.dimension)
+        new_ids, new_vectors = _ids_and_vectors(rows, embedder.dimension)
+        # New ids must all lie past the graph's: anything else means the two do not belong together.
+        follows = not len(new_ids) or graph.ntotal == 0 or vectors.stored_ids(graph).max() < new_ids.min()
+        if orphans <= ORPHAN_SHARE * live and follows:
             if len(new_ids):
                 graph.add_with_ids(new_vectors, new_ids)
             return graph, live
+        del graph, new_vectors  # not held while the whole graph is built again
     sentence_ids, matrix = _all_vectors(connection, embedder, "sentences")
     return vectors.build(matrix, sentence_ids), live
 

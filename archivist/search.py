@@ -7,6 +7,7 @@ manifest and switches to a newer build on the next query after a reindex publish
 from __future__ import annotations
 
 import functools
+import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -95,6 +96,7 @@ class Searcher:
         self.connection = connection
         self.dense = dense
         self.sentence_dense = sentence_dense
+        self.sentence_orphans = _orphans(sentence_dense, connection)
 
     def refresh(self) -> bool:
         """Switch to a newer published build if there is one (and updates are followed)."""
@@ -195,7 +197,8 @@ class Searcher:
         if self.sentence_dense.ntotal == 0:
             return []  # no sentence list (an empty archive, or one too large for it)
         allowed = self._allowed_sentences(filters) if filters.active else None
-        found_scores, found_ids = vectors.search(self.sentence_dense, vector, depth * 3, allowed)
+        found_scores, found_ids = vectors.search(self.sentence_dense, vector, depth * 3, allowed,
+                                                 self.sentence_orphans)
         ids = [int(i) for i in found_ids[0] if i >= 0]
         if not ids:
             return []
@@ -390,6 +393,21 @@ class Searcher:
 def _depth(k: int) -> int:
     """Candidates fetched from each retriever for `k` results; copies and overlaps fold some away."""
     return max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
+
+
+def _orphans(sentence_index, connection: sqlite3.Connection) -> np.ndarray | None:
+    """Ids a reindex left in the sentence graph for sentences that are gone (indexer._sentence_index).
+
+    Dropping them after the search is not enough: an edited article leaves a copy of each of
+    its unchanged sentences, scoring exactly as the live one, so they would take the candidates'
+    places where that article matches best."""
+    live = connection.execute("SELECT count(*) FROM sentences").fetchone()[0]
+    if sentence_index.ntotal <= live:
+        return None
+    cursor = connection.cursor()
+    cursor.row_factory = None  # plain tuples: a Row per sentence would cost seconds at a million
+    live_ids = np.fromiter((r[0] for r in cursor.execute("SELECT id FROM sentences")), dtype=np.int64)
+    return np.setdiff1d(vectors.stored_ids(sentence_index), live_ids, assume_unique=True)
 
 
 def _article_meta(row: dict) -> dict:

@@ -77,8 +77,11 @@ def load(path: Path) -> faiss.Index:
 
 
 def search(index: faiss.Index, queries: np.ndarray, k: int,
-           allowed_ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k (scores, ids) per query; `allowed_ids` restricts the search (filters), -1 pads."""
+           allowed_ids: np.ndarray | None = None,
+           excluded_ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k (scores, ids) per query; `allowed_ids` restricts the search (filters), -1 pads;
+    `excluded_ids` (orphans left in a graph, see indexer._sentence_index) are never returned
+    when there is no filter (a filter names only live ids)."""
     k = max(1, min(k, index.ntotal)) if index.ntotal else 1
     if index.ntotal == 0:
         n = len(queries)
@@ -90,14 +93,22 @@ def search(index: faiss.Index, queries: np.ndarray, k: int,
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
         try:
-            return _search(index, queries, k, allowed_ids)
+            return _search(index, queries, k, allowed_ids, excluded_ids)
         finally:
             faiss.omp_set_num_threads(threads)
-    return _search(index, queries, k, allowed_ids)
+    return _search(index, queries, k, allowed_ids, excluded_ids)
 
 
-def _search(index: faiss.Index, queries: np.ndarray, k: int,
-            allowed_ids: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def _search(index: faiss.Index, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None,
+            excluded_ids: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    if allowed_ids is None and excluded_ids is not None and len(excluded_ids):
+        excluded = faiss.IDSelectorBatch(np.asarray(excluded_ids, dtype=np.int64))
+        selector = faiss.IDSelectorNot(excluded)  # holds `excluded`, which must outlive the search
+        if kind_of(index) == "hnsw":
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=HNSW_EF_SEARCH)
+        else:
+            params = faiss.SearchParameters(sel=selector)
+        return index.search(queries, k, params=params)
     if allowed_ids is None:
         return index.search(queries, k)
     if len(allowed_ids) == 0:

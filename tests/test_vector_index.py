@@ -91,10 +91,14 @@ def test_without_a_sentence_list_search_still_answers_and_highlights(tmp_path, f
 
 
 def _sentence_counts(index) -> tuple[int, int]:
-    """(vectors in the sentence graph, sentences in the database) of the live build."""
+    """(vectors in the sentence graph, sentences in the database) of the live build, after
+    checking that every live sentence is in the graph exactly once."""
     searcher = Searcher.open(index)
-    live = searcher.connection.execute("SELECT count(*) FROM sentences").fetchone()[0]
-    return searcher.sentence_dense.ntotal, live
+    live_ids = [r[0] for r in searcher.connection.execute("SELECT id FROM sentences")]
+    stored = vectors.stored_ids(searcher.sentence_dense).tolist()
+    assert len(stored) == len(set(stored))
+    assert set(live_ids) <= set(stored)
+    return len(stored), len(live_ids)
 
 
 def test_a_small_change_extends_the_sentence_graph_and_search_ignores_what_was_replaced(
@@ -118,6 +122,15 @@ def test_a_small_change_extends_the_sentence_graph_and_search_ignores_what_was_r
     assert hits[0].article["path"] == "07.txt" and "gulls" in hits[0].passage
     replaced = searcher.search("Dockers of shift 7 unloaded grain", k=20, mode="semantic").hits
     assert all("shift 7 " not in h.passage for h in replaced)
+    # the orphans are left out of the graph search itself, not dropped after it
+    query = fake_embedder.encode(["The pier reopened."])
+    _, found = vectors.search(searcher.sentence_dense, query, 25, None, searcher.sentence_orphans)
+    live = {r[0] for r in searcher.connection.execute("SELECT id FROM sentences")}
+    assert len(searcher.sentence_orphans) == in_graph - live_now
+    assert set(found[0].tolist()) <= live and len(found[0]) == 25
+    # a filtered search scores the allowed (live) sentences, the new ones among them
+    filtered = searcher.search("lighthouse keeper counted seventeen gulls", k=3, mode="semantic", since="2000-01-01")
+    assert filtered.hits[0].article["path"] == "07.txt"
 
     for number in range(5):  # more orphans than the graph may hold: it is built again
         write(archive / f"{number:02d}.txt", f"Report {number}\n\nA new text number {number} about tides.\n")
@@ -145,3 +158,28 @@ def test_a_rebuilt_database_never_extends_the_old_sentence_graph(tmp_path, fake_
     assert in_graph == live
     searcher = Searcher.open(index, embedder=fake_embedder)
     assert searcher.search("The harbour crane 3 was repaired", k=1, mode="semantic").hits[0].article["path"] == "003.txt"
+
+
+def test_a_database_swapped_under_the_live_build_is_not_extended(tmp_path, fake_embedder, monkeypatch):
+    monkeypatch.setattr(vectors, "EXACT_LIMIT", 10)
+    archive, index = tmp_path / "archive", tmp_path / "index"
+    for number in range(40):  # enough that two orphans stay under the share that forces a rebuild
+        write(archive / f"{number:02d}.txt", f"Report {number}\n\nThe harbour crane {number} was repaired.\n")
+    reindex(archive, index, embedder=fake_embedder)
+    from archivist import store
+
+    live = store.build_dir(index, store.current_build_id(index)) / store.DATABASE
+    older = tmp_path / "older.sqlite"
+    older.write_bytes(live.read_bytes())
+    write(archive / "03.txt", "Report 3\n\nA tanker ran aground at the harbour mouth.\n")
+    reindex(archive, index, embedder=fake_embedder)
+    # someone puts an older database back under the live build: its ids no longer match the graph
+    live = store.build_dir(index, store.current_build_id(index)) / store.DATABASE
+    live.write_bytes(older.read_bytes())
+    write(archive / "04.txt", "Report 4\n\nThe lighthouse keeper counted gulls.\n")
+    reindex(archive, index, embedder=fake_embedder)
+    in_graph, live_count = _sentence_counts(index)
+    assert in_graph == live_count
+    hits = Searcher.open(index, embedder=fake_embedder).search("lighthouse keeper counted gulls", k=1,
+                                                               mode="semantic").hits
+    assert hits[0].article["path"] == "04.txt"
