@@ -27,6 +27,11 @@ MAX_QUERY_CHARS = 2000
 # Candidates fetched from each retriever per result wanted; copies and overlaps are folded away.
 CANDIDATES_PER_RESULT = 5
 MIN_CANDIDATES = 50
+# A neighbouring passage of the same article is shown as part of a result when it scores at least
+# this share of the result (the team's questions: the answers that came second to their
+# neighbour scored 0.94 and 0.99 of it; joins of neighbours at a third of the hit only pushed
+# its answer down the card).
+JOIN_SHARE = 0.8
 
 # Score fusion of three lists: passage cosine + 0.3 x best-sentence cosine + 0.3 x bm25 / top bm25.
 # Weights chosen on SciFact's train split (see fusion.score_fusion): nDCG@10 0.745 there against
@@ -148,9 +153,13 @@ class Searcher:
         filters = self._filters(outlets, since, until, include_undated)
         vector = vectors.reconstruct(self.dense, passage_id)
         ranked, _ = self._ranked("", vector, _depth(k * 3), "semantic", filters, {})
-        excluded = {passage_id} | set(self._copies_of(passage_id))
         same_article = {r[0] for r in self.connection.execute(
             "SELECT id FROM passages WHERE article_id = ?", (label["article_id"],))}
+        # Copies of any passage of the article, not just this one: a result may show two of its
+        # passages joined, and another outlet's copy of either is not "more like" it, it is it.
+        excluded = {r[0] for r in self.connection.execute(
+            "SELECT other_id FROM copies WHERE passage_id IN (SELECT id FROM passages WHERE article_id = ?)",
+            (label["article_id"],))}
         ranked = [r for r in ranked if r[0] not in excluded and r[0] not in same_article]
         hits = self._collapse(ranked, k)
         return SearchResponse(f"more like: {label['title'] if label else passage_id}", hits,
@@ -222,7 +231,10 @@ class Searcher:
         hits: list[Hit] = []
         folded: set[int] = set()
         for passage_id, score, ranks in ranked:
-            if len(hits) >= k:
+            full = len(hits) >= k
+            # Past k, candidates are read only for neighbours to join, so a result is the same
+            # whatever k is; `ranked` is best first, so none can qualify below the weakest hit's share.
+            if full and score < JOIN_SHARE * min((h.score for h in hits if not h.joined_passage_ids), default=np.inf):
                 break
             if passage_id in folded:
                 continue
@@ -233,13 +245,15 @@ class Searcher:
             span = _without_overlaps(row, same_article)
             if span is None:
                 continue
-            continued = _continued_hit(row, span, same_article)
+            continued = _continued_hit(row, span, same_article, score)
             if continued is not None:
                 _join(continued, row, span)
                 copies = self._copies_of(passage_id)
                 folded.update(copies)
                 continued.also_in = _union_of_sources(
                     continued.also_in, self._sources(copies, row["article_id"], row["text"]))
+                continue
+            if full:
                 continue
             row["start"], row["end"] = span
             whole_text = row["text"]  # how the passage is worded, before trimming, to compare copies
@@ -290,15 +304,18 @@ class Searcher:
         their stored sentence vectors (no model call).
         """
         for hit in hits:
-            if hit.passage_id in best_sentences and not hit.joined_passage_ids:
-                hit.highlight = best_sentences[hit.passage_id]
+            known = best_sentences.get(hit.passage_id)
+            if known and not hit.joined_passage_ids and hit.start <= known[0] and known[1] <= hit.end:
+                hit.highlight = known
                 continue
             # From the embedding cache, not the sentence index: that one is not built for very
-            # large archives. A joined hit compares the sentences of all its passages.
+            # large archives. A joined hit compares the sentences of all its passages; only
+            # sentences the card shows count (a trimmed one is marked in a better card).
             rows = store.rows_for_ids(
                 self.connection, "SELECT s.start, s.end, e.vector FROM sentences s JOIN embeddings e "
-                "ON e.model = ? AND e.text_hash = s.embed_hash WHERE s.passage_id IN ({marks}) ORDER BY s.start",
-                [hit.passage_id, *hit.joined_passage_ids], self.embedder.name)
+                "ON e.model = ? AND e.text_hash = s.embed_hash WHERE s.start >= ? AND s.end <= ? "
+                "AND s.passage_id IN ({marks}) ORDER BY s.start",
+                [hit.passage_id, *hit.joined_passage_ids], self.embedder.name, hit.start, hit.end)
             if not rows:
                 continue
             if vector is None:  # keyword mode: the query was not embedded for ranking
@@ -438,15 +455,17 @@ def _without_overlaps(row: dict, same_article: list[Hit]) -> tuple[int, int] | N
     return start, end
 
 
-def _continued_hit(row: dict, span: tuple[int, int], same_article: list[Hit]) -> Hit | None:
-    """The better hit of the same article that this passage runs on from (or into), if any.
+def _continued_hit(row: dict, span: tuple[int, int], same_article: list[Hit], score: float) -> Hit | None:
+    """The better hit of the same article that this passage (scoring `score`) runs on from (or
+    into), if any, and if the passage scores at least JOIN_SHARE of it.
 
     Neighbouring passages share a sentence, and both rank high when the answer sits near their
     boundary: shown as two results, the second repeats the first's context and takes a place
     from another article; shown as one, the reader gets the whole stretch of text, with its best
-    sentence marked. A hit takes at most one neighbour, so a result stays two passages at most."""
+    sentence marked. A weak neighbour is not joined: it would only push the hit's own text down
+    the card. A hit takes at most one neighbour, so a result stays two passages at most."""
     for hit in same_article:
-        if hit.joined_passage_ids:
+        if hit.joined_passage_ids or hit.score <= 0 or score < JOIN_SHARE * hit.score:
             continue
         if span[0] >= hit.end and row["start"] < hit.end:
             return hit

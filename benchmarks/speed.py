@@ -185,7 +185,7 @@ times, found = [], 0
 for q in queries:
     response = searcher.search(q["query"], k=10)
     times.append(response.took_ms)
-    found += any(h.passage_id == q["passage_id"] for h in response.hits)
+    found += any(q["passage_id"] in (h.passage_id, *h.joined_passage_ids) for h in response.hits)
 rss = int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) * 1024
 print(json.dumps({"queries": len(times), "p50_ms": float(np.percentile(times, 50)),
                   "p95_ms": float(np.percentile(times, 95)), "rss_bytes": rss,
