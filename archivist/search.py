@@ -238,6 +238,8 @@ class Searcher:
                 break
             if passage_id in folded:
                 continue
+            if full and self._article_of(passage_id) not in {h.article["id"] for h in hits}:
+                continue  # only a neighbour of a result can still be joined; skip reading its text
             row = self._passage_row(passage_id)
             if row is None:
                 continue
@@ -265,6 +267,10 @@ class Searcher:
                       also_in=self._sources(copies, row["article_id"], whole_text), ranks=ranks)
             hits.append(hit)
         return hits
+
+    def _article_of(self, passage_id: int) -> str | None:
+        row = self.connection.execute("SELECT article_id FROM passages WHERE id = ?", (int(passage_id),)).fetchone()
+        return row[0] if row else None
 
     def _copies_of(self, passage_id: int) -> dict[int, float]:
         return dict(self.connection.execute(
