@@ -188,7 +188,6 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
             if connection is not None:
                 connection.close()
             connection = None
-            continued = False
             db_path.unlink(missing_ok=True)
             settings_match = False
     if connection is None:
@@ -348,18 +347,18 @@ def _missing_hashes(connection: sqlite3.Connection, model: str, hashes: list[str
     return wanted - found
 
 
-def _all_vectors(connection: sqlite3.Connection, embedder: Embedder,
-                 table: str) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, vectors) of every row of `table` (passages or sentences), from the embedding cache."""
-    rows = connection.execute(
-        f"SELECT t.id, e.vector FROM {table} t JOIN embeddings e "
-        "ON e.model = ? AND e.text_hash = t.embed_hash ORDER BY t.id", (embedder.name,)).fetchall()
-    return _ids_and_vectors(rows, embedder.dimension)
-
-
-def _ids_and_vectors(rows: list, dimension: int) -> tuple[np.ndarray, np.ndarray]:
+def _all_vectors(connection: sqlite3.Connection, embedder: Embedder, table: str,
+                 of_passages: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, vectors) of every row of `table` (passages or sentences), from the embedding cache;
+    with `of_passages`, only the sentences of those passages."""
+    sql = f"SELECT t.id, e.vector FROM {table} t JOIN embeddings e ON e.model = ? AND e.text_hash = t.embed_hash"
+    if of_passages is None:
+        rows = connection.execute(f"{sql} ORDER BY t.id", (embedder.name,)).fetchall()
+    else:
+        rows = store.rows_for_ids(connection, f"{sql} WHERE t.passage_id IN ({{marks}}) ORDER BY t.id",
+                                  of_passages, embedder.name)
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    return ids, store.blob_to_vectors([r[1] for r in rows], dimension)
+    return ids, store.blob_to_vectors([r[1] for r in rows], embedder.dimension)
 
 
 def _sentence_index(connection: sqlite3.Connection, embedder: Embedder, previous: Path | None,
@@ -378,12 +377,8 @@ def _sentence_index(connection: sqlite3.Connection, embedder: Embedder, previous
         return vectors.build(np.zeros((0, embedder.dimension), np.float32), np.zeros(0, np.int64)), 0
     graph = _previous_graph(previous) if vectors.kind_for(live) == "hnsw" else None
     if graph is not None:
-        rows = store.rows_for_ids(
-            connection, "SELECT s.id, e.vector FROM sentences s JOIN embeddings e ON e.model = ? "
-            "AND e.text_hash = s.embed_hash WHERE s.passage_id IN ({marks}) ORDER BY s.id",
-            new_passage_ids, embedder.name)
-        orphans = graph.ntotal + len(rows) - live
-        new_ids, new_vectors = _ids_and_vectors(rows, embedder.dimension)
+        new_ids, new_vectors = _all_vectors(connection, embedder, "sentences", of_passages=new_passage_ids)
+        orphans = graph.ntotal + len(new_ids) - live
         # New ids must all lie past the graph's: anything else means the two do not belong together.
         follows = not len(new_ids) or graph.ntotal == 0 or vectors.stored_ids(graph).max() < new_ids.min()
         if orphans <= ORPHAN_SHARE * live and follows:

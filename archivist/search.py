@@ -101,7 +101,7 @@ class Searcher:
         self.connection = connection
         self.dense = dense
         self.sentence_dense = sentence_dense
-        self.sentence_orphans = _orphans(sentence_dense, connection)
+        self.sentence_orphans = _orphans(sentence_dense, connection, manifest["counts"].get("sentences"))
 
     def refresh(self) -> bool:
         """Switch to a newer published build if there is one (and updates are followed)."""
@@ -418,13 +418,15 @@ def _depth(k: int) -> int:
     return max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
 
 
-def _orphans(sentence_index, connection: sqlite3.Connection) -> np.ndarray | None:
-    """Ids a reindex left in the sentence graph for sentences that are gone (indexer._sentence_index).
+def _orphans(sentence_index, connection: sqlite3.Connection, live: int | None) -> np.ndarray | None:
+    """Ids a reindex left in the sentence graph for sentences that are gone (indexer._sentence_index);
+    `live` is the manifest's sentence count, so an index without orphans costs no query at start.
 
     Dropping them after the search is not enough: an edited article leaves a copy of each of
     its unchanged sentences, scoring exactly as the live one, so they would take the candidates'
     places where that article matches best."""
-    live = connection.execute("SELECT count(*) FROM sentences").fetchone()[0]
+    if live is None:
+        live = connection.execute("SELECT count(*) FROM sentences").fetchone()[0]
     if sentence_index.ntotal <= live:
         return None
     cursor = connection.cursor()

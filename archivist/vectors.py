@@ -104,29 +104,28 @@ def _search(index: faiss.Index, queries: np.ndarray, k: int, allowed_ids: np.nda
     if allowed_ids is None and excluded_ids is not None and len(excluded_ids):
         excluded = faiss.IDSelectorBatch(np.asarray(excluded_ids, dtype=np.int64))
         selector = faiss.IDSelectorNot(excluded)  # holds `excluded`, which must outlive the search
-        if kind_of(index) == "hnsw":
-            params = faiss.SearchParametersHNSW(sel=selector, efSearch=HNSW_EF_SEARCH)
-        else:
-            params = faiss.SearchParameters(sel=selector)
-        return index.search(queries, k, params=params)
+        return index.search(queries, k, params=_params(index, selector, HNSW_EF_SEARCH))
     if allowed_ids is None:
         return index.search(queries, k)
     if len(allowed_ids) == 0:
         n = len(queries)
         return np.zeros((n, 1), dtype=np.float32), -np.ones((n, 1), dtype=np.int64)
     allowed_ids = np.asarray(allowed_ids, dtype=np.int64)
+    if kind_of(index) == "hnsw" and len(allowed_ids) <= EXACT_FILTER_LIMIT:
+        # A narrow filter leaves the graph few reachable allowed nodes (recall 0.17 with 60 of
+        # 30k allowed): score the allowed vectors exactly instead, which is cheap at this size.
+        return _exact_subset(index, queries, k, allowed_ids)
+    # A filter leaves fewer reachable neighbours: search the graph wider the fewer are allowed.
+    wider = int(k * index.ntotal / len(allowed_ids))
     selector = faiss.IDSelectorBatch(allowed_ids)
+    return index.search(queries, k, params=_params(index, selector, min(max(HNSW_EF_SEARCH, 4 * k, wider), 8192)))
+
+
+def _params(index: faiss.Index, selector: faiss.IDSelector, graph_beam: int) -> faiss.SearchParameters:
+    """Search parameters restricting `index` to `selector`; a graph also gets its beam width."""
     if kind_of(index) == "hnsw":
-        if len(allowed_ids) <= EXACT_FILTER_LIMIT:
-            # A narrow filter leaves the graph few reachable allowed nodes (recall 0.17 with 60 of
-            # 30k allowed): score the allowed vectors exactly instead, which is cheap at this size.
-            return _exact_subset(index, queries, k, allowed_ids)
-        # A filter leaves fewer reachable neighbours: search wider the fewer are allowed.
-        wider = int(k * index.ntotal / len(allowed_ids))
-        params = faiss.SearchParametersHNSW(sel=selector, efSearch=min(max(HNSW_EF_SEARCH, 4 * k, wider), 8192))
-    else:
-        params = faiss.SearchParameters(sel=selector)
-    return index.search(queries, k, params=params)
+        return faiss.SearchParametersHNSW(sel=selector, efSearch=graph_beam)
+    return faiss.SearchParameters(sel=selector)
 
 
 def _exact_subset(index: faiss.Index, queries: np.ndarray, k: int,
