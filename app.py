@@ -61,8 +61,7 @@ EXAMPLES = (
 STAGE_LABELS = {"reading": "Reading the archive", "splitting": "Splitting articles into passages",
                 "embedding": "Embedding passages", "writing": "Writing the index",
                 "vectors": "Building the vector index", "copies": "Finding copied passages"}
-RETRIEVER_LABELS = {"semantic": "#{} by meaning", "keyword": "#{} by words",
-                    "sentence": "#{} by best sentence"}
+RETRIEVER_LABELS = {"semantic": "#{} by meaning", "keyword": "#{} by words"}
 # How a source relates to the card's article (Source.kind), as its badge says it.
 KIND_LABELS = {"exact": "exact copy", "near": "near copy", "rewrite": "rewrite"}
 KIND_HELP = {"exact": "The same article, word for word", "near": "The same article with small "

@@ -90,8 +90,15 @@ def spell_out(text: str, acronyms: dict[str, str], costs: dict[str, int] | None 
     With `costs` (tokens each addition takes), additions are made in reading order, each one that
     still fits in `room` (the text must still fit the model). One pass over the text whatever the
     number of acronyms: an article defining a thousand must not take minutes."""
+    return spell_out_with_insertions(text, acronyms, costs, room)[0]
+
+
+def spell_out_with_insertions(text: str, acronyms: dict[str, str], costs: dict[str, int] | None = None,
+                              room: int = 0) -> tuple[str, list[tuple[int, int]]]:
+    """`spell_out`, plus (position in `text`, characters inserted there) for each addition, in
+    order: what maps a span of `text` to its place in the result."""
     if not acronyms:
-        return text
+        return text, []
     insertions: list[tuple[int, str]] = []
     seen: set[str] = set()
     lowered: str | None = None
@@ -114,4 +121,4 @@ def spell_out(text: str, acronyms: dict[str, str], costs: dict[str, int] | None 
         insertions = fitting
     for position, short in reversed(insertions):
         text = text[:position] + addition(acronyms[short]) + text[position:]
-    return text
+    return text, [(position, len(addition(acronyms[short]))) for position, short in insertions]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from archivist.acronyms import addition, defined_acronyms, spell_out
+from archivist.acronyms import addition, defined_acronyms, spell_out, spell_out_with_insertions
 from archivist.clutter import inline_clutter_spans, is_clutter_line, is_footer_line, is_keyword_line
 from archivist.records import Article, Chunk
 from archivist.sentences import sentence_spans
@@ -29,8 +29,9 @@ class ChunkingSettings:
     # A headline longer than this is shortened where it is embedded, so it never crowds out the passage.
     max_title_tokens: int = 48
     # Raised when the splitting rules change with no setting changed, so older indexes re-split
-    # (2: the overlap counts real sentences, not clutter; 3: acronyms spelled out for the model).
-    rules: int = 3
+    # (2: the overlap counts real sentences, not clutter; 3: acronyms spelled out for the model;
+    # 4: sentence vectors pooled from the passage's token states, so every passage is embedded again).
+    rules: int = 4
 
     def as_dict(self) -> dict:
         return {"min_words": self.min_words, "max_words": self.max_words,
@@ -68,7 +69,7 @@ def chunk_article(article: Article, count_tokens: TokenCounter,
     chunks: list[Chunk] = []
     for segment in _group(units, lambda u: u.segment):
         for piece in _assemble(segment, budget, settings):
-            chunk = _make_chunk(article, title, piece, len(chunks), acronyms, budget, settings.max_tokens)
+            chunk = _make_chunk(article, title, piece, len(chunks), acronyms, budget)
             if chunk is not None:
                 chunks.append(chunk)
     return chunks
@@ -249,32 +250,48 @@ class _Acronyms:
         defined = defined_acronyms(text)
         return cls(defined, dict(zip(defined, count_tokens([addition(long) for long in defined.values()]))))
 
-    def spelled_out(self, text: str, room: int | None = None) -> str:
-        """`text` with the acronyms it uses bare spelled out; within `room` tokens if given (the
-        keyword index has no limit)."""
-        if room is None:
-            return spell_out(text, self.defined)
-        return spell_out(text, self.defined, self.costs, room)
+    def spelled_out(self, text: str) -> str:
+        """`text` with the acronyms it uses bare spelled out, however long it gets (keyword index)."""
+        return spell_out(text, self.defined)
+
+    def spelled_out_within(self, text: str, room: int) -> tuple[str, list[tuple[int, int]]]:
+        """The same within `room` tokens (what the model sees must fit it), with the insertions."""
+        return spell_out_with_insertions(text, self.defined, self.costs, room)
 
 
 def _make_chunk(article: Article, title: str, piece: list[_Unit], ordinal: int,
-                acronyms: _Acronyms, budget: int, max_tokens: int) -> Chunk | None:
+                acronyms: _Acronyms, budget: int) -> Chunk | None:
     """A passage never starts or ends on clutter; all-clutter pieces are dropped. Acronyms are
-    spelled out for the model only in the tokens a passage (or a sentence, embedded on its own)
-    leaves free, so they never change where passages split nor push words past the model's limit."""
+    spelled out for the model only in the tokens a passage leaves free, so they never change
+    where passages split nor push words past the model's limit."""
     content = [u for u in piece if not u.clutter]
     if not content:
         return None
     start, end = content[0].start, content[-1].end
     clean = " ".join(article.text[u.start:u.end] for u in content)
-    room = budget - sum(u.tokens for u in content)
+    spelled, insertions = acronyms.spelled_out_within(clean, budget - sum(u.tokens for u in content))
+    model_text = embed_text(title, spelled)
     return Chunk(article_id=article.id, ordinal=ordinal, start=start, end=end,
-                 text=article.text[start:end],
-                 embed_text=embed_text(title, acronyms.spelled_out(clean, room)),
+                 text=article.text[start:end], embed_text=model_text,
                  clean_text=clean, keyword_text=acronyms.spelled_out(clean),
                  sentences=tuple((u.start, u.end) for u in content),
-                 sentence_embed_texts=tuple(acronyms.spelled_out(article.text[u.start:u.end], max_tokens - 2 - u.tokens)
-                                            for u in content))
+                 sentence_embed_spans=_spans_in_embed_text(content, insertions, len(model_text) - len(spelled)))
+
+
+def _spans_in_embed_text(content: list[_Unit], insertions: list[tuple[int, int]],
+                         offset: int) -> tuple[tuple[int, int], ...]:
+    """Where each sentence lies in the embedded text: the clean text joins them with one space,
+    each addition after an acronym belongs to the sentence it follows, and the headline comes first."""
+    spans: list[tuple[int, int]] = []
+    position = 0
+    for unit in content:
+        start, end = position, position + unit.end - unit.start
+        position = end + 1
+        spans.append((start, end))
+    def shifted(at: int, inclusive: bool) -> int:
+        return offset + at + sum(length for where, length in insertions
+                                 if where < at or (inclusive and where == at))
+    return tuple((shifted(start, False), shifted(end, True)) for start, end in spans)
 
 
 def _group(units: list[_Unit], key: Callable[[_Unit], int]) -> list[list[_Unit]]:

@@ -230,7 +230,7 @@ def _stats(args: argparse.Namespace) -> int:
     print(f"Outlets:    {outlets}")
     print(f"Dates:      {stats['date_min'] or '-'} to {stats['date_max'] or '-'}")
     print(f"Model:      {stats['model']} (embedded with {stats['backend']}, queries with {stats['query_backend']})")
-    print(f"Vectors:    passages {stats['vectors']['passages']}, sentences {stats['vectors']['sentences']}")
+    print(f"Vectors:    passages {stats['vectors']['passages']}")
     print(f"Built at:   {stats['built_at']}  (build {stats['build_id']})")
     print(f"Index:      {stats['index']}")
     return 0

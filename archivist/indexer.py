@@ -18,7 +18,6 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from archivist import keyword, store, vectors
@@ -26,7 +25,7 @@ from archivist.articles import scan_archive
 from archivist.chunking import ChunkingSettings, chunk_article
 from archivist.config import FORMAT_VERSION, MODEL_DIMENSION, MODEL_MAX_TOKENS, MODEL_NAME
 from archivist.copies import COPY_NEIGHBOURS, COPY_THRESHOLD, find_copies
-from archivist.embedding import Embedder, text_hash
+from archivist.embedding import Embedder, sentence_hash, text_hash
 from archivist.errors import ArchivistError, IndexIncompatible, IndexMissing
 from archivist.locking import IndexLock
 from archivist.progress import StageClock
@@ -37,9 +36,6 @@ from archivist.tokens import token_counter
 Progress = Callable[[str, int, int], None]
 CHUNKING = ChunkingSettings(max_tokens=MODEL_MAX_TOKENS)
 _INSERT_BATCH = 5000
-# The share of a sentence graph that may be orphans (sentences of deleted or changed articles)
-# before it is built again: they only cost memory and a little of each search's candidates.
-ORPHAN_SHARE = 0.1
 
 
 @dataclass
@@ -176,13 +172,11 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
     db_path = build / store.DATABASE
     settings_match = previous and previous.get("chunking") == CHUNKING.as_dict()
     connection = None
-    continued = False
     if previous:
         try:
             _copy_database(store.build_dir(index, previous["build_id"]) / store.DATABASE, db_path)
             connection = store.connect(db_path)
             connection.execute("SELECT count(*) FROM articles").fetchone()
-            continued = True
         except sqlite3.DatabaseError:
             # A damaged live database: rebuild everything from the archive instead.
             if connection is not None:
@@ -195,20 +189,11 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
         _salvage_embeddings(index, connection, embedder.name)
     try:
         report = _apply_changes(connection, articles, bool(settings_match), progress, embedder)
-        progress("vectors", 0, 2)
-        ids, matrix = _all_vectors(connection, embedder, "passages")
+        progress("vectors", 0, 1)
+        ids, matrix = _all_vectors(connection, embedder)
         dense = vectors.build(matrix, ids)
-        progress("vectors", 1, 2)
+        progress("vectors", 1, 1)
         del matrix
-        # The live graph is extended only when this database continues the live one, unchanged
-        # since it was published: its ids then go on from where the graph's end (AUTOINCREMENT),
-        # where a rebuilt database starts from 1 and a swapped-in one may number anything.
-        live_build = store.build_dir(index, previous["build_id"]) if previous else None
-        previous_sentences = (live_build / store.SENTENCE_VECTORS
-                              if continued and previous.get("files") == file_sizes(live_build) else None)
-        sentence_dense, live_sentences = _sentence_index(connection, embedder, previous_sentences,
-                                                         report.new_passage_ids)
-        progress("vectors", 2, 2)
         _update_copies(connection, dense, report.new_passage_ids, progress)
         progress("stories", 0, 1)
         report.stories = update_stories(connection, report.new_article_ids)
@@ -218,11 +203,10 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
         progress("saving", 0, 1)
         connection.commit()
         report.passages = len(ids)
-        report.sentences = live_sentences
+        report.sentences = connection.execute("SELECT count(*) FROM sentences").fetchone()[0]
     finally:
         connection.close()
     vectors.save(dense, build / store.VECTORS)
-    vectors.save(sentence_dense, build / store.SENTENCE_VECTORS)
     for name in store.BUILD_FILES:
         with open(build / name, "rb") as handle:
             os.fsync(handle.fileno())
@@ -288,21 +272,28 @@ def _apply_changes(connection: sqlite3.Connection, articles: list[Article], sett
         if done % 500 == 0 or done == len(to_write):
             progress("splitting", done, len(to_write))
     hashes = [text_hash(c.embed_text) for _, c in chunks]
-    sentence_texts = [list(c.sentence_embed_texts) for _, c in chunks]
-    sentence_hashes = [[text_hash(t) for t in texts] for texts in sentence_texts]
-    wanted = dict(zip(hashes, (c.embed_text for _, c in chunks)))
-    for texts_of_chunk, hashes_of_chunk in zip(sentence_texts, sentence_hashes):
-        wanted.update(zip(hashes_of_chunk, texts_of_chunk))
-    missing = _missing_hashes(connection, embedder.name, list(wanted))
-    texts = {h: wanted[h] for h in wanted if h in missing}
-    report.passages_embedded = len(missing.intersection(hashes))
-    if texts:
-        order = list(texts)
+    sentence_hashes = [[sentence_hash(h, span) for span in c.sentence_embed_spans]
+                       for h, (_, c) in zip(hashes, chunks)]
+    missing = _missing_hashes(connection, embedder.name,
+                              list({*hashes, *(h for group in sentence_hashes for h in group)}))
+    # A passage is embedded again when its vector or any of its sentences' is not cached: they
+    # come from the same model pass.
+    pending: dict[str, tuple[Chunk, list[str]]] = {}
+    for digest, (_, chunk), group in zip(hashes, chunks, sentence_hashes):
+        if digest in missing or missing.intersection(group):
+            pending.setdefault(digest, (chunk, group))
+    report.passages_embedded = len(pending)
+    if pending:
+        order = list(pending)
         progress("embedding", 0, len(order))
-        matrix = embedder.encode([texts[h] for h in order],
-                                 progress=lambda done, total: progress("embedding", done, total))
+        matrix, sentence_vectors = embedder.encode_passages(
+            [pending[h][0].embed_text for h in order], [pending[h][0].sentence_embed_spans for h in order],
+            progress=lambda done, total: progress("embedding", done, total))
+        rows = [(h, v) for h, v in zip(order, matrix)]
+        rows.extend(pair for h, group_vectors in zip(order, sentence_vectors)
+                    for pair in zip(pending[h][1], group_vectors))
         connection.executemany("INSERT OR REPLACE INTO embeddings(model, text_hash, vector) VALUES (?, ?, ?)",
-                               ((embedder.name, h, store.vector_to_blob(v)) for h, v in zip(order, matrix)))
+                               ((embedder.name, h, store.vector_to_blob(v)) for h, v in rows))
     progress("writing", 0, len(to_write))
     connection.executemany(
         "INSERT INTO articles(id, path, title, outlet, date, url, author, text, sha256, body_start) "
@@ -347,58 +338,13 @@ def _missing_hashes(connection: sqlite3.Connection, model: str, hashes: list[str
     return wanted - found
 
 
-def _all_vectors(connection: sqlite3.Connection, embedder: Embedder, table: str,
-                 of_passages: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, vectors) of every row of `table` (passages or sentences), from the embedding cache;
-    with `of_passages`, only the sentences of those passages."""
-    sql = f"SELECT t.id, e.vector FROM {table} t JOIN embeddings e ON e.model = ? AND e.text_hash = t.embed_hash"
-    if of_passages is None:
-        rows = connection.execute(f"{sql} ORDER BY t.id", (embedder.name,)).fetchall()
-    else:
-        rows = store.rows_for_ids(connection, f"{sql} WHERE t.passage_id IN ({{marks}}) ORDER BY t.id",
-                                  of_passages, embedder.name)
+def _all_vectors(connection: sqlite3.Connection, embedder: Embedder) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, vectors) of every passage, from the embedding cache."""
+    rows = connection.execute("SELECT p.id, e.vector FROM passages p JOIN embeddings e "
+                              "ON e.model = ? AND e.text_hash = p.embed_hash ORDER BY p.id",
+                              (embedder.name,)).fetchall()
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     return ids, store.blob_to_vectors([r[1] for r in rows], embedder.dimension)
-
-
-def _sentence_index(connection: sqlite3.Connection, embedder: Embedder, previous: Path | None,
-                    new_passage_ids: list[int]) -> tuple[faiss.Index, int]:
-    """The sentence list's index and the number of live sentences it holds (0 when it is off).
-
-    A graph (HNSW) index takes most of a small reindex to build again (13 of the 21 s that one
-    changed Reuters article took), and graph nodes cannot be removed. So the live build's graph is
-    extended with the new sentences, and the sentences of deleted or changed articles stay in it
-    as orphans: their ids are never reused and name no row, and search leaves them out (see
-    Searcher). Once orphans would pass ORPHAN_SHARE of the live sentences, or the size calls for
-    another index type, it is built again from the embedding cache."""
-    live = connection.execute("SELECT count(*) FROM sentences").fetchone()[0]
-    if live > vectors.SENTENCE_INDEX_LIMIT:
-        # Too many for the search memory: no sentence list, and no reason to read its vectors.
-        return vectors.build(np.zeros((0, embedder.dimension), np.float32), np.zeros(0, np.int64)), 0
-    graph = _previous_graph(previous) if vectors.kind_for(live) == "hnsw" else None
-    if graph is not None:
-        new_ids, new_vectors = _all_vectors(connection, embedder, "sentences", of_passages=new_passage_ids)
-        orphans = graph.ntotal + len(new_ids) - live
-        # New ids must all lie past the graph's: anything else means the two do not belong together.
-        follows = not len(new_ids) or graph.ntotal == 0 or vectors.stored_ids(graph).max() < new_ids.min()
-        if orphans <= ORPHAN_SHARE * live and follows:
-            if len(new_ids):
-                graph.add_with_ids(new_vectors, new_ids)
-            return graph, live
-        del graph, new_vectors  # not held while the whole graph is built again
-    sentence_ids, matrix = _all_vectors(connection, embedder, "sentences")
-    return vectors.build(matrix, sentence_ids), live
-
-
-def _previous_graph(path: Path | None) -> faiss.Index | None:
-    """The live build's sentence graph, or None when there is none to extend (or it cannot be read)."""
-    if path is None or not path.is_file():
-        return None
-    try:
-        graph = vectors.load(path)
-    except RuntimeError:  # damaged: build it again
-        return None
-    return graph if vectors.kind_of(graph) == "hnsw" else None
 
 
 def _update_copies(connection: sqlite3.Connection, dense, new_ids: list[int], progress: Progress) -> None:
@@ -424,9 +370,8 @@ def build_manifest(build: Path, previous: dict | None, report: ReindexReport, em
                   "backend": embedder_backend},
         "chunking": CHUNKING.as_dict(),
         "vectors": {"metric": "inner_product", "normalised": True, "exact_limit": vectors.EXACT_LIMIT,
-                    "types": {"passages": vectors.kind_for(report.passages),
-                              "sentences": vectors.kind_for(report.sentences) if report.sentences else "off"},
-                    "files": {"passages": store.VECTORS, "sentences": store.SENTENCE_VECTORS}},
+                    "types": {"passages": vectors.kind_for(report.passages)},
+                    "files": {"passages": store.VECTORS}},
         "copies": {"threshold": COPY_THRESHOLD, "neighbours": COPY_NEIGHBOURS},
         "counts": {"articles": report.articles, "passages": report.passages, "stories": report.stories,
                    "sentences": report.sentences,

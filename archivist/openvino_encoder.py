@@ -1,8 +1,8 @@
 """all-MiniLM-L6-v2 run by OpenVINO: 5x plain sentence-transformers on this kind of CPU, same vectors.
 
 The model is converted once from the bundled PyTorch weights (never downloaded) into OpenVINO's
-format with mean pooling and L2 normalisation inside the graph, and cached per model, OpenVINO
-version and export version. Later processes import only openvino and tokenizers (0.15 s, no torch)
+format with mean pooling and L2 normalisation inside the graph (and the token states as a second
+output, for sentence vectors), and cached per model, OpenVINO version and export version. Later processes import only openvino and tokenizers (0.15 s, no torch)
 and load the compiled model from OpenVINO's own cache, which is what makes a one-shot search fast.
 
 bf16 is used where the CPU computes it natively (AVX-512 BF16 / AMX): cosine to fp32 >= 0.9999
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2  # 2: token states as a second output
 MODEL_FILE = "model.xml"
 
 
@@ -70,7 +70,8 @@ def exported_model(model_path: Path) -> Path:
 
 
 def _convert(model_path: Path):
-    """Trace the transformer plus mean pooling and normalisation (as sentence-transformers does)."""
+    """Trace the transformer plus mean pooling and normalisation (as sentence-transformers does);
+    the token states are a second output."""
     import openvino as ov
     import torch
     import transformers
@@ -88,7 +89,7 @@ def _convert(model_path: Path):
                                 token_type_ids=token_type_ids).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
             pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1), tokens
 
     example = {"input_ids": torch.ones((2, 16), dtype=torch.long),
                "attention_mask": torch.ones((2, 16), dtype=torch.long),
@@ -129,8 +130,9 @@ class OpenVinoEncoder:
     def token_ids(self, texts: list[str]) -> list[np.ndarray]:
         return [np.asarray(e.ids, dtype=np.int64) for e in self.tokenizer.encode_batch(texts)]
 
-    def run(self, batch: list[np.ndarray]) -> np.ndarray:
-        """Vectors of one batch of token id arrays, padded to the longest of the batch."""
+    def run(self, batch: list[np.ndarray], with_tokens: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """Vectors of one batch of token id arrays, padded to the longest of the batch; with
+        `with_tokens`, also the token states (batch, longest, dimension)."""
         width = max(len(ids) for ids in batch)
         input_ids = np.zeros((len(batch), width), dtype=np.int64)
         attention = np.zeros((len(batch), width), dtype=np.int64)
@@ -142,4 +144,5 @@ class OpenVinoEncoder:
             request = self._local.request = self.compiled.create_infer_request()
         result = request.infer({"input_ids": input_ids, "attention_mask": attention,
                                 "token_type_ids": np.zeros_like(input_ids)})
-        return np.array(result[0], dtype=np.float32)  # a copy: the request reuses its buffer
+        pooled = np.array(result[0], dtype=np.float32)  # a copy: the request reuses its buffer
+        return (pooled, np.array(result[1], dtype=np.float32)) if with_tokens else pooled

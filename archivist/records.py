@@ -49,8 +49,9 @@ class Chunk:
     keyword_text: str = ""
     # (start, end) in the article text of each sentence of the passage, clutter left out.
     sentences: tuple[tuple[int, int], ...] = ()
-    # What the model sees for each of those sentences (acronyms the article defines spelled out).
-    sentence_embed_texts: tuple[str, ...] = ()
+    # (start, end) of each of those sentences in embed_text: their vectors are pooled from the
+    # passage's own token states there (see embedding.Embedder.encode_passages).
+    sentence_embed_spans: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -33,11 +33,10 @@ MIN_CANDIDATES = 50
 # its answer down the card).
 JOIN_SHARE = 0.8
 
-# Score fusion of three lists: passage cosine + 0.3 x best-sentence cosine + 0.3 x bm25 / top bm25.
-# Weights chosen on SciFact's train split (see fusion.score_fusion): nDCG@10 0.745 there against
-# 0.736 for the rank fusion used before (k=5; passage 1, sentence 1, keyword 1.5). Keyword 0.4
-# scored 0.748 on train but put a seed example and a team question below third; 0.3 keeps all.
-FUSION_WEIGHTS = {"sentence": 0.3, "keyword": 0.3}
+# Score fusion: passage cosine + 0.3 x bm25 / the query's top bm25 (see fusion.score_fusion).
+# Chosen on SciFact's train split, where score fusion beat every rank fusion tried; keyword 0.4-0.5
+# scored 0.002-0.003 higher there, within noise, and 0.4 had put seed answers below third before.
+FUSION_WEIGHTS = {"keyword": 0.3}
 
 current_build_id = store.current_build_id
 
@@ -92,7 +91,6 @@ class Searcher:
         connection = store.open_live_database(self.index, manifest)
         try:
             dense = vectors.load(build / store.VECTORS)
-            sentence_dense = vectors.load(build / store.SENTENCE_VECTORS)
         except Exception as error:  # RuntimeError from FAISS
             connection.close()
             raise store.damaged(self.index, error) from None
@@ -100,8 +98,6 @@ class Searcher:
         self.build_id = manifest["build_id"]
         self.connection = connection
         self.dense = dense
-        self.sentence_dense = sentence_dense
-        self.sentence_orphans = _orphans(sentence_dense, connection, manifest["counts"].get("sentences"))
 
     def refresh(self) -> bool:
         """Switch to a newer published build if there is one (and updates are followed)."""
@@ -130,12 +126,11 @@ class Searcher:
         query = _check_query(query)
         self.refresh()
         filters = self._filters(outlets, since, until, include_undated)
-        best_sentences: dict[int, tuple[int, int]] = {}
-        ranked, vector = self._ranked(query, vector, _depth(k), mode, filters, best_sentences)
+        ranked, vector = self._ranked(query, vector, _depth(k), mode, filters)
         hits = self._collapse(ranked, k)
         terms = keyword.query_terms(query)
         if highlight:
-            self._mark_best_sentences(query, vector, hits, best_sentences)
+            self._mark_best_sentences(query, vector, hits)
         for hit in hits:
             hit.terms = terms
         return SearchResponse(query, hits, (time.perf_counter() - started) * 1000, mode, terms, vector)
@@ -152,7 +147,7 @@ class Searcher:
                            "since); search again to get fresh results.")
         filters = self._filters(outlets, since, until, include_undated)
         vector = vectors.reconstruct(self.dense, passage_id)
-        ranked, _ = self._ranked("", vector, _depth(k * 3), "semantic", filters, {})
+        ranked, _ = self._ranked("", vector, _depth(k * 3), "semantic", filters)
         same_article = {r[0] for r in self.connection.execute(
             "SELECT id FROM passages WHERE article_id = ?", (label["article_id"],))}
         # Copies of any passage of the article, not just this one: a result may show two of its
@@ -170,13 +165,12 @@ class Searcher:
         """Fused passage ranking with no grouping, for evaluation; `vector` may be precomputed."""
         if vector is not None:
             vector = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-        return self._ranked(query, vector, depth, mode, _Filters("", ()), {})[0]
+        return self._ranked(query, vector, depth, mode, _Filters("", ()))[0]
 
-    def _ranked(self, query: str, vector: np.ndarray | None, depth: int, mode: str, filters: _Filters,
-                best_sentences: dict[int, tuple[int, int]]
+    def _ranked(self, query: str, vector: np.ndarray | None, depth: int, mode: str, filters: _Filters
                 ) -> tuple[list[tuple[int, float, dict[str, int]]], np.ndarray | None]:
         """Fused (passage id, score, ranks per list) from `depth` candidates of each retriever, and
-        the query vector (embedded here when not given); fills `best_sentences` from the sentence list."""
+        the query vector (embedded here when not given)."""
         if mode not in MODES:
             raise BadInput(f"Unknown search mode {mode!r}; use one of: {', '.join(MODES)}.")
         allowed = self._allowed_passages(filters) if filters.active else None
@@ -191,39 +185,12 @@ class Searcher:
                 vector = self.embedder.encode_query(query)
             found_scores, found_ids = vectors.search(self.dense, vector, depth, allowed)
             scored["semantic"] = [(int(i), float(s)) for s, i in zip(found_scores[0], found_ids[0]) if i >= 0]
-            if query:  # "more like this" compares whole passages only
-                scored["sentence"] = self._sentence_ranking(vector, depth, filters, best_sentences)
         if mode in ("hybrid", "keyword"):
             scored["keyword"] = keyword_pairs.result() if keyword_pairs else search_keywords()
         if mode == "keyword":
             return [(i, s, {"keyword": r}) for r, (i, s) in enumerate(scored["keyword"], start=1)], None
         return score_fusion(scored, FUSION_WEIGHTS,
                             lambda ids: dict(zip(ids, vectors.cosines(self.dense, ids, vector)))), vector
-
-    def _sentence_ranking(self, vector: np.ndarray, depth: int, filters: _Filters,
-                          best_sentences: dict[int, tuple[int, int]]) -> list[tuple[int, float]]:
-        """Passages ranked by their best sentence: a one-sentence answer is not diluted by its passage."""
-        if self.sentence_dense.ntotal == 0:
-            return []  # no sentence list (an empty archive, or one too large for it)
-        allowed = self._allowed_sentences(filters) if filters.active else None
-        found_scores, found_ids = vectors.search(self.sentence_dense, vector, depth * 3, allowed,
-                                                 self.sentence_orphans)
-        ids = [int(i) for i in found_ids[0] if i >= 0]
-        if not ids:
-            return []
-        cursor = self.connection.cursor()
-        cursor.row_factory = None  # plain tuples: building 150 Row objects cost 2 ms a query
-        rows = {r[0]: r[1:] for r in store.rows_for_ids(
-            cursor, "SELECT id, passage_id, start, end FROM sentences WHERE id IN ({marks})", ids)}
-        ranking: dict[int, float] = {}
-        for sentence_id, score in zip(ids, found_scores[0]):
-            row = rows.get(sentence_id)
-            if row is None or row[0] in ranking:
-                continue
-            passage_id, start, end = row
-            ranking[passage_id] = float(score)
-            best_sentences[passage_id] = (start, end)
-        return list(ranking.items())
 
     def _collapse(self, ranked: list[tuple[int, float, dict[str, int]]], k: int) -> list[Hit]:
         """Keep the best of overlapping passages of one article, fold copies into `also_in`, and
@@ -302,21 +269,14 @@ class Searcher:
             "WHERE p.id = ?", (int(passage_id),)).fetchone()
         return dict(row) if row else None
 
-    def _mark_best_sentences(self, query: str, vector: np.ndarray | None, hits: list[Hit],
-                             best_sentences: dict[int, tuple[int, int]]) -> None:
-        """Set `hit.highlight` to the sentence of each passage closest in meaning to the query.
+    def _mark_best_sentences(self, query: str, vector: np.ndarray | None, hits: list[Hit]) -> None:
+        """Set `hit.highlight` to the sentence of each passage closest in meaning to the query,
+        from the stored sentence vectors (no model call but the query's, in keyword mode).
 
-        Most hits already know it from the sentence index; the rest are scored here against
-        their stored sentence vectors (no model call).
+        A joined hit compares the sentences of all its passages; only sentences the card shows
+        count (a trimmed one is marked in a better card).
         """
         for hit in hits:
-            known = best_sentences.get(hit.passage_id)
-            if known and not hit.joined_passage_ids and hit.start <= known[0] and known[1] <= hit.end:
-                hit.highlight = known
-                continue
-            # From the embedding cache, not the sentence index: that one is not built for very
-            # large archives. A joined hit compares the sentences of all its passages; only
-            # sentences the card shows count (a trimmed one is marked in a better card).
             rows = store.rows_for_ids(
                 self.connection, "SELECT s.start, s.end, e.vector FROM sentences s JOIN embeddings e "
                 "ON e.model = ? AND e.text_hash = s.embed_hash WHERE s.start >= ? AND s.end <= ? "
@@ -362,12 +322,6 @@ class Searcher:
             clauses.append("a.date IS NOT NULL")
         return _Filters(" AND ".join(clauses), tuple(params))
 
-    def _allowed_sentences(self, filters: _Filters) -> np.ndarray:
-        rows = self.connection.execute(
-            "SELECT s.id FROM sentences s JOIN passages p ON p.id = s.passage_id "
-            f"JOIN articles a ON a.id = p.article_id WHERE {filters.clause}", filters.params).fetchall()
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-
     def _allowed_passages(self, filters: _Filters) -> np.ndarray:
         rows = self.connection.execute(
             f"SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id WHERE {filters.clause}",
@@ -403,7 +357,7 @@ class Searcher:
             "model": self.manifest["model"]["name"],
             "backend": self.manifest["model"].get("backend"),
             "query_backend": self.embedder.backend,
-            "vectors": {"passages": vectors.kind_of(self.dense), "sentences": vectors.kind_of(self.sentence_dense)},
+            "vectors": {"passages": vectors.kind_of(self.dense)},
             "build_id": self.build_id,
             "index": str(self.index),
         }
@@ -416,23 +370,6 @@ class Searcher:
 def _depth(k: int) -> int:
     """Candidates fetched from each retriever for `k` results; copies and overlaps fold some away."""
     return max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
-
-
-def _orphans(sentence_index, connection: sqlite3.Connection, live: int | None) -> np.ndarray | None:
-    """Ids a reindex left in the sentence graph for sentences that are gone (indexer._sentence_index);
-    `live` is the manifest's sentence count, so an index without orphans costs no query at start.
-
-    Dropping them after the search is not enough: an edited article leaves a copy of each of
-    its unchanged sentences, scoring exactly as the live one, so they would take the candidates'
-    places where that article matches best."""
-    if live is None:
-        live = connection.execute("SELECT count(*) FROM sentences").fetchone()[0]
-    if sentence_index.ntotal <= live:
-        return None
-    cursor = connection.cursor()
-    cursor.row_factory = None  # plain tuples: a Row per sentence would cost seconds at a million
-    live_ids = np.fromiter((r[0] for r in cursor.execute("SELECT id FROM sentences")), dtype=np.int64)
-    return np.setdiff1d(vectors.stored_ids(sentence_index), live_ids, assume_unique=True)
 
 
 def _article_meta(row: dict) -> dict:

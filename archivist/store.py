@@ -24,8 +24,7 @@ MANIFEST = "manifest.json"
 BUILDS = "builds"
 DATABASE = "archive.sqlite"
 VECTORS = "vectors.faiss"
-SENTENCE_VECTORS = "sentences.faiss"
-BUILD_FILES = (DATABASE, VECTORS, SENTENCE_VECTORS)  # what a published build holds
+BUILD_FILES = (DATABASE, VECTORS)  # what a published build holds
 
 # How FTS5 splits and stems words; the keyword module stems query words with the same one.
 FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
@@ -45,7 +44,7 @@ CREATE TABLE IF NOT EXISTS passages (
 );
 CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id);
 CREATE TABLE IF NOT EXISTS sentences (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- the id in the sentence FAISS index, never reused
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     passage_id INTEGER NOT NULL REFERENCES passages(id) ON DELETE CASCADE,
     start INTEGER NOT NULL, end INTEGER NOT NULL, embed_hash TEXT NOT NULL
 );

@@ -1,4 +1,4 @@
-"""The dense indexes: FAISS inner product over normalised vectors, ids = passage (or sentence) rowids.
+"""The dense indexes: FAISS inner product over normalised vectors, ids = passage rowids.
 
 Exact (flat) search while it is fast; past EXACT_LIMIT vectors an HNSW graph, whose recall@10
 against exact search is measured on real embeddings in benchmarks/speed.py. The type chosen is
@@ -20,13 +20,10 @@ EXACT_LIMIT = 100_000
 HNSW_NEIGHBOURS = 32
 HNSW_EF_CONSTRUCTION = 40
 # Candidates the graph search keeps: a wide search is cheap (0.6 ms) and buys the recall that a
-# quick construction (efConstruction 40, 1.5x faster to build than 80) gives up: Reuters sentence vectors
-# reached recall@10 0.948 at 256, 0.966 at 512.
+# quick construction (efConstruction 40, 1.5x faster to build than 80) gives up: 166k Reuters
+# sentence vectors (a denser cloud than passages) reached recall@10 0.948 at 256, 0.966 at 512.
 HNSW_EF_SEARCH = 512
 KINDS = ("flat", "hnsw")
-# Past this many sentence vectors the sentence list is not built: its graph alone would take
-# ~1.8 GB per million and break the search memory target; passages and keywords still answer.
-SENTENCE_INDEX_LIMIT = 1_000_000
 # A filter allowing at most this many vectors of a graph index is searched exactly (a 20k x 384
 # scan is ~2 ms); wider filters search the graph with a wider beam.
 EXACT_FILTER_LIMIT = 20_000
@@ -77,11 +74,8 @@ def load(path: Path) -> faiss.Index:
 
 
 def search(index: faiss.Index, queries: np.ndarray, k: int,
-           allowed_ids: np.ndarray | None = None,
-           excluded_ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k (scores, ids) per query; `allowed_ids` restricts the search (filters), -1 pads;
-    `excluded_ids` (orphans left in a graph, see indexer._sentence_index) are never returned
-    when there is no filter (a filter names only live ids)."""
+           allowed_ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k (scores, ids) per query; `allowed_ids` restricts the search (filters), -1 pads."""
     k = max(1, min(k, index.ntotal)) if index.ntotal else 1
     if index.ntotal == 0:
         n = len(queries)
@@ -93,18 +87,14 @@ def search(index: faiss.Index, queries: np.ndarray, k: int,
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
         try:
-            return _search(index, queries, k, allowed_ids, excluded_ids)
+            return _search(index, queries, k, allowed_ids)
         finally:
             faiss.omp_set_num_threads(threads)
-    return _search(index, queries, k, allowed_ids, excluded_ids)
+    return _search(index, queries, k, allowed_ids)
 
 
-def _search(index: faiss.Index, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None,
-            excluded_ids: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    if allowed_ids is None and excluded_ids is not None and len(excluded_ids):
-        excluded = faiss.IDSelectorBatch(np.asarray(excluded_ids, dtype=np.int64))
-        selector = faiss.IDSelectorNot(excluded)  # holds `excluded`, which must outlive the search
-        return index.search(queries, k, params=_params(index, selector, HNSW_EF_SEARCH))
+def _search(index: faiss.Index, queries: np.ndarray, k: int,
+            allowed_ids: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     if allowed_ids is None:
         return index.search(queries, k)
     if len(allowed_ids) == 0:

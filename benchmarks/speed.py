@@ -6,8 +6,9 @@ Usage: .venv/bin/python benchmarks/speed.py [--data ../shared/data] [--work /tmp
 
 Prints one table; every number is also written to benchmarks/results/speed-<date>.json. The sections:
 - embedding: the first 3,000 Reuters-21578 articles with a body. Ours: `archivist reindex` from
-  nothing (process start to published index: reading, splitting, embedding passages and their
-  sentences, writing, vectors, copies, stories) in passages per second. Baseline, in the same run:
+  nothing (process start to published index: reading, splitting, embedding passages (their
+  sentences' vectors come from the same pass), writing, vectors, copies, stories) in passages per
+  second. Baseline, in the same run:
   plain `SentenceTransformer.encode` (fp32, default settings) on the same passages' texts.
 - reuters: full Reuters-21578 reindex from nothing, then one article changed, then nothing changed.
   Slow (minutes); its index is reused by the queries and recall sections.
@@ -16,7 +17,7 @@ Prints one table; every number is also written to benchmarks/results/speed-<date
   builds it; its vectors are not the model's, so each query is embedded by the model for timing and
   searched with the vector made for it), plus the search process's resident memory.
 - recall: recall@10 of the approximate (HNSW) index against exact search on real embeddings
-  (Reuters sentence and passage vectors, SciFact passages), queries embedded by the model.
+  (Reuters and SciFact passages), queries embedded by the model.
 - coldstart: `archivist search` on the seed archive, process start to printed answer.
 Times are medians over --repeat runs where a section is cheap enough to repeat.
 """
@@ -223,7 +224,6 @@ def recall_section(data: Path, work: Path, scifact_index: Path | None) -> dict:
     questions = [records[i]["title"].lower() for i in rng.choice(len(records), 300, replace=False)
                  if records[i].get("title")]
     embedded = embedder.encode(questions)
-    out["reuters sentences"] = _recall(reuters.sentence_dense, embedded)
     out["reuters passages"] = _recall(reuters.dense, embedded)
     scifact = data / "scifact"
     scifact_index = scifact_index or default_index_for(scifact)
@@ -233,7 +233,6 @@ def recall_section(data: Path, work: Path, scifact_index: Path | None) -> dict:
         texts = list(queries.values())
         embedded = embedder.encode(texts)
         out["scifact passages"] = _recall(searcher.dense, embedded)
-        out["scifact sentences"] = _recall(searcher.sentence_dense, embedded)
     return out
 
 

@@ -9,7 +9,7 @@ so `Searcher` and `archivist search` open it as they would a real archive. What 
   rare words, as news text does); four passages an article, 60 outlets, dates 1990-2025;
 - vectors: unit vectors around each passage's topic centre, so neighbours cluster as real
   embeddings do (uniform noise would make every vector index look bad or good at random).
-Beyond the sentence-index limit there is no sentence list (as reindex does at this size).
+Passages have no sentence rows (their highlight is the only thing sentences are for).
 It also writes `queries.jsonl`: questions made of a passage's words (passages drawn uniformly), with
 a vector near it; `--queries-only` draws them again for an existing archive.
 """
@@ -138,8 +138,6 @@ def main() -> int:
     dense = vectors.build(matrix, np.arange(1, len(matrix) + 1, dtype=np.int64))
     vectors.save(dense, build / store.VECTORS)
     del dense
-    vectors.save(vectors.build(np.zeros((0, DIMENSION), np.float32), np.zeros(0, np.int64)),
-                 build / store.SENTENCE_VECTORS)
     report = ReindexReport(articles=articles, added=articles, passages=len(matrix), sentences=0)
     manifest = build_manifest(build, None, report, embedder_backend="synthetic")
     store.publish_manifest(args.index, manifest)

@@ -39,6 +39,17 @@ class FakeEmbedder(Embedder):
 
     def encode(self, texts, batch_size=32, progress=None) -> np.ndarray:
         self.encoded.extend(texts)
+        if progress:
+            progress(len(texts), len(texts))
+        return self._vectors(texts)
+
+    def encode_passages(self, texts, sentence_spans, batch_size=32, progress=None):
+        """As the real one: one "model pass" per passage; its sentences' vectors come with it."""
+        return self.encode(texts, batch_size, progress), [
+            self._vectors([text[start:end] for start, end in spans]) for text, spans in zip(texts, sentence_spans)]
+
+    @staticmethod
+    def _vectors(texts) -> np.ndarray:
         out = np.zeros((len(texts), MODEL_DIMENSION), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in text.lower().split():
@@ -46,8 +57,6 @@ class FakeEmbedder(Embedder):
                 out[row, int.from_bytes(digest[:4], "little") % MODEL_DIMENSION] += 1.0
             norm = np.linalg.norm(out[row]) or 1.0
             out[row] /= norm
-        if progress:
-            progress(len(texts), len(texts))
         return out
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
+import pytest
+
 from conftest import write
 
 from archivist.acronyms import defined_acronyms, spell_out
 from archivist.chunking import chunk_article
-from archivist.embedding import bundled_model_path, text_hash
+from archivist.embedding import bundled_model_path
 from archivist.indexer import reindex
 from archivist.records import Article
 from archivist.search import Searcher
@@ -75,7 +80,8 @@ def test_a_later_passage_is_embedded_and_keyword_indexed_with_the_name_but_shown
     assert "The NRF (National Resistance Front) is led by Ahmad Massoud." in last.embed_text
     assert "The NRF (National Resistance Front) is led" in last.keyword_text
     assert "(National Resistance Front)" not in last.clean_text
-    assert last.sentence_embed_texts[-1] == "The NRF (National Resistance Front) is led by Ahmad Massoud."
+    start, end = last.sentence_embed_spans[-1]  # where the sentence's vector is pooled from
+    assert last.embed_text[start:end] == "The NRF (National Resistance Front) is led by Ahmad Massoud."
     # the sentence offsets still point at the words as written
     start, end = last.sentences[-1]
     assert text[start:end] == "The NRF is led by Ahmad Massoud."
@@ -101,31 +107,47 @@ def test_keyword_search_for_the_name_finds_a_passage_that_uses_only_the_letters(
     assert "(National Resistance Front)" not in hits[0].passage
 
 
-def test_a_sentence_spelled_out_still_fits_the_model():
-    names = ["western", "eastern", "northern", "southern", "central", "coastal"]
+def test_every_sentence_is_found_in_the_embedded_text_with_its_additions():
+    names = ["western", "eastern", "northern", "southern", "central", "maritime"]
     definitions = " ".join(f"The {n} Army Command ({n[0].upper()}AC) opened." for n in names)
-    unpunctuated = " ".join(f"{n[0].upper()}AC units" for n in names * 40)
-    chunks = chunk_article(article(f"{definitions}\n\n{unpunctuated}", title=""), COUNT)
-    assert any("(western Army Command)" in text for c in chunks for text in c.sentence_embed_texts)
+    uses = " ".join(f"The {n[0].upper()}AC and the {names[(i - 1) % 6][0].upper()}AC met on day {i}."
+                    for i, n in enumerate(names * 8))
+    filler = " ".join(f"Sentence {i} describes the roads and the weather in district {i}." for i in range(40))
+    # the last: an addition at the very end of a sentence (a line with no full stop)
+    text = f"{definitions}\n\n{uses}\n\n{filler}\n\nStatement by the WAC\n\nIt said the valley was calm."
+    chunks = chunk_article(article(text), COUNT)
+    added = 0
     for chunk in chunks:
-        for text in chunk.sentence_embed_texts:
-            assert COUNT([text])[0] + 2 <= 256
+        assert len(chunk.sentence_embed_spans) == len(chunk.sentences)
+        for (start, end), (embed_start, embed_end) in zip(chunk.sentences, chunk.sentence_embed_spans):
+            embedded = chunk.embed_text[embed_start:embed_end]
+            without = re.sub(r" \((?:western|eastern|northern|southern|central|maritime) Army Command\)", "", embedded)
+            assert without == text[start:end]
+            added += embedded != without
+    assert added >= 3
+    start, end = chunks[-1].sentence_embed_spans[-2]
+    assert chunks[-1].embed_text[start:end] == "Statement by the WAC (western Army Command)"
 
 
 def test_definitions_in_reader_comments_spell_nothing_in_the_story():
     text = ("The VDC reported that fighters held the valley on Monday.\n\nLeave a Reply\n\n"
             "Speaking for the Valley Defence Council (VDC), a reader said it was true.\n")
     chunks = chunk_article(article(text), COUNT)
-    assert [c.sentence_embed_texts for c in chunks] == [("The VDC reported that fighters held the valley on Monday.",)]
+    assert [c.embed_text[start:end] for c in chunks for start, end in c.sentence_embed_spans] == [
+        "The VDC reported that fighters held the valley on Monday."]
 
 
-def test_the_index_embeds_each_sentence_as_spelled_out(tmp_path, fake_embedder):
+def test_a_sentence_vector_is_pooled_over_the_sentence_as_spelled_out(tmp_path, fake_embedder):
     archive = tmp_path / "archive"
     filler = " ".join(f"Sentence {i} describes the roads and the weather in district {i}." for i in range(40))
     write(archive / "valley.txt", f"Valley report\n\n{DEFINING}\n\n{filler}\n\nThe NRF is led by Ahmad Massoud.\n")
     reindex(archive, tmp_path / "index", embedder=fake_embedder)
-    assert "The NRF (National Resistance Front) is led by Ahmad Massoud." in fake_embedder.encoded
     searcher = Searcher.open(tmp_path / "index", embedder=fake_embedder)
-    hashes = {r[0] for r in searcher.connection.execute("SELECT embed_hash FROM sentences")}
-    assert text_hash("The NRF (National Resistance Front) is led by Ahmad Massoud.") in hashes
-    assert text_hash("The NRF is led by Ahmad Massoud.") not in hashes
+    blob = searcher.connection.execute(
+        "SELECT e.vector FROM sentences s JOIN embeddings e ON e.text_hash = s.embed_hash "
+        "ORDER BY s.start DESC LIMIT 1").fetchone()[0]
+    stored = np.frombuffer(blob, dtype=np.float32)
+    spelled, plain = fake_embedder._vectors(["The NRF (National Resistance Front) is led by Ahmad Massoud.",
+                                             "The NRF is led by Ahmad Massoud."])
+    assert float(stored @ spelled) == pytest.approx(1.0, abs=1e-5)
+    assert float(stored @ plain) < 0.99

@@ -557,7 +557,7 @@ PENGUINS = ("---\ntitle: Penguin colony grows\noutlet: Polar Post\ndate: 2022-01
 
 
 class GatedEmbedder(Embedder):
-    """The real model behind a gate: `encode` says it has started, then waits to be let go.
+    """The real model behind a gate: `encode_passages` says it has started, then waits to be let go.
 
     It holds a reindex in its embedding stage (after reading, before publishing) for as long
     as the test needs, so the page is certainly run mid-reindex, with no timing guesswork.
@@ -572,11 +572,11 @@ class GatedEmbedder(Embedder):
     def load(self):
         return self.real.load()
 
-    def encode(self, texts, batch_size=32, progress=None):
+    def encode_passages(self, texts, sentence_spans, batch_size=32, progress=None):
         self.entered.set()
         if not self.release.wait(timeout=60):
             raise TimeoutError("the test never released the reindex")
-        return self.real.encode(texts, batch_size=batch_size, progress=progress)
+        return self.real.encode_passages(texts, sentence_spans, batch_size=batch_size, progress=progress)
 
 
 def test_searches_during_a_reindex_use_the_old_index_then_switch_without_restart(

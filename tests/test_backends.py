@@ -62,6 +62,27 @@ def test_openvino_vectors_match_plain_sentence_transformers(real_embedder, monke
     assert float(alone @ got[1]) >= 0.9999
 
 
+def test_sentence_vectors_come_from_the_passage_pass_and_both_backends_agree(real_embedder):
+    text = ("Harbour news\nThe ferry left the harbour at dawn. Fighters held the Panjshir valley "
+            "against the Taliban. The price of bread rose again in Kabul markets.")
+    spans = [(13, 47), (48, 108), (109, len(text))]
+    passages, [sentences] = real_embedder.encode_passages([text], [spans])
+    assert float(passages[0] @ real_embedder.encode([text])[0]) >= 0.9999  # the same passage vector
+    assert np.allclose(np.linalg.norm(sentences, axis=1), 1.0, atol=1e-4)
+    # each sentence's vector is closest to that sentence embedded on its own
+    alone = real_embedder.encode([text[start:end] for start, end in spans])
+    assert (sentences @ alone.T).argmax(axis=1).tolist() == [0, 1, 2]
+    _, [plain] = Embedder(backend="torch").encode_passages([text], [spans])
+    assert (sentences * plain).sum(axis=1).min() >= 0.999
+
+
+def test_a_sentence_past_the_token_limit_gets_its_passage_vector(real_embedder):
+    text = "word " * 300 + "The last sentence."
+    passages, [sentences] = real_embedder.encode_passages([text], [[(0, 20), (len(text) - 18, len(text))]])
+    assert float(sentences[1] @ passages[0]) >= 0.9999
+    assert float(sentences[0] @ passages[0]) < 0.9999
+
+
 def test_the_export_is_cached_and_reused(monkeypatch, tmp_path, real_embedder):
     if not real_embedder.backend.startswith("openvino"):
         pytest.skip("OpenVINO is not usable on this machine")

@@ -91,7 +91,7 @@ def test_unwritable_index_folder_is_a_clear_error(tmp_path, fake_embedder, monke
         reindex(archive, index, embedder=fake_embedder)
 
 
-@pytest.mark.parametrize("damage", ["truncate-vectors", "remove-sentences", "truncate-database", "manifest-garbage"])
+@pytest.mark.parametrize("damage", ["truncate-vectors", "remove-vectors", "truncate-database", "manifest-garbage"])
 def test_corrupt_index_is_explained_and_reindex_repairs_it(tmp_path, fake_embedder, damage):
     from archivist.errors import IndexIncompatible
 
@@ -101,8 +101,8 @@ def test_corrupt_index_is_explained_and_reindex_repairs_it(tmp_path, fake_embedd
     if damage == "truncate-vectors":
         data = (build / store.VECTORS).read_bytes()
         (build / store.VECTORS).write_bytes(data[: len(data) // 2])
-    elif damage == "remove-sentences":
-        (build / store.SENTENCE_VECTORS).unlink()
+    elif damage == "remove-vectors":
+        (build / store.VECTORS).unlink()
     elif damage == "truncate-database":
         data = (build / store.DATABASE).read_bytes()
         (build / store.DATABASE).write_bytes(data[:1000])
@@ -121,7 +121,7 @@ def test_the_index_holds_no_pickle_only_plain_files(tmp_path, fake_embedder):
     reindex(archive, index, embedder=fake_embedder)
     files = sorted(p.relative_to(index).as_posix() for p in index.rglob("*") if p.is_file())
     build = store.current_build_id(index)
-    assert files == [".lock", "builds/" + build + "/archive.sqlite", "builds/" + build + "/sentences.faiss",
+    assert files == [".lock", "builds/" + build + "/archive.sqlite",
                      "builds/" + build + "/vectors.faiss", "manifest.json"]
     for path in index.rglob("*"):
         if path.is_file() and path.stat().st_size:

@@ -14,7 +14,6 @@ from archivist.fusion import score_fusion
 
 def test_score_fusion_matches_hand_computed_scores():
     scored = {"semantic": [(1, 0.8), (2, 0.6)],
-              "sentence": [(2, 0.9), (1, 0.7)],
               "keyword": [(3, 10.0), (2, 5.0)]}
     asked = []
 
@@ -22,15 +21,15 @@ def test_score_fusion_matches_hand_computed_scores():
         asked.append(sorted(ids))
         return {3: 0.5}
 
-    fused = score_fusion(scored, {"sentence": 0.5, "keyword": 2.0}, cosines)
+    fused = score_fusion(scored, {"keyword": 2.0}, cosines)
     scores = {i: s for i, s, _ in fused}
-    assert asked == [[3]]                                           # only the missing passage cosine
-    assert scores[1] == pytest.approx(0.8 + 0.5 * 0.7)              # no keyword match: 0
-    assert scores[2] == pytest.approx(0.6 + 0.5 * 0.9 + 2.0 * 0.5)  # bm25 5 of the top 10
-    assert scores[3] == pytest.approx(0.5 + 0.5 * 0.5 + 2.0 * 1.0)  # best sentence capped at its cosine
+    assert asked == [[3]]                                # only the missing passage cosine
+    assert scores[1] == pytest.approx(0.8)               # no keyword match: 0
+    assert scores[2] == pytest.approx(0.6 + 2.0 * 0.5)   # bm25 5 of the top 10
+    assert scores[3] == pytest.approx(0.5 + 2.0 * 1.0)   # found by keywords only, cosine computed
     assert [i for i, _, _ in fused] == [3, 2, 1]
     assert fused[0][2] == {"keyword": 1}
-    assert fused[1][2] == {"semantic": 2, "sentence": 1, "keyword": 2}
+    assert fused[1][2] == {"semantic": 2, "keyword": 2}
 
 
 def test_score_fusion_keeps_how_far_apart_hits_are():
@@ -38,9 +37,9 @@ def test_score_fusion_keeps_how_far_apart_hits_are():
     fused = score_fusion({"semantic": [(1, 0.9), (2, 0.2)], "keyword": [(2, 3.0), (1, 2.9)]},
                          {"keyword": 1.0}, lambda ids: {})
     assert [i for i, _, _ in fused] == [1, 2]
-    missing_sentence = score_fusion({"semantic": [(1, 0.9)], "sentence": [(2, 0.6)]}, {"sentence": 1.0},
-                                    lambda ids: {2: 0.3})
-    assert dict((i, s) for i, s, _ in missing_sentence) == pytest.approx({1: 0.9 + 0.6, 2: 0.3 + 0.6})
+    no_keywords = score_fusion({"semantic": [(1, 0.9), (2, 0.3)], "keyword": []}, {"keyword": 1.0}, lambda ids: {})
+    assert [i for i, _, _ in no_keywords] == [1, 2]
+    assert [s for _, s, _ in no_keywords] == pytest.approx([0.9, 0.3])  # cosines alone when bm25 finds nothing
 
 
 @pytest.mark.parametrize("query", ['"unbalanced', "AND (", "NEAR(valley, 3)", "valley*", "^start",
