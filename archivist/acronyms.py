@@ -1,11 +1,11 @@
-"""Acronyms an article defines, spelled out again wherever a passage or sentence uses them bare.
+"""Acronyms an article defines, spelled out again wherever a passage uses them bare.
 
 News copy defines a name once ("the National Resistance Front (NRF)") and then writes "the NRF"
 for the rest of the story. A passage or sentence cut from later in the article then carries only
 the letters, which the embedding model cannot connect to the name: "The NRF is led by Ahmad
 Massoud" scored 0.29 against "Who leads the National Resistance Front?", and 0.55 with the name
 added after the letters. So the text the model sees, and the keyword index, get the article's own
-definition after the first bare use in each passage and sentence; the text shown is unchanged.
+definition after the first bare use in each passage; the text shown is unchanged.
 
 A definition is a parenthesised short form (a letter, then up to 9 letters, digits or & . -; at
 least two capitals) after words whose letters spell it in order, the first letter starting the

@@ -146,20 +146,25 @@ class Embedder:
         if not texts:
             return out, sentences
         model = self.load()
-        pooled = _SentencePooling(self.tokenizer(), texts, sentence_spans, sentences) if sentence_spans else None
         if self.backend != "torch":
             try:
-                self._encode_openvino(model, texts, batch_size, out, pooled, progress)
+                self._encode_openvino(model, texts, sentence_spans, batch_size, out, sentences, progress)
                 return out, sentences
             except RuntimeError as error:  # inference failed here: the plain backend still works
                 _fall_back(error)
                 self._backend, self._model = "torch", None
                 model = self.load()
+        pooled = None
+        if sentence_spans:
+            offsets = [np.asarray(e.offsets, dtype=np.int32).reshape(-1, 2)
+                       for e in self._offsets_tokenizer().encode_batch(list(texts))]
+            pooled = _SentencePooling(offsets, sentence_spans, sentences)
         self._encode_torch(model, texts, batch_size, out, pooled, progress)
         return out, sentences
 
-    def tokenizer(self):
-        """The model's tokenizer (the `tokenizers` library, as the model itself uses), for offsets."""
+    def _offsets_tokenizer(self):
+        """The model's tokenizer file read by the `tokenizers` library (what sentence-transformers
+        runs too), for the torch backend's token offsets."""
         if self._tokenizer is None:
             from tokenizers import Tokenizer
 
@@ -169,11 +174,20 @@ class Embedder:
         return self._tokenizer
 
     @staticmethod
-    def _encode_openvino(model, texts: Sequence[str], batch_size: int, out: np.ndarray,
-                         pooled: "_SentencePooling | None", progress: Progress | None) -> None:
+    def _encode_openvino(model, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]] | None,
+                         batch_size: int, out: np.ndarray, sentences: list[np.ndarray],
+                         progress: Progress | None) -> None:
         token_ids: list[np.ndarray] = []
+        offsets: list[np.ndarray] = []
         for begin in range(0, len(texts), 4096):
-            token_ids.extend(model.token_ids(list(texts[begin:begin + 4096])))
+            part = list(texts[begin:begin + 4096])
+            if sentence_spans:
+                ids, spans = model.tokens_and_offsets(part)
+                token_ids.extend(ids)
+                offsets.extend(spans)
+            else:
+                token_ids.extend(model.token_ids(part))
+        pooled = _SentencePooling(offsets, sentence_spans, sentences) if sentence_spans else None
         order = np.argsort([len(ids) for ids in token_ids], kind="stable")
         reported = 0
         for begin in range(0, len(order), batch_size):
@@ -217,10 +231,9 @@ class Embedder:
 class _SentencePooling:
     """Turns each passage's token states into its sentences' vectors, as the batches come."""
 
-    def __init__(self, tokenizer, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+    def __init__(self, offsets: list[np.ndarray], spans: Sequence[Sequence[tuple[int, int]]],
                  into: list[np.ndarray]) -> None:
-        self.offsets = [np.asarray(e.offsets, dtype=np.int64).reshape(-1, 2)
-                        for e in tokenizer.encode_batch(list(texts))]
+        self.offsets = offsets  # per text, each token's (start, end) characters; (0, 0) for special ones
         self.spans = spans
         self.into = into
 

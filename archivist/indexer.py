@@ -189,6 +189,9 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
         _salvage_embeddings(index, connection, embedder.name)
     try:
         report = _apply_changes(connection, articles, bool(settings_match), progress, embedder)
+        # After a re-split (other settings or rules) the cache's vectors of the old split are
+        # never asked for again: dropped, so every later build does not copy them along.
+        pruned = 0 if settings_match else _prune_embeddings(connection)
         progress("vectors", 0, 1)
         ids, matrix = _all_vectors(connection, embedder)
         dense = vectors.build(matrix, ids)
@@ -196,12 +199,14 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
         del matrix
         _update_copies(connection, dense, report.new_passage_ids, progress)
         progress("stories", 0, 1)
-        report.stories = update_stories(connection, report.new_article_ids)
+        report.stories = update_stories(connection, report.new_article_ids, embedder.encode)
         progress("stories", 1, 1)
         progress("keywords", 0, 1)
         keyword.store_term_frequencies(connection)
         progress("saving", 0, 1)
         connection.commit()
+        if pruned:
+            connection.execute("VACUUM")  # the freed pages would otherwise be copied with the file
         report.passages = len(ids)
         report.sentences = connection.execute("SELECT count(*) FROM sentences").fetchone()[0]
     finally:
@@ -278,20 +283,22 @@ def _apply_changes(connection: sqlite3.Connection, articles: list[Article], sett
                               list({*hashes, *(h for group in sentence_hashes for h in group)}))
     # A passage is embedded again when its vector or any of its sentences' is not cached: they
     # come from the same model pass.
-    pending: dict[str, tuple[Chunk, list[str]]] = {}
+    # One text can be split into sentences differently in two articles (a line break in one, a
+    # space in the other): its pass pools every span either needs. {passage hash: (text, {span: hash})}
+    pending: dict[str, tuple[str, dict[tuple[int, int], str]]] = {}
     for digest, (_, chunk), group in zip(hashes, chunks, sentence_hashes):
         if digest in missing or missing.intersection(group):
-            pending.setdefault(digest, (chunk, group))
+            pending.setdefault(digest, (chunk.embed_text, {}))[1].update(zip(chunk.sentence_embed_spans, group))
     report.passages_embedded = len(pending)
     if pending:
         order = list(pending)
         progress("embedding", 0, len(order))
         matrix, sentence_vectors = embedder.encode_passages(
-            [pending[h][0].embed_text for h in order], [pending[h][0].sentence_embed_spans for h in order],
+            [pending[h][0] for h in order], [list(pending[h][1]) for h in order],
             progress=lambda done, total: progress("embedding", done, total))
         rows = [(h, v) for h, v in zip(order, matrix)]
         rows.extend(pair for h, group_vectors in zip(order, sentence_vectors)
-                    for pair in zip(pending[h][1], group_vectors))
+                    for pair in zip(pending[h][1].values(), group_vectors))
         connection.executemany("INSERT OR REPLACE INTO embeddings(model, text_hash, vector) VALUES (?, ?, ?)",
                                ((embedder.name, h, store.vector_to_blob(v)) for h, v in rows))
     progress("writing", 0, len(to_write))
@@ -327,6 +334,13 @@ def _delete_articles(connection: sqlite3.Connection, article_ids: list[str]) -> 
         marks = ",".join("?" * len(batch))
         connection.execute(f"DELETE FROM passages WHERE article_id IN ({marks})", batch)
         connection.execute(f"DELETE FROM articles WHERE id IN ({marks})", batch)
+
+
+def _prune_embeddings(connection: sqlite3.Connection) -> int:
+    """Delete cached vectors that no passage or sentence names; returns how many went."""
+    return connection.execute(
+        "DELETE FROM embeddings WHERE text_hash NOT IN (SELECT embed_hash FROM passages) "
+        "AND text_hash NOT IN (SELECT embed_hash FROM sentences)").rowcount
 
 
 def _missing_hashes(connection: sqlite3.Connection, model: str, hashes: list[str]) -> set[str]:

@@ -1,9 +1,10 @@
 """all-MiniLM-L6-v2 run by OpenVINO: 5x plain sentence-transformers on this kind of CPU, same vectors.
 
 The model is converted once from the bundled PyTorch weights (never downloaded) into OpenVINO's
-format with mean pooling and L2 normalisation inside the graph (and the token states as a second
-output, for sentence vectors), and cached per model, OpenVINO version and export version. Later processes import only openvino and tokenizers (0.15 s, no torch)
-and load the compiled model from OpenVINO's own cache, which is what makes a one-shot search fast.
+format, with mean pooling and L2 normalisation inside the graph and the token states as a second
+output (sentence vectors are pooled from them). The export is cached per model, OpenVINO version
+and export version. Later processes import only openvino and tokenizers (0.15 s, no torch) and
+load the compiled model from OpenVINO's own cache, which is what makes a one-shot search fast.
 
 bf16 is used where the CPU computes it natively (AVX-512 BF16 / AMX): cosine to fp32 >= 0.9999
 on real passages. Elsewhere f32, which gives the fp32 vectors and is still faster than torch.
@@ -128,7 +129,13 @@ class OpenVinoEncoder:
         self.tokenizer.no_padding()
 
     def token_ids(self, texts: list[str]) -> list[np.ndarray]:
-        return [np.asarray(e.ids, dtype=np.int64) for e in self.tokenizer.encode_batch(texts)]
+        return [np.asarray(e.ids, dtype=np.int32) for e in self.tokenizer.encode_batch(texts)]
+
+    def tokens_and_offsets(self, texts: list[str]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Token ids and each token's (start, end) characters, from one tokenizer pass."""
+        encodings = self.tokenizer.encode_batch(texts)
+        return ([np.asarray(e.ids, dtype=np.int32) for e in encodings],
+                [np.asarray(e.offsets, dtype=np.int32).reshape(-1, 2) for e in encodings])
 
     def run(self, batch: list[np.ndarray], with_tokens: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Vectors of one batch of token id arrays, padded to the longest of the batch; with

@@ -6,7 +6,7 @@ import sys
 import time
 from collections.abc import Callable
 
-STAGE_LABELS = {"reading": "Reading archive", "splitting": "Splitting", "embedding": "Embedding passages and sentences",
+STAGE_LABELS = {"reading": "Reading archive", "splitting": "Splitting", "embedding": "Embedding passages",
                 "writing": "Writing index", "vectors": "Building vectors", "copies": "Finding copies",
                 "queries": "Running queries", "stories": "Grouping stories", "keywords": "Counting keywords", "saving": "Saving"}
 # Stages shorter than this many items finish too fast for a bar to help.

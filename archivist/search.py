@@ -7,7 +7,6 @@ manifest and switches to a newer build on the next query after a reindex publish
 from __future__ import annotations
 
 import functools
-import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field

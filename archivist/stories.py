@@ -26,7 +26,7 @@ import hashlib
 import re
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,8 +34,11 @@ import numpy as np
 from archivist import store
 from archivist.keyword import lowercase_words
 from archivist.config import MODEL_DIMENSION, MODEL_NAME
+from archivist.embedding import text_hash
 
 KINDS = ("exact", "near", "rewrite")  # strongest first
+# Texts to L2-normalised vectors (Embedder.encode): stories embed the leads of rewrite candidates.
+Embed = Callable[[list[str]], np.ndarray]
 NEAR_THRESHOLD = 0.8
 # LSH finds candidates above this estimated Jaccard, each then checked against NEAR_THRESHOLD. Banded
 # for 0.8 itself, LSH missed one pair in 13 at Jaccard 0.9 (a 5-word change in 85 words).
@@ -95,7 +98,7 @@ def passage_kind(text: str, other: str) -> str:
     return "near" if len(a & b) >= NEAR_THRESHOLD * len(a | b) else "rewrite"
 
 
-def update_stories(connection: sqlite3.Connection, new_articles: Iterable[str]) -> int:
+def update_stories(connection: sqlite3.Connection, new_articles: Iterable[str], embed: Embed) -> int:
     """Relate the articles added in this build to all others, regroup, store; returns the group count.
 
     Rows of removed or changed articles have already gone with them (foreign keys cascade)."""
@@ -107,7 +110,7 @@ def update_stories(connection: sqlite3.Connection, new_articles: Iterable[str]) 
             _relate(relations, a, b, "exact")
         for a, b in _near_pairs(connection, new):
             _relate(relations, a, b, "near")
-        for a, b in _rewrite_pairs(connection, new):
+        for a, b in _rewrite_pairs(connection, new, embed):
             _relate(relations, a, b, "rewrite")
         connection.executemany("INSERT OR REPLACE INTO relations(a, b, kind) VALUES (?, ?, ?)",
                                ((a, b, kind) for (a, b), kind in relations.items()))
@@ -157,7 +160,7 @@ def _near_pairs(connection: sqlite3.Connection, new: list[str]) -> set[tuple[str
     return pairs
 
 
-def _rewrite_pairs(connection: sqlite3.Connection, new: list[str]) -> set[tuple[str, str]]:
+def _rewrite_pairs(connection: sqlite3.Connection, new: list[str], embed: Embed) -> set[tuple[str, str]]:
     """Pairs (new article, other) where most passages of the shorter one have a semantic copy in the other."""
     connection.execute("CREATE TEMP TABLE IF NOT EXISTS new_articles(id TEXT PRIMARY KEY)")
     connection.execute("DELETE FROM new_articles")
@@ -173,15 +176,16 @@ def _rewrite_pairs(connection: sqlite3.Connection, new: list[str]) -> set[tuple[
     covered = {(own, other): count for own, other, count in rows}
     involved = {a for pair in covered for a in pair}
     sizes = _passage_counts(connection, involved)
-    pairs = set()
+    candidates = []
     for (own, other), count in covered.items():
         if own > other and (other, own) in covered:
             continue  # each unordered pair once
         shorter, longer = (own, other) if sizes[own] <= sizes[other] else (other, own)
-        if (covered.get((shorter, longer), 0) >= REWRITE_SHARE * sizes[shorter]
-                and _same_lead(connection, own, other) and _same_occasion(connection, own, other)):
-            pairs.add((own, other))
-    return pairs
+        if covered.get((shorter, longer), 0) >= REWRITE_SHARE * sizes[shorter]:
+            candidates.append((own, other))
+    leads = _lead_vectors(connection, {a for pair in candidates for a in pair}, embed)
+    return {(own, other) for own, other in candidates
+            if _same_lead(leads[own], leads[other]) and _same_occasion(connection, own, other)}
 
 
 def _same_occasion(connection: sqlite3.Connection, a: str, b: str) -> bool:
@@ -206,25 +210,42 @@ def _same_occasion(connection: sqlite3.Connection, a: str, b: str) -> bool:
     return sum(f in kept for f in figures) >= FIGURES_KEPT * len(figures)
 
 
-def _same_lead(connection: sqlite3.Connection, a: str, b: str) -> bool:
-    """Whether the two articles open with the same news: a rewrite keeps the news of its lead, while
+def _same_lead(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two articles open with the same news: a rewrite keeps the news of its lead, while
     a report of a later development reuses background lower down under a new first sentence.
 
-    Compares the first LEAD_SENTENCES sentences of each (their stored vectors): on BBC pairs read
-    by hand, true rewrites' leads met at cosine 0.93-1.0, later developments' at 0.49-0.76."""
-    leads = [_lead_vectors(connection, article) for article in (a, b)]
-    if not all(len(v) for v in leads):
-        return False
-    return float((leads[0] @ leads[1].T).max()) >= LEAD_SIMILARITY
+    Compares the first LEAD_SENTENCES sentences of each: on BBC pairs read by hand, true rewrites'
+    leads met at cosine 0.93-1.0, later developments' at 0.49-0.76."""
+    return bool(len(a) and len(b)) and float((a @ b.T).max()) >= LEAD_SIMILARITY
 
 
-def _lead_vectors(connection: sqlite3.Connection, article_id: str) -> np.ndarray:
-    rows = connection.execute(
-        "SELECT e.vector FROM sentences s JOIN passages p ON p.id = s.passage_id "
-        "JOIN embeddings e ON e.model = ? AND e.text_hash = s.embed_hash "
-        "WHERE p.article_id = ? AND p.ordinal = 0 ORDER BY s.start LIMIT ?",
-        (MODEL_NAME, article_id, LEAD_SENTENCES)).fetchall()
-    return store.blob_to_vectors([r[0] for r in rows], MODEL_DIMENSION)
+def _lead_vectors(connection: sqlite3.Connection, article_ids: set[str], embed: Embed) -> dict[str, np.ndarray]:
+    """The first LEAD_SENTENCES sentences of each article, each embedded on its own (cached).
+
+    Not the stored sentence vectors: those are pooled inside their passage (for highlighting), so
+    they carry the headline and the paragraph around them, which the threshold above never saw.
+    Only articles of candidate pairs get here, a few per hundred articles."""
+    rows = store.rows_for_ids(
+        connection, "SELECT p.article_id, substr(a.text, s.start + 1, s.end - s.start) FROM sentences s "
+        "JOIN passages p ON p.id = s.passage_id JOIN articles a ON a.id = p.article_id "
+        "WHERE p.ordinal = 0 AND p.article_id IN ({marks}) ORDER BY p.article_id, s.start", sorted(article_ids))
+    texts: dict[str, list[str]] = defaultdict(list)
+    for article_id, text in rows:
+        if len(texts[article_id]) < LEAD_SENTENCES:
+            texts[article_id].append(text)
+    wanted = {text_hash(t): t for group in texts.values() for t in group}
+    cached = {h: store.blob_to_vectors([blob], MODEL_DIMENSION)[0] for h, blob in store.rows_for_ids(
+        connection, "SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN ({marks})",
+        list(wanted), MODEL_NAME)}
+    missing = [h for h in wanted if h not in cached]
+    if missing:
+        fresh = embed([wanted[h] for h in missing])
+        cached.update(zip(missing, fresh))
+        connection.executemany("INSERT OR REPLACE INTO embeddings(model, text_hash, vector) VALUES (?, ?, ?)",
+                               ((MODEL_NAME, h, store.vector_to_blob(v)) for h, v in zip(missing, fresh)))
+    empty = np.zeros((0, MODEL_DIMENSION), np.float32)
+    return {a: np.vstack([cached[text_hash(t)] for t in texts[a]]) if texts.get(a) else empty
+            for a in article_ids}
 
 
 def _passage_counts(connection: sqlite3.Connection, article_ids: set[str]) -> dict[str, int]:

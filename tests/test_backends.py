@@ -63,17 +63,20 @@ def test_openvino_vectors_match_plain_sentence_transformers(real_embedder, monke
 
 
 def test_sentence_vectors_come_from_the_passage_pass_and_both_backends_agree(real_embedder):
-    text = ("Harbour news\nThe ferry left the harbour at dawn. Fighters held the Panjshir valley "
-            "against the Taliban. The price of bread rose again in Kabul markets.")
-    spans = [(13, 47), (48, 108), (109, len(text))]
+    parts = ["The ferry left the harbour at dawn.", "Fighters held the Panjshir valley against the Taliban.",
+             "The price of bread rose again in Kabul markets."]
+    text = "Harbour news\n" + " ".join(parts)
+    spans = [(text.index(part), text.index(part) + len(part)) for part in parts]
     passages, [sentences] = real_embedder.encode_passages([text], [spans])
     assert float(passages[0] @ real_embedder.encode([text])[0]) >= 0.9999  # the same passage vector
     assert np.allclose(np.linalg.norm(sentences, axis=1), 1.0, atol=1e-4)
-    # each sentence's vector is closest to that sentence embedded on its own
-    alone = real_embedder.encode([text[start:end] for start, end in spans])
-    assert (sentences @ alone.T).argmax(axis=1).tolist() == [0, 1, 2]
-    _, [plain] = Embedder(backend="torch").encode_passages([text], [spans])
-    assert (sentences * plain).sum(axis=1).min() >= 0.999
+    # each sentence's vector is closest to that sentence embedded on its own, by a margin
+    similarity = sentences @ real_embedder.encode(parts).T
+    assert similarity.argmax(axis=1).tolist() == [0, 1, 2]
+    assert all(similarity[i, i] - np.delete(similarity[i], i).max() > 0.1 for i in range(3))
+    if real_embedder.backend != "torch":
+        _, [plain] = Embedder(backend="torch").encode_passages([text], [spans])
+        assert (sentences * plain).sum(axis=1).min() >= 0.999
 
 
 def test_a_sentence_past_the_token_limit_gets_its_passage_vector(real_embedder):

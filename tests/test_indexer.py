@@ -193,3 +193,44 @@ def test_reindex_with_nothing_changed_keeps_the_live_build(tmp_path, fake_embedd
     assert again.build_id == first.build_id == store.current_build_id(index)
     assert (again.unchanged, again.passages) == (3, first.passages)
     assert [p.name for p in (index / "builds").iterdir()] == [first.build_id]
+
+
+def _sentences_without_vectors(index) -> int:
+    searcher = Searcher.open(index)
+    return searcher.connection.execute(
+        "SELECT count(*) FROM sentences s LEFT JOIN embeddings e ON e.text_hash = s.embed_hash "
+        "WHERE e.vector IS NULL").fetchone()[0]
+
+
+def test_one_text_split_two_ways_gets_every_sentence_vector(tmp_path, fake_embedder):
+    archive = tmp_path / "archive"
+    # The same words, as two paragraphs in one file and one in the other: one passage text,
+    # embedded once, but the sentences differ.
+    write(archive / "a.txt", "Market day\n\nThe mayor said\n\nshops opened early on the square today.\n")
+    write(archive / "b.txt", "Market day\n\nThe mayor said shops opened early on the square today.\n")
+    reindex(archive, tmp_path / "index", embedder=fake_embedder)
+    assert _sentences_without_vectors(tmp_path / "index") == 0
+    assert fake_embedder.encoded.count("Market day\nThe mayor said shops opened early on the square today.") == 1
+
+
+def test_a_resplit_embeds_again_and_drops_the_old_splits_vectors(tmp_path, fake_embedder, monkeypatch):
+    from archivist import indexer
+    from archivist.chunking import ChunkingSettings
+
+    archive, index = tmp_path / "archive", tmp_path / "index"
+    write(archive / "a.txt", "Harbour news\n\nThe ferry left at dawn. The crane was repaired. Traders waited.\n")
+    reindex(archive, index, embedder=fake_embedder)
+    before = Searcher.open(index).connection.execute("SELECT text_hash FROM embeddings").fetchall()
+    # New splitting rules: the passage text is the same, its sentence vectors are keyed anew.
+    monkeypatch.setattr(indexer, "CHUNKING", ChunkingSettings(max_tokens=indexer.CHUNKING.max_tokens, rules=99))
+    monkeypatch.setattr(indexer, "sentence_hash", lambda passage, span: f"v2 {passage} {span}")
+    reindex(archive, index, embedder=fake_embedder)
+    assert len(fake_embedder.encoded) == 2  # the cached passage vector alone does not do
+    assert _sentences_without_vectors(index) == 0
+    connection = Searcher.open(index).connection
+    after = {r[0] for r in connection.execute("SELECT text_hash FROM embeddings")}
+    passage_hash = connection.execute("SELECT embed_hash FROM passages").fetchone()[0]
+    new_sentences = {r[0] for r in connection.execute("SELECT embed_hash FROM sentences")}
+    assert len(new_sentences) == 3 and all(h.startswith("v2 ") for h in new_sentences)
+    assert after == {passage_hash} | new_sentences  # the old split's sentence vectors are gone
+    assert len({r[0] for r in before} - after) == 3
