@@ -135,7 +135,8 @@ class Embedder:
         normalised (late chunking): the sentences cost no model pass of their own, which had taken
         45% of reindex time. They are used only to mark the sentence of a result that best answers
         the query (comparing the sentences of one passage with each other); ranking uses passages.
-        A sentence cut off by the model's token limit gets its passage's vector.
+        A sentence wholly past the model's token limit gets its passage's vector; one cut
+        partway is pooled from the tokens the model saw.
         """
         return self._encode(texts, sentence_spans, batch_size, progress)
 
