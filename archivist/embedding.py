@@ -17,6 +17,7 @@ import numpy as np
 
 from archivist.config import MODEL_DIMENSION, MODEL_MAX_TOKENS, MODEL_NAME
 from archivist.errors import first_line
+from archivist.tokens import ids_and_offsets, model_tokenizer
 
 Progress = Callable[[int, int], None]
 BACKENDS = ("openvino-bf16", "openvino-f32", "torch")
@@ -157,22 +158,12 @@ class Embedder:
                 model = self.load()
         pooled = None
         if sentence_spans:
-            offsets = [np.asarray(e.offsets, dtype=np.int32).reshape(-1, 2)
-                       for e in self._offsets_tokenizer().encode_batch(list(texts))]
-            pooled = _SentencePooling(offsets, sentence_spans, sentences)
+            # The same tokenizer file sentence-transformers runs, read for the token offsets.
+            if self._tokenizer is None:
+                self._tokenizer = model_tokenizer(self.model_path, MODEL_MAX_TOKENS)
+            pooled = _SentencePooling(ids_and_offsets(self._tokenizer, texts)[1], sentence_spans, sentences)
         self._encode_torch(model, texts, batch_size, out, pooled, progress)
         return out, sentences
-
-    def _offsets_tokenizer(self):
-        """The model's tokenizer file read by the `tokenizers` library (what sentence-transformers
-        runs too), for the torch backend's token offsets."""
-        if self._tokenizer is None:
-            from tokenizers import Tokenizer
-
-            self._tokenizer = Tokenizer.from_file(str(self.model_path / "tokenizer.json"))
-            self._tokenizer.enable_truncation(MODEL_MAX_TOKENS)
-            self._tokenizer.no_padding()
-        return self._tokenizer
 
     @staticmethod
     def _encode_openvino(model, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]] | None,
@@ -181,13 +172,9 @@ class Embedder:
         token_ids: list[np.ndarray] = []
         offsets: list[np.ndarray] = []
         for begin in range(0, len(texts), 4096):
-            part = list(texts[begin:begin + 4096])
-            if sentence_spans:
-                ids, spans = model.tokens_and_offsets(part)
-                token_ids.extend(ids)
-                offsets.extend(spans)
-            else:
-                token_ids.extend(model.token_ids(part))
+            ids, spans = ids_and_offsets(model.tokenizer, texts[begin:begin + 4096])
+            token_ids.extend(ids)
+            offsets.extend(spans)
         pooled = _SentencePooling(offsets, sentence_spans, sentences) if sentence_spans else None
         order = np.argsort([len(ids) for ids in token_ids], kind="stable")
         reported = 0

@@ -299,8 +299,7 @@ def _apply_changes(connection: sqlite3.Connection, articles: list[Article], sett
         rows = [(h, v) for h, v in zip(order, matrix)]
         rows.extend(pair for h, group_vectors in zip(order, sentence_vectors)
                     for pair in zip(pending[h][1].values(), group_vectors))
-        connection.executemany("INSERT OR REPLACE INTO embeddings(model, text_hash, vector) VALUES (?, ?, ?)",
-                               ((embedder.name, h, store.vector_to_blob(v)) for h, v in rows))
+        store.save_vectors(connection, embedder.name, rows)
     progress("writing", 0, len(to_write))
     connection.executemany(
         "INSERT INTO articles(id, path, title, outlet, date, url, author, text, sha256, body_start) "

@@ -112,7 +112,7 @@ class OpenVinoEncoder:
     """Compiled model plus tokenizer: token ids in, normalised vectors out."""
 
     def __init__(self, model_path: Path, precision: str, max_tokens: int) -> None:
-        from tokenizers import Tokenizer
+        from archivist.tokens import model_tokenizer
 
         xml = exported_model(model_path)
         try:
@@ -124,18 +124,7 @@ class OpenVinoEncoder:
         # One infer request per thread: the page's sessions and its reindex share this encoder,
         # and a request can run one inference at a time.
         self._local = threading.local()
-        self.tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_tokens)
-        self.tokenizer.no_padding()
-
-    def token_ids(self, texts: list[str]) -> list[np.ndarray]:
-        return [np.asarray(e.ids, dtype=np.int32) for e in self.tokenizer.encode_batch(texts)]
-
-    def tokens_and_offsets(self, texts: list[str]) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """Token ids and each token's (start, end) characters, from one tokenizer pass."""
-        encodings = self.tokenizer.encode_batch(texts)
-        return ([np.asarray(e.ids, dtype=np.int32) for e in encodings],
-                [np.asarray(e.offsets, dtype=np.int32).reshape(-1, 2) for e in encodings])
+        self.tokenizer = model_tokenizer(model_path, max_tokens)
 
     def run(self, batch: list[np.ndarray], with_tokens: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Vectors of one batch of token id arrays, padded to the longest of the batch; with

@@ -175,6 +175,12 @@ def vector_to_blob(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype="<f4").tobytes()
 
 
+def save_vectors(connection: sqlite3.Connection, model: str, pairs) -> None:
+    """Put (text hash, vector) pairs into the embedding cache."""
+    connection.executemany("INSERT OR REPLACE INTO embeddings(model, text_hash, vector) VALUES (?, ?, ?)",
+                           ((model, digest, vector_to_blob(vector)) for digest, vector in pairs))
+
+
 # SQLite caps the parameters of one statement; long id lists are sent in slices of this size.
 ID_BATCH = 500
 

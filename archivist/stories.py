@@ -241,8 +241,7 @@ def _lead_vectors(connection: sqlite3.Connection, article_ids: set[str], embed: 
     if missing:
         fresh = embed([wanted[h] for h in missing])
         cached.update(zip(missing, fresh))
-        connection.executemany("INSERT OR REPLACE INTO embeddings(model, text_hash, vector) VALUES (?, ?, ?)",
-                               ((MODEL_NAME, h, store.vector_to_blob(v)) for h, v in zip(missing, fresh)))
+        store.save_vectors(connection, MODEL_NAME, zip(missing, fresh))
     empty = np.zeros((0, MODEL_DIMENSION), np.float32)
     return {a: np.vstack([cached[text_hash(t)] for t in texts[a]]) if texts.get(a) else empty
             for a in article_ids}

@@ -18,6 +18,8 @@ from archivist.search import Searcher
 from archivist.tokens import token_counter
 
 COUNT = token_counter(bundled_model_path())
+# Forty sentences that put a later passage far from the article's definitions.
+FILLER = " ".join(f"Sentence {i} describes the roads and the weather in district {i}." for i in range(40))
 
 DEFINING = ("Fighters of the National Resistance Front (NRF) held the valley on Monday. "
             "The Afghan National Security Forces (ANSF) had collapsed weeks earlier, the group said (AP). "
@@ -71,8 +73,7 @@ def test_spelling_out_stops_at_the_room_given_in_reading_order():
 
 
 def test_a_later_passage_is_embedded_and_keyword_indexed_with_the_name_but_shown_as_written():
-    filler = " ".join(f"Sentence {i} describes the roads and the weather in district {i}." for i in range(40))
-    text = f"{DEFINING}\n\n{filler}\n\nThe NRF is led by Ahmad Massoud."
+    text = f"{DEFINING}\n\n{FILLER}\n\nThe NRF is led by Ahmad Massoud."
     chunks = chunk_article(article(text), COUNT)
     last = chunks[-1]
     assert "National Resistance Front (NRF)" not in last.text
@@ -97,11 +98,7 @@ def test_passages_of_an_article_full_of_acronyms_still_fit_the_model():
 
 
 def test_keyword_search_for_the_name_finds_a_passage_that_uses_only_the_letters(tmp_path, fake_embedder):
-    archive = tmp_path / "archive"
-    filler = " ".join(f"Sentence {i} describes the roads and the weather in district {i}." for i in range(40))
-    write(archive / "valley.txt", f"Valley report\n\n{DEFINING}\n\n{filler}\n\nThe NRF is led by Ahmad Massoud.\n")
-    reindex(archive, tmp_path / "index", embedder=fake_embedder)
-    searcher = Searcher.open(tmp_path / "index", embedder=fake_embedder)
+    searcher = valley_searcher(tmp_path, fake_embedder)
     hits = searcher.search("leader of the resistance front Massoud", mode="keyword").hits
     assert hits[0].passage.endswith("The NRF is led by Ahmad Massoud.")
     assert "(National Resistance Front)" not in hits[0].passage
@@ -112,9 +109,8 @@ def test_every_sentence_is_found_in_the_embedded_text_with_its_additions():
     definitions = " ".join(f"The {n} Army Command ({n[0].upper()}AC) opened." for n in names)
     uses = " ".join(f"The {n[0].upper()}AC and the {names[(i - 1) % 6][0].upper()}AC met on day {i}."
                     for i, n in enumerate(names * 8))
-    filler = " ".join(f"Sentence {i} describes the roads and the weather in district {i}." for i in range(40))
     # the last: an addition at the very end of a sentence (a line with no full stop)
-    text = f"{definitions}\n\n{uses}\n\n{filler}\n\nStatement by the WAC\n\nIt said the valley was calm."
+    text = f"{definitions}\n\n{uses}\n\n{FILLER}\n\nStatement by the WAC\n\nIt said the valley was calm."
     chunks = chunk_article(article(text), COUNT)
     added = 0
     for chunk in chunks:
@@ -138,11 +134,7 @@ def test_definitions_in_reader_comments_spell_nothing_in_the_story():
 
 
 def test_a_sentence_vector_is_pooled_over_the_sentence_as_spelled_out(tmp_path, fake_embedder):
-    archive = tmp_path / "archive"
-    filler = " ".join(f"Sentence {i} describes the roads and the weather in district {i}." for i in range(40))
-    write(archive / "valley.txt", f"Valley report\n\n{DEFINING}\n\n{filler}\n\nThe NRF is led by Ahmad Massoud.\n")
-    reindex(archive, tmp_path / "index", embedder=fake_embedder)
-    searcher = Searcher.open(tmp_path / "index", embedder=fake_embedder)
+    searcher = valley_searcher(tmp_path, fake_embedder)
     blob = searcher.connection.execute(
         "SELECT e.vector FROM sentences s JOIN embeddings e ON e.text_hash = s.embed_hash "
         "ORDER BY s.start DESC LIMIT 1").fetchone()[0]
@@ -151,3 +143,11 @@ def test_a_sentence_vector_is_pooled_over_the_sentence_as_spelled_out(tmp_path, 
                                              "The NRF is led by Ahmad Massoud."])
     assert float(stored @ spelled) == pytest.approx(1.0, abs=1e-5)
     assert float(stored @ plain) < 0.99
+
+
+def valley_searcher(tmp_path, embedder) -> Searcher:
+    """An indexed article defining NRF at the top and using the bare letters passages later."""
+    archive = tmp_path / "archive"
+    write(archive / "valley.txt", f"Valley report\n\n{DEFINING}\n\n{FILLER}\n\nThe NRF is led by Ahmad Massoud.\n")
+    reindex(archive, tmp_path / "index", embedder=embedder)
+    return Searcher.open(tmp_path / "index", embedder=embedder)
