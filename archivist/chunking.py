@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from archivist.acronyms import addition, defined_acronyms, spell_out, spell_out_with_insertions
+from archivist.config import MODEL_MAX_TOKENS
 from archivist.clutter import inline_clutter_spans, is_clutter_line, is_footer_line, is_keyword_line
 from archivist.records import Article, Chunk
 from archivist.sentences import sentence_spans
@@ -37,6 +38,10 @@ class ChunkingSettings:
         return {"min_words": self.min_words, "max_words": self.max_words,
                 "max_tokens": self.max_tokens, "overlap_sentences": self.overlap_sentences,
                 "max_title_tokens": self.max_title_tokens, "rules": self.rules}
+
+
+# The settings every reindex splits with (part of the build's settings record).
+CHUNKING = ChunkingSettings(max_tokens=MODEL_MAX_TOKENS)
 
 
 @dataclass(frozen=True)

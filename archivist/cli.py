@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from contextlib import closing
 from typing import TextIO
 
-from archivist import config, store
+from archivist import config, manifest
 from archivist.errors import ArchivistError, BadInput
 from archivist.failpoints import with_failpoint
 from archivist.progress import ProgressBars
@@ -22,7 +21,7 @@ from archivist.search import MODES, Searcher
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    config.use_offline_model()
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -61,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--until", help="only articles dated on or before YYYY-MM-DD")
     search.add_argument("--dated-only", action="store_true",
                         help="with --since/--until, leave out articles that have no date")
-    search.add_argument("--json", action="store_true", help="print JSON (see DESIGN.md)")
+    search.add_argument("--json", action="store_true", help="print JSON (the contract: docs/ARCHITECTURE.md)")
     search.add_argument("--batch", metavar="FILE", help="one query per line from FILE ('-' = stdin); JSON Lines out")
     _index_option(search)
     search.set_defaults(run=_search)
@@ -160,14 +159,14 @@ def _print_hits(response, out: TextIO) -> None:
         return
     for hit in response.hits:
         meta = hit.article
-        source = " · ".join(x for x in (meta["outlet"] or "outlet unknown", meta["date"] or "undated", meta["path"]))
-        print(f"{hit.rank}. {meta['title']}", file=out)
+        source = " · ".join(x for x in (meta.outlet or "outlet unknown", meta.date or "undated", meta.path))
+        print(f"{hit.rank}. {meta.title}", file=out)
         print(f"   {source}   (score {hit.score:.4f})", file=out)
         for line in _wrap(hit.passage):
             print(f"   {line}", file=out)
         for other in hit.also_in:
             o = other.article
-            print(f"   also in: {o['title']} ({o['outlet'] or 'outlet unknown'}, {o['date'] or 'undated'}, {o['path']})",
+            print(f"   also in: {o.title} ({o.outlet or 'outlet unknown'}, {o.date or 'undated'}, {o.path})",
                   file=out)
         print(file=out)
     print(f"{len(response.hits)} results in {response.took_ms:.0f} ms", file=out)
@@ -204,7 +203,7 @@ def _stories(args: argparse.Namespace) -> int:
     from archivist.stories import read_stories
 
     index = config.index_dir(args.index)  # the database alone: no vectors need loading
-    with closing(store.open_live_database(index, store.read_manifest(index))) as connection:
+    with closing(manifest.open_live_database(index, manifest.read_manifest(index))) as connection:
         stories = read_stories(connection)
     if args.json:
         print(json.dumps({"stories": [s.to_json() for s in stories]}, ensure_ascii=False))
@@ -214,8 +213,9 @@ def _stories(args: argparse.Namespace) -> int:
     for story in stories:
         print(f"Story {story.id} ({story.kind}, {len(story.members)} articles)")
         for member in story.members:
-            print(f"   {member['date'] or 'undated':10}  {member['kind']:8} {member['title']} "
-                  f"({member['outlet'] or 'outlet unknown'}, {member['path']})")
+            ref = member.article
+            print(f"   {ref.date or 'undated':10}  {member.kind:8} {ref.title} "
+                  f"({ref.outlet or 'outlet unknown'}, {ref.path})")
     return 0
 
 

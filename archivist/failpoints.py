@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable
 
-Progress = Callable[[str, int, int], None]
-ENVIRONMENT_VARIABLE = "ARCHIVIST_KILL_AT"
+from archivist.config import kill_at_stage
+from archivist.progress import Progress
 
 
 def with_failpoint(progress: Progress) -> Progress:
-    stage_to_kill = os.environ.get(ENVIRONMENT_VARIABLE)
+    stage_to_kill = kill_at_stage()
     if not stage_to_kill:
         return progress
 

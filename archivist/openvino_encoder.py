@@ -27,11 +27,9 @@ MODEL_FILE = "model.xml"
 
 def cache_root() -> Path:
     """$ARCHIVIST_MODEL_CACHE, else $XDG_CACHE_HOME/archivist/models, else ~/.cache/archivist/models."""
-    explicit = os.environ.get("ARCHIVIST_MODEL_CACHE")
-    if explicit:
-        return Path(explicit).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "archivist" / "models"
+    from archivist.config import cache_home, model_cache_dir
+
+    return model_cache_dir() or cache_home() / "models"
 
 
 def native_bf16() -> bool:

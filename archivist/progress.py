@@ -6,9 +6,14 @@ import sys
 import time
 from collections.abc import Callable
 
-STAGE_LABELS = {"reading": "Reading archive", "splitting": "Splitting", "embedding": "Embedding passages",
-                "writing": "Writing index", "vectors": "Building vectors", "copies": "Finding copies",
-                "queries": "Running queries", "stories": "Grouping stories", "keywords": "Counting keywords", "saving": "Saving"}
+# A long task reports (stage, items done, items in all); the CLI draws bars, the page a progress bar.
+Progress = Callable[[str, int, int], None]
+# Each stage as a person reads it (the CLI's bars and the page's progress bar).
+STAGE_LABELS = {"reading": "Reading the archive", "splitting": "Splitting articles into passages",
+                "embedding": "Embedding passages", "writing": "Writing the index",
+                "vectors": "Building the vector index", "copies": "Finding copied passages",
+                "stories": "Grouping stories", "keywords": "Counting keywords", "saving": "Saving",
+                "publishing": "Publishing", "queries": "Running queries"}
 # Stages shorter than this many items finish too fast for a bar to help.
 MIN_ITEMS_FOR_BAR = 200
 
@@ -47,7 +52,7 @@ class StageClock:
     The reindex report carries these times so a slow stage (say, story grouping on a large
     archive) shows up in `reindex --json` without a profiler."""
 
-    def __init__(self, forward: Callable[[str, int, int], None]) -> None:
+    def __init__(self, forward: Progress) -> None:
         self.forward = forward
         self.seconds: dict[str, float] = {}
         self._stage: str | None = None

@@ -21,16 +21,33 @@ class Article:
     # Offset in `text` where the body starts (after a headline line that is also the title).
     body_start: int = 0
 
-    def meta(self) -> dict:
-        """The public metadata of the article, as the JSON contract spells it."""
-        return {
-            "id": self.id,
-            "path": self.path,
-            "title": self.title,
-            "outlet": self.outlet,
-            "date": self.date,
-            "url": self.url,
-        }
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """An article as results and stories name it: what a reader needs to cite and find it.
+
+    The one shape of article metadata outside the index (hits, their `also_in` sources, story
+    members); `to_json` is the `article` object of the CLI's JSON contract."""
+
+    id: str
+    path: str
+    title: str
+    outlet: str | None
+    date: str | None  # ISO YYYY-MM-DD
+    url: str | None
+
+    FIELDS = ("id", "path", "title", "outlet", "date", "url")
+
+    def to_json(self) -> dict:
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+    def undated_last_key(self) -> tuple[str, str]:
+        """Earliest date first, undated after every dated article, then by headline."""
+        return (self.date or UNDATED, self.title)
+
+
+# Sorts after every ISO date, so undated articles come last in "earliest first" orders.
+UNDATED = "9999"
 
 
 @dataclass(frozen=True)
@@ -58,7 +75,7 @@ class Chunk:
 class Source:
     """An article that carries a passage, with where the passage sits in it."""
 
-    article: dict
+    article: ArticleRef
     passage: str
     start: int
     end: int
@@ -67,7 +84,7 @@ class Source:
     kind: str = "rewrite"
 
     def to_json(self) -> dict:
-        out = dict(self.article)
+        out = self.article.to_json()
         out.update(kind=self.kind, passage=self.passage, start=self.start, end=self.end,
                    similarity=round(self.similarity, 4))
         return out
@@ -82,7 +99,7 @@ class Hit:
     passage: str
     start: int
     end: int
-    article: dict
+    article: ArticleRef
     passage_id: int
     also_in: list[Source] = field(default_factory=list)
     # Per-retriever ranks (1-based) that produced this hit, for explaining the score.
@@ -91,7 +108,7 @@ class Hit:
     highlight: tuple[int, int] | None = None
     # The query's content words, lowercase, for marking them in the passage.
     terms: list[str] = field(default_factory=list)
-    # A neighbouring passage of the same article shown as part of this one (see search._collapse).
+    # A neighbouring passage of the same article shown as part of this one (see grouping.group_hits).
     joined_passage_ids: list[int] = field(default_factory=list)
 
     def to_json(self) -> dict:
@@ -101,9 +118,38 @@ class Hit:
             "passage": self.passage,
             "start": self.start,
             "end": self.end,
-            "article": dict(self.article),
+            "article": self.article.to_json(),
             "also_in": [s.to_json() for s in self.also_in],
         }
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A stored passage as search reads it: its article, its place there and its text."""
+
+    id: int
+    article: ArticleRef
+    start: int
+    end: int
+    text: str  # article.text[start:end]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which articles a search may return; checked (see filters.check_filters) before any
+    index compiles them into its own query language."""
+
+    outlets: tuple[str, ...] = ()
+    since: str | None = None  # ISO dates, inclusive
+    until: str | None = None
+    include_undated: bool = True
+
+    @property
+    def active(self) -> bool:
+        return bool(self.outlets or self.since or self.until or not self.include_undated)
+
+
+NO_FILTERS = Filters()
 
 
 @dataclass(frozen=True)
@@ -115,3 +161,26 @@ class Skipped:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class StoryMember:
+    """An article of a story and its strongest relation to the rest of the group."""
+
+    article: ArticleRef
+    kind: str  # "exact", "near" or "rewrite"
+
+    def to_json(self) -> dict:
+        return {**self.article.to_json(), "kind": self.kind}
+
+
+@dataclass(frozen=True)
+class Story:
+    """A group of articles telling the same story, earliest first."""
+
+    id: int
+    kind: str
+    members: list[StoryMember]
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "members": [m.to_json() for m in self.members]}

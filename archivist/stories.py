@@ -27,14 +27,16 @@ import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 import numpy as np
 
-from archivist import store
-from archivist.keyword import lowercase_words
-from archivist.config import MODEL_DIMENSION, MODEL_NAME
-from archivist.embedding import text_hash
+from archivist import copy_table, story_tables, text_tables
+from archivist.cache import EmbeddingCache, text_key
+from archivist.story_tables import read_stories
+from archivist.words import lowercase_words
+
+__all__ = ["KINDS", "group", "passage_kind", "read_stories", "relation", "relation_in_story", "settings",
+           "update_stories"]
 
 KINDS = ("exact", "near", "rewrite")  # strongest first
 # Texts to L2-normalised vectors (Embedder.encode): stories embed the leads of rewrite candidates.
@@ -65,15 +67,18 @@ MIN_FIGURES = 3
 FIGURES_KEPT = 0.95
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 REWRITE_SIMILARITY = 0.90
+# Raised when a grouping rule changes with no threshold changed, so older indexes regroup.
+RULES = 1
 
-@dataclass(frozen=True)
-class Story:
-    id: int
-    kind: str
-    members: list[dict]  # article metadata plus "kind": its strongest relation inside the group
 
-    def to_json(self) -> dict:
-        return {"id": self.id, "kind": self.kind, "members": self.members}
+def settings() -> dict:
+    """Every rule and threshold that shapes the stored relations and groups (the build's settings)."""
+    return {"near_threshold": NEAR_THRESHOLD, "lsh_threshold": LSH_THRESHOLD, "shingle_words": SHINGLE_WORDS,
+            "minhash_permutations": MINHASH_PERMUTATIONS, "minhash_seed": MINHASH_SEED,
+            "minhash_scheme": MINHASH_SCHEME, "rewrite_share": REWRITE_SHARE,
+            "rewrite_similarity": REWRITE_SIMILARITY, "lead_sentences": LEAD_SENTENCES,
+            "lead_similarity": LEAD_SIMILARITY, "rewrite_max_days": REWRITE_MAX_DAYS,
+            "min_figures": MIN_FIGURES, "figures_kept": FIGURES_KEPT, "rules": RULES}
 
 
 def words_key(words: list[str]) -> str:
@@ -98,7 +103,8 @@ def passage_kind(text: str, other: str) -> str:
     return "near" if len(a & b) >= NEAR_THRESHOLD * len(a | b) else "rewrite"
 
 
-def update_stories(connection: sqlite3.Connection, new_articles: Iterable[str], embed: Embed) -> int:
+def update_stories(connection: sqlite3.Connection, new_articles: Iterable[str], embed: Embed,
+                   cache: EmbeddingCache) -> int:
     """Relate the articles added in this build to all others, regroup, store; returns the group count.
 
     Rows of removed or changed articles have already gone with them (foreign keys cascade)."""
@@ -106,36 +112,26 @@ def update_stories(connection: sqlite3.Connection, new_articles: Iterable[str], 
     if new:
         _store_signatures(connection, new)
         relations: dict[tuple[str, str], str] = {}
-        for a, b in _exact_pairs(connection, new):
+        for a, b in story_tables.exact_copies(connection, new):
             _relate(relations, a, b, "exact")
         for a, b in _near_pairs(connection, new):
             _relate(relations, a, b, "near")
-        for a, b in _rewrite_pairs(connection, new, embed):
+        for a, b in _rewrite_pairs(connection, new, embed, cache):
             _relate(relations, a, b, "rewrite")
-        connection.executemany("INSERT OR REPLACE INTO relations(a, b, kind) VALUES (?, ?, ?)",
-                               ((a, b, kind) for (a, b), kind in relations.items()))
+        story_tables.put_relations(connection, relations)
     return _store_groups(connection)
 
 
 def _store_signatures(connection: sqlite3.Connection, article_ids: list[str]) -> None:
     from datasketch import MinHash
 
-    rows = store.rows_for_ids(
-        connection, "SELECT id, substr(text, body_start + 1) FROM articles WHERE id IN ({marks})", article_ids)
     signatures = []
-    for article_id, body in rows:
+    for article_id, body in text_tables.bodies(connection, article_ids).items():
         words = lowercase_words(body)
         signature = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED, scheme=MINHASH_SCHEME)
         signature.update_batch([s.encode("utf-8") for s in shingles(words)])
         signatures.append((article_id, words_key(words), signature.hashvalues.astype(np.uint64).tobytes()))
-    connection.executemany(
-        "INSERT OR REPLACE INTO signatures(article_id, exact_key, minhash) VALUES (?, ?, ?)", signatures)
-
-
-def _exact_pairs(connection: sqlite3.Connection, new: list[str]) -> set[tuple[str, str]]:
-    return set(store.rows_for_ids(
-        connection, "SELECT n.article_id, o.article_id FROM signatures n JOIN signatures o "
-        "ON o.exact_key = n.exact_key AND o.article_id != n.article_id WHERE n.article_id IN ({marks})", new))
+    story_tables.put_signatures(connection, signatures)
 
 
 def _near_pairs(connection: sqlite3.Connection, new: list[str]) -> set[tuple[str, str]]:
@@ -144,7 +140,7 @@ def _near_pairs(connection: sqlite3.Connection, new: list[str]) -> set[tuple[str
 
     lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=MINHASH_PERMUTATIONS)
     signatures: dict[str, LeanMinHash] = {}
-    for article_id, blob in connection.execute("SELECT article_id, minhash FROM signatures"):
+    for article_id, blob in story_tables.signatures(connection):
         signature = LeanMinHash(seed=MINHASH_SEED, hashvalues=np.frombuffer(blob, dtype=np.uint64),
                                 scheme=MINHASH_SCHEME)
         signatures[article_id] = signature
@@ -160,22 +156,13 @@ def _near_pairs(connection: sqlite3.Connection, new: list[str]) -> set[tuple[str
     return pairs
 
 
-def _rewrite_pairs(connection: sqlite3.Connection, new: list[str], embed: Embed) -> set[tuple[str, str]]:
+def _rewrite_pairs(connection: sqlite3.Connection, new: list[str], embed: Embed,
+                   cache: EmbeddingCache) -> set[tuple[str, str]]:
     """Pairs (new article, other) where most passages of the shorter one have a semantic copy in the other."""
-    connection.execute("CREATE TEMP TABLE IF NOT EXISTS new_articles(id TEXT PRIMARY KEY)")
-    connection.execute("DELETE FROM new_articles")
-    connection.executemany("INSERT INTO new_articles(id) VALUES (?)", ((a,) for a in new))
     # Passages of one article that have a copy in the other, for every pair touching a new article.
-    rows = connection.execute(
-        "SELECT p.article_id, o.article_id, count(DISTINCT p.id) FROM copies c "
-        "JOIN passages p ON p.id = c.passage_id JOIN passages o ON o.id = c.other_id "
-        "WHERE c.similarity >= ? AND (p.article_id IN (SELECT id FROM new_articles) "
-        "OR o.article_id IN (SELECT id FROM new_articles)) "
-        "GROUP BY p.article_id, o.article_id", (REWRITE_SIMILARITY,)).fetchall()
-    connection.execute("DROP TABLE new_articles")
-    covered = {(own, other): count for own, other, count in rows}
+    covered = copy_table.shared_passages(connection, new, REWRITE_SIMILARITY)
     involved = {a for pair in covered for a in pair}
-    sizes = _passage_counts(connection, involved)
+    sizes = text_tables.passage_counts(connection, list(involved))
     candidates = []
     for (own, other), count in covered.items():
         if own > other and (other, own) in covered:
@@ -183,7 +170,7 @@ def _rewrite_pairs(connection: sqlite3.Connection, new: list[str], embed: Embed)
         shorter, longer = (own, other) if sizes[own] <= sizes[other] else (other, own)
         if covered.get((shorter, longer), 0) >= REWRITE_SHARE * sizes[shorter]:
             candidates.append((own, other))
-    leads = _lead_vectors(connection, {a for pair in candidates for a in pair}, embed)
+    leads = _lead_vectors(connection, {a for pair in candidates for a in pair}, embed, cache)
     return {(own, other) for own, other in candidates
             if _same_lead(leads[own], leads[other]) and _same_occasion(connection, own, other)}
 
@@ -196,9 +183,8 @@ def _same_occasion(connection: sqlite3.Connection, a: str, b: str) -> bool:
     30-group Reuters sample, every true rewrite was dated within a day of its original and kept
     all the figures of the one with fewer, while 12 of 18 wrong groups were recurring items;
     same-day market tables kept only 75-92% of each other's figures."""
-    rows = dict((r[0], (r[1], r[2])) for r in connection.execute(
-        "SELECT id, date, substr(text, body_start + 1) FROM articles WHERE id IN (?, ?)", (a, b)))
-    (date_a, body_a), (date_b, body_b) = rows[a], rows[b]
+    dates, bodies = text_tables.dates(connection, [a, b]), text_tables.bodies(connection, [a, b])
+    (date_a, body_a), (date_b, body_b) = (dates[a], bodies[a]), (dates[b], bodies[b])
     if date_a and date_b:
         gap = abs((dt.date.fromisoformat(date_a[:10]) - dt.date.fromisoformat(date_b[:10])).days)
         if gap > REWRITE_MAX_DAYS:
@@ -219,38 +205,24 @@ def _same_lead(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(len(a) and len(b)) and float((a @ b.T).max()) >= LEAD_SIMILARITY
 
 
-def _lead_vectors(connection: sqlite3.Connection, article_ids: set[str], embed: Embed) -> dict[str, np.ndarray]:
+def _lead_vectors(connection: sqlite3.Connection, article_ids: set[str], embed: Embed,
+                  cache: EmbeddingCache) -> dict[str, np.ndarray]:
     """The first LEAD_SENTENCES sentences of each article, each embedded on its own (cached).
 
     Not the stored sentence vectors: those are pooled inside their passage (for highlighting), so
     they carry the headline and the paragraph around them, which the threshold above never saw.
     Only articles of candidate pairs get here, a few per hundred articles."""
-    rows = store.rows_for_ids(
-        connection, "SELECT p.article_id, substr(a.text, s.start + 1, s.end - s.start) FROM sentences s "
-        "JOIN passages p ON p.id = s.passage_id JOIN articles a ON a.id = p.article_id "
-        "WHERE p.ordinal = 0 AND p.article_id IN ({marks}) ORDER BY p.article_id, s.start", sorted(article_ids))
-    texts: dict[str, list[str]] = defaultdict(list)
-    for article_id, text in rows:
-        if len(texts[article_id]) < LEAD_SENTENCES:
-            texts[article_id].append(text)
-    wanted = {text_hash(t): t for group in texts.values() for t in group}
-    cached = {h: store.blob_to_vectors([blob], MODEL_DIMENSION)[0] for h, blob in store.rows_for_ids(
-        connection, "SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN ({marks})",
-        list(wanted), MODEL_NAME)}
+    texts = text_tables.lead_sentences(connection, sorted(article_ids), LEAD_SENTENCES)
+    wanted = {text_key(t): t for group in texts.values() for t in group}
+    cached = cache.get(wanted)
     missing = [h for h in wanted if h not in cached]
     if missing:
         fresh = embed([wanted[h] for h in missing])
         cached.update(zip(missing, fresh))
-        store.save_vectors(connection, MODEL_NAME, zip(missing, fresh))
-    empty = np.zeros((0, MODEL_DIMENSION), np.float32)
-    return {a: np.vstack([cached[text_hash(t)] for t in texts[a]]) if texts.get(a) else empty
+        cache.put(zip(missing, fresh))
+    empty = np.zeros((0, cache.dimension), np.float32)
+    return {a: np.vstack([cached[text_key(t)] for t in texts[a]]) if texts.get(a) else empty
             for a in article_ids}
-
-
-def _passage_counts(connection: sqlite3.Connection, article_ids: set[str]) -> dict[str, int]:
-    return dict(store.rows_for_ids(
-        connection, "SELECT article_id, count(*) FROM passages WHERE article_id IN ({marks}) GROUP BY article_id",
-        list(article_ids)))
 
 
 def _relate(relations: dict[tuple[str, str], str], a: str, b: str, kind: str) -> None:
@@ -302,47 +274,23 @@ def group(relations: dict[tuple[str, str], str], order: list[str]) -> list[tuple
 
 
 def _store_groups(connection: sqlite3.Connection) -> int:
-    relations = {(a, b): kind for a, b, kind in connection.execute("SELECT a, b, kind FROM relations")}
-    order = [r[0] for r in connection.execute(
-        "SELECT id FROM articles WHERE id IN (SELECT a FROM relations UNION SELECT b FROM relations) "
-        "ORDER BY coalesce(date, '9999'), path, id")]
-    connection.execute("DELETE FROM story_members")
-    connection.execute("DELETE FROM stories")
+    relations = story_tables.relations(connection)
+    order = text_tables.earliest_first(connection, sorted({a for pair in relations for a in pair}))
     groups = group(relations, order)
-    for number, (kind, members) in enumerate(groups, start=1):
-        connection.execute("INSERT INTO stories(id, kind) VALUES (?, ?)", (number, kind))
-        connection.executemany("INSERT INTO story_members(story_id, article_id, kind) VALUES (?, ?, ?)",
-                               ((number, article, how) for article, how in members.items()))
+    story_tables.replace_groups(connection, groups)
     return len(groups)
 
 
 def relation(connection: sqlite3.Connection, a: str, b: str) -> str | None:
     """How two articles relate directly (exact, near, rewrite), or None. Related articles can still
     sit in different stories: grouping does not chain rewrites (see `group`)."""
-    key = (a, b) if a < b else (b, a)
-    row = connection.execute("SELECT kind FROM relations WHERE a = ? AND b = ?", key).fetchone()
-    return row[0] if row else None
+    return story_tables.relation(connection, a, b)
 
 
 def relation_in_story(connection: sqlite3.Connection, a: str, b: str) -> str | None:
     """How two articles of the same story relate: their direct relation, else (joined through other
     members) the weaker of their kinds in the group; None when they are not one story."""
-    row = connection.execute(
-        "SELECT x.kind, y.kind FROM story_members x JOIN story_members y ON y.story_id = x.story_id "
-        "WHERE x.article_id = ? AND y.article_id = ?", (a, b)).fetchone()
-    if row is None:
+    kinds = story_tables.kinds_in_shared_story(connection, a, b)
+    if kinds is None:
         return None
-    return relation(connection, a, b) or max(row, key=KINDS.index)
-
-
-def read_stories(connection: sqlite3.Connection) -> list[Story]:
-    """Every stored group with its members, earliest dated first."""
-    rows = connection.execute(
-        "SELECT s.id, s.kind, m.kind, a.id, a.path, a.title, a.outlet, a.date, a.url "
-        "FROM stories s JOIN story_members m ON m.story_id = s.id JOIN articles a ON a.id = m.article_id "
-        "ORDER BY s.id, coalesce(a.date, '9999'), a.path").fetchall()
-    stories: dict[int, Story] = {}
-    for story_id, kind, how, *meta in rows:
-        story = stories.setdefault(story_id, Story(story_id, kind, []))
-        story.members.append({**dict(zip(("id", "path", "title", "outlet", "date", "url"), meta)), "kind": how})
-    return list(stories.values())
+    return relation(connection, a, b) or max(kinds, key=KINDS.index)

@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from archivist import vectors  # noqa: E402
+from archivist.vector_index import FaissVectorIndex  # noqa: E402
 
 SECTIONS = ("embedding", "reuters", "queries", "synthetic", "recall", "coldstart")
 PYTHON = sys.executable
@@ -224,7 +224,7 @@ def recall_section(data: Path, work: Path, scifact_index: Path | None) -> dict:
     questions = [records[i]["title"].lower() for i in rng.choice(len(records), 300, replace=False)
                  if records[i].get("title")]
     embedded = embedder.encode(questions)
-    out["reuters passages"] = _recall(reuters.dense, embedded)
+    out["reuters passages"] = _recall(reuters.vector_index, embedded)
     scifact = data / "scifact"
     scifact_index = scifact_index or default_index_for(scifact)
     if (scifact_index / "manifest.json").exists():
@@ -232,24 +232,24 @@ def recall_section(data: Path, work: Path, scifact_index: Path | None) -> dict:
         queries, _ = load_queries(scifact, "test")
         texts = list(queries.values())
         embedded = embedder.encode(texts)
-        out["scifact passages"] = _recall(searcher.dense, embedded)
+        out["scifact passages"] = _recall(searcher.vector_index, embedded)
     return out
 
 
-def _recall(index, queries: np.ndarray) -> dict:
+def _recall(index: FaissVectorIndex, queries: np.ndarray) -> dict:
     """Build both index types over the same stored vectors and compare their top 10 (times are per
     query of one batch, so FAISS uses its threads)."""
-    ids = vectors.stored_ids(index)
+    ids = index.ids()
     if not len(ids):
         return {"vectors": 0, "queries": len(queries), "recall@10": float("nan"), "hnsw_ms": 0.0, "flat_ms": 0.0}
-    matrix = index.reconstruct_batch(ids)
-    exact, graph = vectors.build(matrix, ids, kind="flat"), vectors.build(matrix, ids, kind="hnsw")
+    matrix = index.vectors(ids)
+    exact, graph = FaissVectorIndex.build(matrix, ids, kind="flat"), FaissVectorIndex.build(matrix, ids, kind="hnsw")
     _, want = exact.search(queries, 10)
     started = time.perf_counter()
-    _, got = vectors.search(graph, queries, 10)
+    _, got = graph.search(queries, 10)
     graph_ms = (time.perf_counter() - started) * 1000 / len(queries)
     started = time.perf_counter()
-    vectors.search(exact, queries, 10)
+    exact.search(queries, 10)
     exact_ms = (time.perf_counter() - started) * 1000 / len(queries)
     recall = float(np.mean([len(set(w) & set(g)) / 10 for w, g in zip(want, got)]))
     return {"vectors": len(ids), "queries": len(queries), "recall@10": recall,

@@ -28,7 +28,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from archivist import keyword, store, vectors  # noqa: E402
+from archivist import database, manifest as index_files  # noqa: E402
+from archivist.keyword_index import Fts5KeywordIndex  # noqa: E402
+from archivist.vector_index import FaissVectorIndex, kind_for  # noqa: E402
 from archivist.indexer import ReindexReport, build_manifest  # noqa: E402
 
 VOCABULARY = 50_000
@@ -51,16 +53,16 @@ def made_up_words(count: int, rng: np.random.Generator) -> list[str]:
 def write_queries(index: Path, count: int, rng: np.random.Generator) -> None:
     """`queries.jsonl`: for passages drawn uniformly from the whole archive, six of their words as the
     question and a vector close to theirs (what the model would give a question about them)."""
-    manifest = json.loads((index / store.MANIFEST).read_text())
-    build = store.build_dir(index, manifest["build_id"])
-    dense = vectors.load(build / store.VECTORS)
-    connection = store.connect(build / store.DATABASE, readonly=True)
-    ids = vectors.stored_ids(dense)
+    published = json.loads((index / index_files.MANIFEST).read_text())
+    build = index_files.build_dir(index, published["build_id"])
+    vector_index = FaissVectorIndex.load(build / index_files.VECTORS)
+    connection = database.connect(build / index_files.DATABASE, readonly=True)
+    ids = vector_index.ids()
     with open(index / "queries.jsonl", "w", encoding="utf-8") as out:
         for passage_id in rng.choice(ids, size=min(count, len(ids)), replace=False):
             text = connection.execute("SELECT body FROM passages_fts WHERE rowid = ?", (int(passage_id),)).fetchone()[0]
             words = rng.choice(text.rstrip(".").lower().split(), size=6, replace=False)
-            near = dense.reconstruct(int(passage_id)) + 0.05 * rng.normal(size=DIMENSION)
+            near = vector_index.vector(int(passage_id))[0] + 0.05 * rng.normal(size=DIMENSION)
             out.write(json.dumps({"query": " ".join(words), "passage_id": int(passage_id),
                                   "vector": (near / np.linalg.norm(near)).round(5).tolist()}) + "\n")
 
@@ -85,9 +87,9 @@ def main() -> int:
     centres = rng.normal(size=(TOPICS, DIMENSION)).astype(np.float32)
 
     build_id = "synthetic-" + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
-    build = store.build_dir(args.index, build_id)
+    build = index_files.build_dir(args.index, build_id)
     build.mkdir(parents=True)
-    connection = store.connect(build / store.DATABASE)
+    connection = database.connect(build / index_files.DATABASE)
     connection.execute("PRAGMA synchronous = OFF")
     articles = args.passages // PASSAGES_PER_ARTICLE
     matrix = np.zeros((articles * PASSAGES_PER_ARTICLE, DIMENSION), dtype=np.float32)
@@ -131,16 +133,15 @@ def main() -> int:
               end="", file=sys.stderr)
     print(file=sys.stderr)
     connection.execute("INSERT INTO passages_fts(passages_fts) VALUES ('optimize')")
-    keyword.store_term_frequencies(connection)
+    Fts5KeywordIndex(connection).finish_build()
     connection.commit()
     connection.close()
-    print(f"vectors: building a {vectors.kind_for(len(matrix))} index of {len(matrix):,}", file=sys.stderr)
-    dense = vectors.build(matrix, np.arange(1, len(matrix) + 1, dtype=np.int64))
-    vectors.save(dense, build / store.VECTORS)
-    del dense
+    print(f"vectors: building a {kind_for(len(matrix))} index of {len(matrix):,}", file=sys.stderr)
+    vector_index = FaissVectorIndex.build(matrix, np.arange(1, len(matrix) + 1, dtype=np.int64))
+    vector_index.save(build / index_files.VECTORS)
+    del vector_index
     report = ReindexReport(articles=articles, added=articles, passages=len(matrix), sentences=0)
-    manifest = build_manifest(build, None, report, embedder_backend="synthetic")
-    store.publish_manifest(args.index, manifest)
+    index_files.publish_manifest(args.index, build_manifest(build, None, report, embedder_backend="synthetic"))
     del matrix
     write_queries(args.index, args.queries, rng)
     size = sum(f.stat().st_size for f in build.iterdir())

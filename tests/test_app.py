@@ -22,11 +22,12 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-import app as page  # the page's helpers; importing it draws nothing (main runs as __main__)
+from page.state import clear_dates
+from page.timeline_view import apply_selection
 from archivist.embedding import Embedder
 from archivist.indexer import reindex
 from archivist.search import current_build_id
-from archivist.timeline import Period, epoch_ms, selected_period
+from page.timeline import Period, epoch_ms, selected_period
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 SCRIPT = "<script>alert(1)</script>"
@@ -817,21 +818,21 @@ def test_applying_a_selection_sets_the_filters_and_show_all_dates_undoes_it() ->
     bounds = (dt.date(2022, 3, 2), dt.date(2022, 3, 31))
     state = {"tl": {"selection": {"bar": [{"from": "2022-03-01", "to": "2022-03-04"}]}},
              "undated": True}
-    page.apply_selection(state, "tl", tuple(MAR), bounds)
+    apply_selection(state, "tl", tuple(MAR), bounds)
     # Kept inside the archive's dates (the inputs refuse others); undated left out meanwhile.
     assert (state["since"], state["until"]) == (dt.date(2022, 3, 2), dt.date(2022, 3, 4))
     assert state["undated"] is False
     before = dict(state)
-    page.apply_selection({**state, "tl": {"selection": {"bar": [], "span": {}}}}, "tl",
+    apply_selection({**state, "tl": {"selection": {"bar": [], "span": {}}}}, "tl",
                          tuple(MAR), bounds)
     assert state == before  # an emptied selection changes nothing
-    page.clear_dates(state)
+    clear_dates(state)
     assert state["since"] is None and state["until"] is None and state["undated"] is True
     # Undated articles the reader had left out stay out.
     state = {"tl": {"selection": {"bar": [{"from": "2022-03-05", "to": "2022-03-05"}]}},
              "undated": False}
-    page.apply_selection(state, "tl", tuple(MAR), bounds)
-    page.clear_dates(state)
+    apply_selection(state, "tl", tuple(MAR), bounds)
+    clear_dates(state)
     assert state["undated"] is False
 
 
@@ -847,7 +848,7 @@ def test_a_timeline_period_narrows_the_results_and_can_be_cleared(copies_app: Ap
     # What the chart's callback does when the reader clicks the 4 Mar bar...
     state = {key: {"selection": {"bar": [{"from": "2022-03-04", "to": "2022-03-04"}]}},
              "undated": True}
-    page.apply_selection(state, key, periods, (dt.date(2020, 5, 1), dt.date(2022, 3, 5)))
+    apply_selection(state, key, periods, (dt.date(2020, 5, 1), dt.date(2022, 3, 5)))
     for name in ("since", "until", "undated", "undated_by_timeline"):
         copies_app.session_state[name] = state[name]
     run(copies_app)

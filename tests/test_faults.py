@@ -11,7 +11,8 @@ import pytest
 from conftest import FakeEmbedder, write
 from test_indexer import small_archive
 
-from archivist import indexer, store, vectors
+from archivist import database, indexer, manifest
+from archivist.vector_index import FaissVectorIndex
 from archivist.errors import ArchivistError
 from archivist.indexer import reindex
 from archivist.search import Searcher
@@ -46,7 +47,7 @@ def test_searches_during_a_reindex_use_the_previous_index_then_switch_without_re
     worker.join(60)
     after = searcher.search("glaciers", mode="keyword")
     assert searcher.build_id != old_build
-    assert after.hits[0].article["path"] == "delta.txt"
+    assert after.hits[0].article.path == "delta.txt"
 
 
 @pytest.mark.parametrize("failure", [OSError(errno.ENOSPC, "No space left on device"),
@@ -55,17 +56,17 @@ def test_disk_full_during_reindex_is_a_clear_error_and_the_old_index_stays(tmp_p
                                                                            monkeypatch, failure):
     archive, index = small_archive(tmp_path), tmp_path / "index"
     reindex(archive, index, embedder=fake_embedder)
-    live = store.current_build_id(index)
+    live = manifest.current_build_id(index)
     write(archive / "delta.txt", "Delta Headline\n\nThe delta story is about glaciers.\n")
 
     def full(*args, **kwargs):
         raise failure
 
-    monkeypatch.setattr(vectors, "save", full)
+    monkeypatch.setattr(FaissVectorIndex, "save", full)
     with pytest.raises(ArchivistError, match="the previous index is unchanged") as caught:
         reindex(archive, index, embedder=fake_embedder)
     assert "full" in str(caught.value) or "No space" in str(caught.value)
-    assert store.current_build_id(index) == live
+    assert manifest.current_build_id(index) == live
     assert [p.name for p in (index / "builds").iterdir()] == [live]
     assert Searcher.open(index, embedder=fake_embedder).search("ballots", mode="keyword").hits
 
@@ -78,7 +79,7 @@ def test_unwritable_index_folder_is_a_clear_error(tmp_path, fake_embedder, monke
 
     index = tmp_path / "index"
     reindex(archive, index, embedder=fake_embedder)
-    original_connect = store.connect
+    original_connect = database.connect
 
     def read_only(path, readonly=False):
         if not readonly:
@@ -86,7 +87,7 @@ def test_unwritable_index_folder_is_a_clear_error(tmp_path, fake_embedder, monke
         return original_connect(path, readonly)
 
     write(archive / "delta.txt", "Delta Headline\n\nA new article to write.\n")
-    monkeypatch.setattr(indexer.store, "connect", read_only)
+    monkeypatch.setattr(indexer.database, "connect", read_only)
     with pytest.raises(ArchivistError, match="readonly database.*previous index is unchanged"):
         reindex(archive, index, embedder=fake_embedder)
 
@@ -97,17 +98,17 @@ def test_corrupt_index_is_explained_and_reindex_repairs_it(tmp_path, fake_embedd
 
     archive, index = small_archive(tmp_path), tmp_path / "index"
     reindex(archive, index, embedder=fake_embedder)
-    build = store.build_dir(index, store.current_build_id(index))
+    build = manifest.build_dir(index, manifest.current_build_id(index))
     if damage == "truncate-vectors":
-        data = (build / store.VECTORS).read_bytes()
-        (build / store.VECTORS).write_bytes(data[: len(data) // 2])
+        data = (build / manifest.VECTORS).read_bytes()
+        (build / manifest.VECTORS).write_bytes(data[: len(data) // 2])
     elif damage == "remove-vectors":
-        (build / store.VECTORS).unlink()
+        (build / manifest.VECTORS).unlink()
     elif damage == "truncate-database":
-        data = (build / store.DATABASE).read_bytes()
-        (build / store.DATABASE).write_bytes(data[:1000])
+        data = (build / manifest.DATABASE).read_bytes()
+        (build / manifest.DATABASE).write_bytes(data[:1000])
     else:
-        (index / store.MANIFEST).write_text("{ not json")
+        (index / manifest.MANIFEST).write_text("{ not json")
     with pytest.raises(IndexIncompatible, match="reindex") as caught:
         Searcher.open(index, embedder=fake_embedder)
     assert "\n" not in str(caught.value)
@@ -120,7 +121,7 @@ def test_the_index_holds_no_pickle_only_plain_files(tmp_path, fake_embedder):
     archive, index = small_archive(tmp_path), tmp_path / "index"
     reindex(archive, index, embedder=fake_embedder)
     files = sorted(p.relative_to(index).as_posix() for p in index.rglob("*") if p.is_file())
-    build = store.current_build_id(index)
+    build = manifest.current_build_id(index)
     assert files == [".lock", "builds/" + build + "/archive.sqlite",
                      "builds/" + build + "/vectors.faiss", "manifest.json"]
     for path in index.rglob("*"):

@@ -6,7 +6,8 @@ import sqlite3
 
 import pytest
 
-from archivist import keyword, store
+from archivist import database
+from archivist.keyword_index import Fts5KeywordIndex
 from archivist.dates import normalise_date, parse_user_date
 from archivist.errors import BadInput
 from archivist.fusion import score_fusion
@@ -46,18 +47,18 @@ def test_score_fusion_keeps_how_far_apart_hits_are():
                                    "title:valley", "'; DROP TABLE articles; --", "a OR", "", "   ",
                                    "ولادی", "潘杰希尔", "🔥🔥"])
 def test_user_text_never_breaks_the_fts_syntax(tmp_path, query):
-    connection = store.connect(tmp_path / "db.sqlite")
+    connection = database.connect(tmp_path / "db.sqlite")
     connection.execute("INSERT INTO passages_fts(rowid, title, body) VALUES (1, 'Valley', 'the valley and the start')")
-    results = keyword.search(connection, query, 10)
+    results = Fts5KeywordIndex(connection).search(query, 10)
     assert isinstance(results, list)
 
 
 def test_keyword_search_stems_and_ranks(tmp_path):
-    connection = store.connect(tmp_path / "db.sqlite")
+    connection = database.connect(tmp_path / "db.sqlite")
     connection.executemany("INSERT INTO passages_fts(rowid, title, body) VALUES (?, ?, ?)",
                            [(1, "t", "nothing relevant here"), (2, "t", "they supported the alliance"),
                             (3, "t", "support")])
-    ids = [i for i, _ in keyword.search(connection, "who supports the Alliance?", 10)]
+    ids = [i for i, _ in Fts5KeywordIndex(connection).search("who supports the Alliance?", 10)]
     assert ids[0] == 2 and 3 in ids and 1 not in ids
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from archivist.highlight import (
+from page.highlight import (
     BEST_CLASS,
     PASSAGE_CLASS,
     TERM_CLASS,

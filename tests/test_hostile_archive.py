@@ -106,7 +106,7 @@ def test_reindex_of_a_hostile_archive_reports_everything_and_indexes_the_rest(tm
     assert report.articles == 2
     assert {s.path for s in report.skipped} == {"empty.txt", "binary.txt", "feed.jsonl:2"}
     searcher = Searcher.open(tmp_path / "index", embedder=fake_embedder)
-    assert searcher.search("harbours", mode="keyword").hits[0].article["path"] == "feed.jsonl#1"
+    assert searcher.search("harbours", mode="keyword").hits[0].article.path == "feed.jsonl#1"
 
 
 @pytest.mark.parametrize("query", ["x" * 10_000, '" AND ( NEAR( * ^ col:term', "SELECT * FROM articles; --",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT, write
 
-from archivist import store
+from archivist import manifest as index_files
 from archivist.errors import IndexBusy, IndexMissing
 from archivist.indexer import reindex
 from archivist.locking import IndexLock
@@ -45,9 +45,9 @@ def test_incremental_reindex(tmp_path, fake_embedder):
     assert (changed.added, changed.updated, changed.removed, changed.unchanged) == (0, 1, 1, 1)
     assert changed.passages_embedded == 1
     searcher = Searcher.open(index, embedder=fake_embedder)
-    paths = {h.article["path"] for h in searcher.search("markets trade prices", mode="keyword").hits}
+    paths = {h.article.path for h in searcher.search("markets trade prices", mode="keyword").hits}
     assert "gamma.txt" not in paths
-    assert searcher.search("deserts", mode="keyword").hits[0].article["path"] == "alpha.txt"
+    assert searcher.search("deserts", mode="keyword").hits[0].article.path == "alpha.txt"
     assert not searcher.search("mountains rivers", mode="keyword").hits
 
 
@@ -126,7 +126,7 @@ def test_reindex_killed_at_any_stage_leaves_previous_index_whole(tmp_path, real_
                              env={**os.environ, "HF_HUB_OFFLINE": "1", "ARCHIVIST_KILL_AT": stage})
     assert process.returncode == -signal.SIGKILL
     if stage != "reading":  # from splitting on, a half-written build lies beside the live one
-        assert any(p.name != store.current_build_id(index) for p in (index / "builds").iterdir())
+        assert any(p.name != index_files.current_build_id(index) for p in (index / "builds").iterdir())
     after = Searcher.open(index, embedder=real_embedder).search("elections ballots", k=3).to_json()["results"]
     assert after == before
     report = reindex(archive, index, embedder=real_embedder)
@@ -177,7 +177,7 @@ def test_damaged_database_is_reported_not_a_traceback(tmp_path, fake_embedder):
 
     archive, index = small_archive(tmp_path), tmp_path / "index"
     reindex(archive, index, embedder=fake_embedder)
-    database = store.build_dir(index, store.current_build_id(index)) / store.DATABASE
+    database = index_files.build_dir(index, index_files.current_build_id(index)) / index_files.DATABASE
     database.write_bytes(b"not a database" * 100)
     with pytest.raises(IndexIncompatible, match="damaged"):
         Searcher.open(index, embedder=fake_embedder)
@@ -190,7 +190,7 @@ def test_reindex_with_nothing_changed_keeps_the_live_build(tmp_path, fake_embedd
     archive, index = small_archive(tmp_path), tmp_path / "index"
     first = reindex(archive, index, embedder=fake_embedder)
     again = reindex(archive, index, embedder=fake_embedder)
-    assert again.build_id == first.build_id == store.current_build_id(index)
+    assert again.build_id == first.build_id == index_files.current_build_id(index)
     assert (again.unchanged, again.passages) == (3, first.passages)
     assert [p.name for p in (index / "builds").iterdir()] == [first.build_id]
 
@@ -214,7 +214,7 @@ def test_one_text_split_two_ways_gets_every_sentence_vector(tmp_path, fake_embed
 
 
 def test_a_resplit_embeds_again_and_drops_the_old_splits_vectors(tmp_path, fake_embedder, monkeypatch):
-    from archivist import indexer
+    from archivist import changes, chunking
     from archivist.chunking import ChunkingSettings
 
     archive, index = tmp_path / "archive", tmp_path / "index"
@@ -222,8 +222,8 @@ def test_a_resplit_embeds_again_and_drops_the_old_splits_vectors(tmp_path, fake_
     reindex(archive, index, embedder=fake_embedder)
     before = Searcher.open(index).connection.execute("SELECT text_hash FROM embeddings").fetchall()
     # New splitting rules: the passage text is the same, its sentence vectors are keyed anew.
-    monkeypatch.setattr(indexer, "CHUNKING", ChunkingSettings(max_tokens=indexer.CHUNKING.max_tokens, rules=99))
-    monkeypatch.setattr(indexer, "sentence_hash", lambda passage, span: f"v2 {passage} {span}")
+    monkeypatch.setattr(chunking, "CHUNKING", ChunkingSettings(max_tokens=chunking.CHUNKING.max_tokens, rules=99))
+    monkeypatch.setattr(changes, "sentence_key", lambda passage, span: f"v2 {passage} {span}")
     reindex(archive, index, embedder=fake_embedder)
     assert len(fake_embedder.encoded) == 2  # the cached passage vector alone does not do
     assert _sentences_without_vectors(index) == 0

@@ -60,11 +60,11 @@ def test_neighbouring_passages_that_both_match_are_one_result(tmp_path, fake_emb
     assert len(passages) == 4  # the keeper's sentence ends passage 2 and opens passage 3
 
     hits = searcher.search("lighthouse keeper gulls", k=5, mode="keyword", highlight=True).hits
-    assert [h.article["path"] for h in hits][:2] == ["coast.txt", "other.txt"]
+    assert [h.article.path for h in hits][:2] == ["coast.txt", "other.txt"]
     joined = hits[0]
     # the shorter passage ranks first, and the other is prepended to it or appended after it
     assert joined.passage_id == (passages[2]["id"] if longer == "second" else passages[1]["id"])
-    text = searcher.article(joined.article["id"])["text"]
+    text = searcher.article(joined.article.id)["text"]
     assert (joined.start, joined.end) == (passages[1]["start"], passages[2]["end"])
     assert joined.passage == text[joined.start:joined.end]
     assert joined.passage.count(KEEPER) == 1
@@ -83,12 +83,12 @@ def test_a_copy_of_the_joined_passage_is_listed_with_the_result_not_shown_again(
     searcher = open_index(tmp_path, archive, fake_embedder)
     hits = searcher.search("lighthouse keeper gulls", k=10, mode="keyword").hits
     joined = hits[0]
-    assert joined.article["path"] == "coast.txt" and joined.joined_passage_ids  # passage 3, with 2 before it
-    assert "reprint.txt" in {s.article["path"] for s in joined.also_in}
-    assert "reprint.txt" not in {h.article["path"] for h in hits}
+    assert joined.article.path == "coast.txt" and joined.joined_passage_ids  # passage 3, with 2 before it
+    assert "reprint.txt" in {s.article.path for s in joined.also_in}
+    assert "reprint.txt" not in {h.article.path for h in hits}
     # and "more like this" on the joined result does not offer the reprint of its other half
     like = searcher.more_like_passage(joined.passage_id, k=10).hits
-    assert like and "reprint.txt" not in {h.article["path"] for h in like}
+    assert like and "reprint.txt" not in {h.article.path for h in like}
 
 
 def test_a_result_joins_one_neighbour_at_most(tmp_path, fake_embedder):

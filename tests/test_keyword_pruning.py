@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archivist import keyword
+from archivist import keyword_index as keyword
 from archivist.indexer import reindex
 from archivist.search import Searcher
 from conftest import write
@@ -20,21 +20,21 @@ def build(tmp_path, fake_embedder) -> Searcher:
 
 def test_frequencies_are_counted_on_stems_as_fts5_indexes_them(tmp_path, fake_embedder):
     searcher = build(tmp_path, fake_embedder)
-    frequencies = keyword.document_frequencies(searcher.connection, ["harbours", "crane", "pelicans", "zebra"])
+    frequencies = searcher.keyword_index.document_frequencies(["harbours", "crane", "pelicans", "zebra"])
     assert frequencies == {"harbours": 10, "crane": 10, "pelicans": 1, "zebra": 0}
 
 
 def test_common_words_are_dropped_only_in_a_large_archive(tmp_path, fake_embedder, monkeypatch):
     searcher = build(tmp_path, fake_embedder)
     terms = ["harbour", "cranes", "pelican"]
-    assert keyword.selective_terms(searcher.connection, terms, passages=10) == terms  # small: untouched
+    assert searcher.keyword_index.selective_terms(terms, passages=10) == terms  # small: untouched
     monkeypatch.setattr(keyword, "PRUNE_FROM_PASSAGES", 5)
     monkeypatch.setattr(keyword, "COMMON_SHARE", 0.5)
-    assert keyword.selective_terms(searcher.connection, terms, passages=10) == ["pelican"]
+    assert searcher.keyword_index.selective_terms(terms, passages=10) == ["pelican"]
     # Only everyday words: the two rarest are kept so the query still finds passages.
-    assert len(keyword.selective_terms(searcher.connection, ["harbour", "cranes", "ships"], passages=10)) == 2
+    assert len(searcher.keyword_index.selective_terms(["harbour", "cranes", "ships"], passages=10)) == 2
     top = searcher.search("harbour cranes pelican", k=1, mode="keyword").hits[0]
-    assert top.article["path"] == "3.txt"
+    assert top.article.path == "3.txt"
 
 
 def test_pruned_keyword_searches_from_several_threads_agree_with_one_thread(tmp_path, fake_embedder, monkeypatch):

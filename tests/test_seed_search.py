@@ -25,8 +25,8 @@ def test_northern_alliance_question_returns_the_regional_support_passage_first(s
     top = seed_searcher.search("who supported the Northern Alliance").hits[0]
     assert "received support from regional countries including Russia, India, Iran, Tajikistan and Uzbekistan" \
         in top.passage
-    assert top.article["title"] == NEWSWEEK_HEADLINE
-    assert top.article["outlet"] == "Newsweek"
+    assert top.article.title == NEWSWEEK_HEADLINE
+    assert top.article.outlet == "Newsweek"
 
 
 def test_every_seed_example_finds_its_passage_in_the_top_three(seed_searcher):
@@ -55,12 +55,12 @@ def test_rewrite_shows_as_one_result_with_the_other_article_in_also_in(seed_sear
     hits = seed_searcher.search("National Resistance is the only ally of the United States against terrorism",
                                 k=5).hits
     pair = {"000_be5a0d2d8b79ea77.txt", "001_ecfc993b8a397a1a.txt"}
-    first_of_pair = next(h for h in hits if h.article["path"] in pair)
-    assert {s.article["path"] for s in first_of_pair.also_in} == pair - {first_of_pair.article["path"]}
+    first_of_pair = next(h for h in hits if h.article.path in pair)
+    assert {s.article.path for s in first_of_pair.also_in} == pair - {first_of_pair.article.path}
     # the copy is not shown again as a separate result with the same passage
-    copies = {s.article["path"] for s in first_of_pair.also_in}
-    assert not any(h.article["path"] in copies and h.passage_id in
-                   seed_searcher._copies_of(first_of_pair.passage_id) for h in hits)
+    copies = {s.article.path for s in first_of_pair.also_in}
+    assert not any(h.article.path in copies and h.passage_id in
+                   seed_searcher.lookups.copies_of(first_of_pair.passage_id) for h in hits)
 
 
 def test_no_two_results_overlap_within_an_article(seed_searcher):
@@ -68,17 +68,17 @@ def test_no_two_results_overlap_within_an_article(seed_searcher):
         hits = seed_searcher.search(query, k=20).hits
         for i, a in enumerate(hits):
             for b in hits[i + 1:]:
-                if a.article["id"] == b.article["id"]:
+                if a.article.id == b.article.id:
                     assert a.end <= b.start or b.end <= a.start, query
 
 
 def test_filters_by_outlet_and_date(seed_searcher):
     only_newsweek = seed_searcher.search("Taliban", outlets=["newsweek"], k=20).hits
-    assert only_newsweek and {h.article["outlet"] for h in only_newsweek} == {"Newsweek"}
+    assert only_newsweek and {h.article.outlet for h in only_newsweek} == {"Newsweek"}
     dated = seed_searcher.search("Taliban", since="2021-09-01", until="2021-09-30", include_undated=False).hits
-    assert dated and {h.article["date"] for h in dated} == {"2021-09-03"}
+    assert dated and {h.article.date for h in dated} == {"2021-09-03"}
     with_undated = seed_searcher.search("Taliban", since="2021-09-01", k=20).hits
-    assert any(h.article["date"] is None for h in with_undated)
+    assert any(h.article.date is None for h in with_undated)
 
 
 def test_modes_and_highlight(seed_searcher):

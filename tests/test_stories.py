@@ -23,7 +23,7 @@ WIRE = ("The central bank raised its main interest rate by half a point on Tuesd
 
 def groups(index, embedder) -> list[tuple[str, dict[str, str]]]:
     stories = read_stories(Searcher.open(index, embedder=embedder).connection)
-    return sorted((s.kind, {m["path"]: m["kind"] for m in s.members}) for s in stories)
+    return sorted((s.kind, {m.article.path: m.kind for m in s.members}) for s in stories)
 
 
 def test_exact_and_near_copies_are_grouped_and_unrelated_articles_are_not(tmp_path, fake_embedder):

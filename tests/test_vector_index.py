@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from archivist import vectors
+from archivist import vector_index as vectors
+from archivist.vector_index import FaissVectorIndex
 from archivist.indexer import reindex
 from archivist.search import Searcher
 from conftest import write
@@ -22,30 +23,30 @@ def test_exact_search_while_small_and_a_graph_past_the_limit(monkeypatch):
     assert vectors.kind_for(vectors.EXACT_LIMIT) == "flat"
     assert vectors.kind_for(vectors.EXACT_LIMIT + 1) == "hnsw"
     monkeypatch.setattr(vectors, "EXACT_LIMIT", 1000)
-    small = vectors.build(clustered(1000), np.arange(1000))
-    large = vectors.build(clustered(1001), np.arange(1001))
-    assert vectors.kind_of(small) == "flat" and vectors.kind_of(large) == "hnsw"
+    small = FaissVectorIndex.build(clustered(1000), np.arange(1000))
+    large = FaissVectorIndex.build(clustered(1001), np.arange(1001))
+    assert small.kind == "flat" and large.kind == "hnsw"
 
 
 def test_the_graph_index_finds_what_exact_search_finds(tmp_path):
     data = clustered(5000)
     ids = np.arange(100, 5100)
-    exact = vectors.build(data, ids, kind="flat")
-    graph = vectors.build(data, ids, kind="hnsw")
-    vectors.save(graph, tmp_path / "graph.faiss")
-    graph = vectors.load(tmp_path / "graph.faiss")
+    exact = FaissVectorIndex.build(data, ids, kind="flat")
+    graph = FaissVectorIndex.build(data, ids, kind="hnsw")
+    graph.save(tmp_path / "graph.faiss")
+    graph = FaissVectorIndex.load(tmp_path / "graph.faiss")
     queries = clustered(200, seed=11)
-    _, want = vectors.search(exact, queries, 10)
-    _, got = vectors.search(graph, queries, 10)
+    _, want = exact.search(queries, 10)
+    _, got = graph.search(queries, 10)
     recall = np.mean([len(set(w) & set(g)) / 10 for w, g in zip(want, got)])
     assert recall >= 0.95
     # With a filter the graph still returns only allowed ids, and the right ones.
     allowed = ids[::7]
-    _, want = vectors.search(exact, queries[:20], 10, allowed)
-    _, got = vectors.search(graph, queries[:20], 10, allowed)
+    _, want = exact.search(queries[:20], 10, allowed)
+    _, got = graph.search(queries[:20], 10, allowed)
     assert set(got.ravel()) <= set(allowed)
     assert np.mean([len(set(w) & set(g)) / 10 for w, g in zip(want, got)]) >= 0.9
-    assert np.array_equal(vectors.reconstruct(graph, 105), data[5:6])
+    assert np.array_equal(graph.vector(105), data[5:6])
 
 
 def test_a_large_archive_gets_a_graph_index_recorded_in_the_manifest(tmp_path, fake_embedder, monkeypatch):
@@ -59,17 +60,17 @@ def test_a_large_archive_gets_a_graph_index_recorded_in_the_manifest(tmp_path, f
     assert searcher.manifest["vectors"]["types"]["passages"] == "hnsw"
     assert searcher.stats()["vectors"]["passages"] == "hnsw"
     top = searcher.search("Report 7 crane number 7 day 7", k=1, mode="semantic").hits[0]
-    assert top.article["path"] == "07.txt"
+    assert top.article.path == "07.txt"
 
 
 def test_a_narrow_filter_on_the_graph_index_still_finds_the_best_allowed_vectors():
     data = clustered(30000, seed=3)
     ids = np.arange(30000)
-    exact = vectors.build(data, ids, kind="flat")
-    graph = vectors.build(data, ids, kind="hnsw")
+    exact = FaissVectorIndex.build(data, ids, kind="flat")
+    graph = FaissVectorIndex.build(data, ids, kind="hnsw")
     allowed = ids[::500]  # 60 of 30,000 (one outlet, one week)
     queries = clustered(20, seed=4)
-    _, want = vectors.search(exact, queries, 10, allowed)
-    scores, got = vectors.search(graph, queries, 10, allowed)
+    _, want = exact.search(queries, 10, allowed)
+    scores, got = graph.search(queries, 10, allowed)
     assert np.array_equal(got, want)
     assert np.all(np.diff(scores, axis=1) <= 0)

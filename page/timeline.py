@@ -14,7 +14,8 @@ from typing import Any
 
 import altair as alt
 
-from archivist.display import fmt_date, parse_date
+from archivist.records import Hit
+from page.display import fmt_date, parse_date
 
 TIMELINE_COLOR = "#3a7bd5"
 TIMELINE_HEIGHT = 140  # pixels, axes included: small, but room for a readable bar height
@@ -77,12 +78,12 @@ def timeline_of(dates: Iterable[str | None]) -> Timeline:
     return Timeline(unit, periods, len(known) - len(dated))
 
 
-def matching_articles(hits: Iterable[Any]) -> dict[str, str | None]:
+def matching_articles(hits: Iterable[Hit]) -> dict[str, str | None]:
     """Every article that carries a hit, its own or a copy, once: article id → date."""
     found: dict[str, str | None] = {}
     for hit in hits:
         for article in [hit.article, *(source.article for source in hit.also_in)]:
-            found.setdefault(article.get("id") or article.get("path") or "", article.get("date"))
+            found.setdefault(article.id or article.path, article.date)
     return found
 
 

@@ -1,0 +1,35 @@
+"""Search filters as a user gives them (outlet names, dates as typed) checked into a `Filters` record.
+
+Checking is separate from compiling: each index turns the checked record into its own query
+language (text_tables.filter_clause for SQLite), so a server engine needs no SQL fragments
+handed to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from archivist.dates import parse_user_date
+from archivist.errors import BadInput
+from archivist.records import Filters
+
+
+def check_filters(outlets: Sequence[str] | None, since: str | None, until: str | None,
+                  include_undated: bool, known_outlets: Sequence[str]) -> Filters:
+    """The filters with dates as ISO days and outlets spelled as the index spells them.
+
+    Raises BadInput, naming the fix, for a date that is not a date, a range that runs backwards
+    or an outlet the index does not hold."""
+    since_iso = parse_user_date(since, "--since")
+    until_iso = parse_user_date(until, "--until")
+    if since_iso and until_iso and since_iso > until_iso:
+        raise BadInput(f"--since {since_iso} is after --until {until_iso}; swap them.")
+    named: tuple[str, ...] = ()
+    if outlets:
+        known = {o.lower(): o for o in known_outlets}
+        unknown = [o for o in outlets if o.lower() not in known]
+        if unknown:
+            names = ", ".join(sorted(known.values())) or "none"
+            raise BadInput(f"Unknown outlet {unknown[0]!r}; outlets in this index: {names}.")
+        named = tuple(known[o.lower()] for o in outlets)
+    return Filters(outlets=named, since=since_iso, until=until_iso, include_undated=include_undated)

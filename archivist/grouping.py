@@ -1,0 +1,160 @@
+"""Grouping a fused ranking into hits: overlaps trimmed, neighbours joined, copies folded.
+
+Pure functions over passage rows: what they need of the index comes through `Lookups` (four
+reads), so they are tested on hand-built rows (tests/test_grouping.py) as well as end to end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from archivist.records import Hit, Passage, Source
+
+# A neighbouring passage of the same article is shown as part of a result when it scores at least
+# this share of the result (the team's questions: the answers that came second to their
+# neighbour scored 0.94 and 0.99 of it; joins of neighbours at a third of the hit only pushed
+# its answer down the card).
+JOIN_SHARE = 0.8
+
+
+class Lookups(Protocol):
+    """The reads grouping needs; a searcher serves them from its build, a test from dicts."""
+
+    def passage(self, passage_id: int) -> Passage | None: ...
+
+    def article_of(self, passage_id: int) -> str | None: ...
+
+    def copies_of(self, passage_id: int) -> dict[int, float]: ...
+
+    def relation(self, own_article: str, other_article: str, own_text: str, other_text: str) -> str:
+        """How another article carrying a passage relates to the result's article."""
+        ...
+
+
+def group_hits(ranked: Sequence[tuple[int, float, dict[str, int]]], k: int, lookups: Lookups) -> list[Hit]:
+    """The best `k` hits of a ranking (best first): the best of overlapping passages of one
+    article kept, copies folded into `also_in`, and a passage that continues a better hit of
+    its article shown as part of that hit."""
+    hits: list[Hit] = []
+    folded: set[int] = set()
+    for passage_id, score, ranks in ranked:
+        full = len(hits) >= k
+        # Past k, candidates are read only for neighbours to join, so a result is the same
+        # whatever k is; `ranked` is best first, so none can qualify below the weakest hit's share.
+        if full and score < JOIN_SHARE * min((h.score for h in hits if not h.joined_passage_ids), default=np.inf):
+            break
+        if passage_id in folded:
+            continue
+        if full and lookups.article_of(passage_id) not in {h.article.id for h in hits}:
+            continue  # only a neighbour of a result can still be joined; skip reading its text
+        row = lookups.passage(passage_id)
+        if row is None:
+            continue
+        same_article = [h for h in hits if h.article.id == row.article.id]
+        span = without_overlaps(row, same_article)
+        if span is None:
+            continue
+        continued = continued_hit(row, span, same_article, score)
+        if continued is None and full:
+            continue
+        copies = lookups.copies_of(passage_id)
+        folded.update(copies)
+        sources = sources_of(copies, row, lookups)
+        if continued is not None:
+            join(continued, row, span)
+            continued.also_in = union_of_sources(continued.also_in, sources)
+            continue
+        hits.append(Hit(rank=len(hits) + 1, score=score, passage=_text_of(row, span), start=span[0],
+                        end=span[1], article=row.article, passage_id=passage_id, also_in=sources, ranks=ranks))
+    return hits
+
+
+def without_overlaps(row: Passage, same_article: list[Hit]) -> tuple[int, int] | None:
+    """The part of a passage not already shown by a better hit of the same article.
+
+    Neighbouring passages share one sentence; trimming it keeps the new text visible without
+    showing anything twice. A passage mostly covered by a better hit is dropped.
+    """
+    start, end = row.start, row.end
+    for hit in same_article:
+        if hit.start < end and start < hit.end:
+            if hit.start <= start and hit.end < end:
+                start = hit.end
+            elif start < hit.start and end <= hit.end:
+                end = hit.start
+            else:
+                return None
+    text = _text_of(row, (start, end))
+    start += len(text) - len(text.lstrip())
+    end -= len(text) - len(text.rstrip())
+    if end - start < 0.5 * (row.end - row.start):
+        return None
+    return start, end
+
+
+def continued_hit(row: Passage, span: tuple[int, int], same_article: list[Hit], score: float) -> Hit | None:
+    """The better hit of the same article that this passage (scoring `score`) runs on from (or
+    into), if any, and if the passage scores at least JOIN_SHARE of it.
+
+    Neighbouring passages share a sentence, and both rank high when the answer sits near their
+    boundary: shown as two results, the second repeats the first's context and takes a place
+    from another article; shown as one, the reader gets the whole stretch of text, with its best
+    sentence marked. A weak neighbour is not joined: it would only push the hit's own text down
+    the card. A hit takes at most one neighbour, so a result stays two passages at most."""
+    for hit in same_article:
+        if hit.joined_passage_ids or hit.score <= 0 or score < JOIN_SHARE * hit.score:
+            continue
+        if span[0] >= hit.end and row.start < hit.end:
+            return hit
+        if span[1] <= hit.start and row.end > hit.start:
+            return hit
+    return None
+
+
+def join(hit: Hit, row: Passage, span: tuple[int, int]) -> None:
+    """Extend `hit` with the part `span` of the overlapping passage `row` (offsets in the article)."""
+    if span[0] >= hit.end:
+        hit.passage += row.text[hit.end - row.start:span[1] - row.start]
+        hit.end = span[1]
+    else:
+        hit.passage = row.text[span[0] - row.start:hit.start - row.start] + hit.passage
+        hit.start = span[0]
+    hit.joined_passage_ids.append(int(row.id))
+
+
+def sources_of(copies: dict[int, float], row: Passage, lookups: Lookups) -> list[Source]:
+    """One entry per other article carrying the passage `row` (its best-matching passage),
+    earliest date first, each marked with how that article relates to the result's."""
+    best: dict[str, tuple[Passage, float]] = {}
+    for other_id, similarity in copies.items():
+        other = lookups.passage(other_id)
+        if other is None or other.article.id == row.article.id:
+            continue
+        if other.article.id not in best or similarity > best[other.article.id][1]:
+            best[other.article.id] = (other, similarity)
+    sources = [Source(other.article, other.text, other.start, other.end, similarity,
+                      kind=lookups.relation(row.article.id, other.article.id, row.text, other.text))
+               for other, similarity in best.values()]
+    return earliest_first(sources)
+
+
+def union_of_sources(first: list[Source], second: list[Source]) -> list[Source]:
+    """One entry per article, the closer wording kept, earliest date first."""
+    best: dict[str, Source] = {}
+    for source in [*first, *second]:
+        known = best.get(source.article.id)
+        if known is None or source.similarity > known.similarity:
+            best[source.article.id] = source
+    return earliest_first(list(best.values()))
+
+
+def earliest_first(sources: list[Source]) -> list[Source]:
+    """How `also_in` is ordered: who ran the passage first leads (undated last)."""
+    return sorted(sources, key=lambda s: s.article.undated_last_key())
+
+
+def _text_of(row: Passage, span: tuple[int, int]) -> str:
+    return row.text[span[0] - row.start:span[1] - row.start]

@@ -1,0 +1,199 @@
+"""The text tables (articles, passages, sentences): every statement that writes or reads them.
+
+The indexer writes through here, search and stories read through here, and filters become SQL
+only here (`filter_clause`), so no other module composes SQL over these tables.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from archivist.database import rows_for_ids
+from archivist.records import Article, ArticleRef, Chunk, Filters, Passage
+
+# The article columns of an ArticleRef, read beside a passage.
+_PASSAGE_SELECT = ("SELECT p.id, p.start, p.end, substr(a.text, p.start + 1, p.end - p.start) AS text, "
+                   "a.id AS article_id, a.path, a.title, a.outlet, a.date, a.url "
+                   "FROM passages p JOIN articles a ON a.id = p.article_id ")
+
+
+def article_ref(row: sqlite3.Row | dict) -> ArticleRef:
+    """The ArticleRef of a row holding the article's columns (`article_id` or `id`)."""
+    keys = row.keys()
+    return ArticleRef(id=row["article_id"] if "article_id" in keys else row["id"], path=row["path"],
+                      title=row["title"], outlet=row["outlet"], date=row["date"], url=row["url"])
+
+
+# ---------------------------------------------------------------- writes (the indexer)
+
+def article_hashes(connection: sqlite3.Connection) -> dict[str, str]:
+    """{article id: sha256 of its content} of every stored article: what a reindex diffs against."""
+    return dict(connection.execute("SELECT id, sha256 FROM articles").fetchall())
+
+
+def insert_articles(connection: sqlite3.Connection, articles: Iterable[Article]) -> None:
+    connection.executemany(
+        "INSERT INTO articles(id, path, title, outlet, date, url, author, text, sha256, body_start) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ((a.id, a.path, a.title, a.outlet, a.date, a.url, a.author, a.text, a.sha256, a.body_start)
+         for a in articles))
+
+
+def insert_passage(connection: sqlite3.Connection, chunk: Chunk, embed_key: str,
+                   sentence_keys: Sequence[str]) -> int:
+    """Store a passage and its sentences; returns the passage id (also its vector's id)."""
+    passage_id = connection.execute(
+        "INSERT INTO passages(article_id, ordinal, start, end, embed_hash) VALUES (?, ?, ?, ?, ?)",
+        (chunk.article_id, chunk.ordinal, chunk.start, chunk.end, embed_key)).lastrowid
+    connection.executemany(
+        "INSERT INTO sentences(passage_id, start, end, embed_hash) VALUES (?, ?, ?, ?)",
+        ((passage_id, s, e, key) for (s, e), key in zip(chunk.sentences, sentence_keys)))
+    return int(passage_id)
+
+
+def passage_ids_of_articles(connection: sqlite3.Connection, article_ids: Sequence[str]) -> list[int]:
+    return [r[0] for r in rows_for_ids(
+        connection, "SELECT id FROM passages WHERE article_id IN ({marks})", article_ids)]
+
+
+def delete_articles(connection: sqlite3.Connection, article_ids: Sequence[str]) -> None:
+    """Delete articles with their passages and sentences (and story rows: foreign keys cascade).
+    The keyword index and the copy table do not cascade: their owners delete first."""
+    rows_for_ids(connection, "DELETE FROM passages WHERE article_id IN ({marks})", article_ids)
+    rows_for_ids(connection, "DELETE FROM articles WHERE id IN ({marks})", article_ids)
+
+
+def article_of_passages(connection: sqlite3.Connection) -> dict[int, str]:
+    """{passage id: article id} of every passage."""
+    return dict(connection.execute("SELECT id, article_id FROM passages").fetchall())
+
+
+def count_sentences(connection: sqlite3.Connection) -> int:
+    return connection.execute("SELECT count(*) FROM sentences").fetchone()[0]
+
+
+# ---------------------------------------------------------------- reads (search, stories, eval)
+
+def passage(connection: sqlite3.Connection, passage_id: int) -> Passage | None:
+    row = connection.execute(_PASSAGE_SELECT + "WHERE p.id = ?", (int(passage_id),)).fetchone()
+    if row is None:
+        return None
+    return Passage(id=row["id"], article=article_ref(row), start=row["start"], end=row["end"], text=row["text"])
+
+
+def article_of(connection: sqlite3.Connection, passage_id: int) -> str | None:
+    row = connection.execute("SELECT article_id FROM passages WHERE id = ?", (int(passage_id),)).fetchone()
+    return row[0] if row else None
+
+
+def passage_ids_of_article(connection: sqlite3.Connection, article_id: str) -> set[int]:
+    return {r[0] for r in connection.execute("SELECT id FROM passages WHERE article_id = ?", (article_id,))}
+
+
+def article(connection: sqlite3.Connection, article_id: str) -> dict | None:
+    """The whole stored article (metadata, author and text), for the full-article view."""
+    row = connection.execute("SELECT id, path, title, outlet, date, url, author, text FROM articles "
+                             "WHERE id = ?", (article_id,)).fetchone()
+    return dict(row) if row else None
+
+
+def article_refs(connection: sqlite3.Connection, article_ids: Sequence[str]) -> dict[str, ArticleRef]:
+    rows = rows_for_ids(connection, "SELECT id, path, title, outlet, date, url FROM articles "
+                        "WHERE id IN ({marks})", article_ids)
+    return {r["id"]: article_ref(r) for r in rows}
+
+
+def outlets(connection: sqlite3.Connection) -> list[dict]:
+    """Each named outlet with its article count, largest first."""
+    rows = connection.execute(
+        "SELECT outlet, count(*) AS n FROM articles WHERE outlet IS NOT NULL GROUP BY outlet "
+        "ORDER BY n DESC, outlet").fetchall()
+    return [{"outlet": r["outlet"], "articles": r["n"]} for r in rows]
+
+
+def counts(connection: sqlite3.Connection) -> dict:
+    """What `stats` reports of the text tables."""
+    dates = connection.execute("SELECT min(date), max(date), sum(date IS NULL) FROM articles").fetchone()
+    return {
+        "articles": connection.execute("SELECT count(*) FROM articles").fetchone()[0],
+        "passages": connection.execute("SELECT count(*) FROM passages").fetchone()[0],
+        "without_outlet": connection.execute("SELECT count(*) FROM articles WHERE outlet IS NULL").fetchone()[0],
+        "date_min": dates[0],
+        "date_max": dates[1],
+        "undated": dates[2] or 0,
+    }
+
+
+def filter_clause(filters: Filters) -> tuple[str, tuple]:
+    """The SQL condition (over `articles a`) and its parameters for checked filters."""
+    clauses: list[str] = []
+    params: list = []
+    if filters.outlets:
+        clauses.append(f"a.outlet IN ({','.join('?' * len(filters.outlets))})")
+        params.extend(filters.outlets)
+    if filters.since or filters.until:
+        dated = []
+        if filters.since:
+            dated.append("a.date >= ?")
+            params.append(filters.since)
+        if filters.until:
+            dated.append("a.date <= ?")
+            params.append(filters.until)
+        range_clause = " AND ".join(dated)
+        clauses.append(f"(({range_clause}) OR a.date IS NULL)" if filters.include_undated else f"({range_clause})")
+    elif not filters.include_undated:
+        clauses.append("a.date IS NOT NULL")
+    return " AND ".join(clauses), tuple(params)
+
+
+def allowed_passage_ids(connection: sqlite3.Connection, filters: Filters) -> np.ndarray:
+    """Ids of the passages whose articles pass `filters` (the vector search's allow list)."""
+    clause, params = filter_clause(filters)
+    rows = connection.execute(
+        f"SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id WHERE {clause}", params).fetchall()
+    return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+
+def passage_paths(connection: sqlite3.Connection) -> dict[int, str]:
+    """{passage id: its article's path}: how evaluation maps passages to corpus documents."""
+    return dict(connection.execute("SELECT p.id, a.path FROM passages p JOIN articles a ON a.id = p.article_id"))
+
+
+def bodies(connection: sqlite3.Connection, article_ids: Sequence[str]) -> dict[str, str]:
+    """Each article's text after its headline line (what story signatures compare)."""
+    return dict(rows_for_ids(
+        connection, "SELECT id, substr(text, body_start + 1) FROM articles WHERE id IN ({marks})", article_ids))
+
+
+def dates(connection: sqlite3.Connection, article_ids: Sequence[str]) -> dict[str, str | None]:
+    return dict(rows_for_ids(connection, "SELECT id, date FROM articles WHERE id IN ({marks})", article_ids))
+
+
+def passage_counts(connection: sqlite3.Connection, article_ids: Sequence[str]) -> dict[str, int]:
+    return dict(rows_for_ids(
+        connection, "SELECT article_id, count(*) FROM passages WHERE article_id IN ({marks}) GROUP BY article_id",
+        article_ids))
+
+
+def lead_sentences(connection: sqlite3.Connection, article_ids: Sequence[str], per_article: int) -> dict[str, list[str]]:
+    """The first `per_article` sentences of each article's first passage, in order."""
+    rows = rows_for_ids(
+        connection, "SELECT p.article_id, substr(a.text, s.start + 1, s.end - s.start) FROM sentences s "
+        "JOIN passages p ON p.id = s.passage_id JOIN articles a ON a.id = p.article_id "
+        "WHERE p.ordinal = 0 AND p.article_id IN ({marks}) ORDER BY p.article_id, s.start", article_ids)
+    leads: dict[str, list[str]] = {}
+    for article_id, text in rows:
+        lead = leads.setdefault(article_id, [])
+        if len(lead) < per_article:
+            lead.append(text)
+    return leads
+
+
+def earliest_first(connection: sqlite3.Connection, article_ids: Sequence[str]) -> list[str]:
+    """`article_ids` ordered by date (undated last), then path and id: the order stories are formed in."""
+    rows = rows_for_ids(connection, "SELECT id, coalesce(date, '9999'), path FROM articles WHERE id IN ({marks})",
+                        article_ids)
+    return [r[0] for r in sorted(rows, key=lambda r: (r[1], r[2], r[0]))]

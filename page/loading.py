@@ -1,0 +1,150 @@
+"""Opening the index for the page, building it on first start, and reindexing from the page.
+
+Cached per build id (`st.cache_resource`), so a reindex is picked up without a restart and no
+query ever sees a build swapped under it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any, NoReturn
+
+import streamlit as st
+
+from archivist.embedding import Embedder
+from archivist.indexer import ReindexReport
+from archivist.errors import ArchivistError, IndexBusy, IndexMissing
+from archivist.progress import STAGE_LABELS, Progress
+from archivist.search import Searcher, current_build_id
+from page.highlight import escape_markdown as md
+from page.state import DEFAULT_K, log
+
+
+@st.cache_resource(show_spinner=False)
+def shared_embedder() -> Embedder:
+    """One model per process, shared by searching and reindexing: loading it takes seconds."""
+    return Embedder()
+
+
+@st.cache_resource(max_entries=1, show_spinner="Loading the search model and index…")
+def load_searcher(index_dir: str, build_id: str) -> Searcher:
+    """Open the index once per build id and warm the model so the first real query is fast."""
+    # One Searcher per build: it never swaps its build while other sessions' queries run on it.
+    searcher = Searcher.open(Path(index_dir), embedder=shared_embedder(), follow_updates=False)
+    try:
+        searcher.search("warm up the model", k=DEFAULT_K, highlight=True)
+    except ArchivistError:
+        pass  # an empty index has nothing to warm; the page reports that state itself
+    log.info("opened index %s (build %s)", index_dir, build_id)
+    return searcher
+
+
+@st.cache_resource
+def build_lock() -> threading.Lock:
+    """One index build at a time per server process, shared by every browser session."""
+    return threading.Lock()
+
+
+def build_index(archive: Path, index: Path, where: Any, label: str) -> str | None:
+    """Run an incremental reindex with a progress bar in `where`; return a summary or None."""
+    from archivist.indexer import reindex  # imported here: only needed when building
+
+    lock = build_lock()
+    with where.status(label, expanded=True) as status:
+        if not lock.acquire(blocking=False):
+            st.write("Another window is updating the index; waiting for it to finish…")
+            lock.acquire()
+        try:
+            bar = st.progress(0.0, text="Reading the archive…")
+            report = reindex(archive, index, progress=_progress_updater(bar),
+                             embedder=shared_embedder())
+        except ArchivistError as error:
+            status.update(label="The index was not updated", state="error")
+            st.write(md(str(error)))
+            return None
+        finally:
+            lock.release()
+        summary = _reindex_summary(report)
+        bar.progress(1.0, text="Done")
+        status.update(label=summary, state="complete", expanded=False)
+        for skipped in report.skipped[:20]:
+            st.write(md(f"Skipped {skipped.path}: {skipped.reason}"))
+    return summary
+
+
+def _progress_updater(bar: Any) -> Progress:
+    """A reindex progress callback that redraws the bar at most ten times a second.
+
+    The first and last call of each stage always draw, so a slow step (the model loading at
+    the start of "embedding") is never hidden behind the previous stage's label.
+    """
+    last: dict[str, Any] = {"at": 0.0, "stage": None}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        edge = stage != last["stage"] or done == 0 or done >= total
+        if not edge and now - last["at"] < 0.1:
+            return
+        last.update(at=now, stage=stage)
+        fraction = min(1.0, done / total) if total else 0.0
+        name = STAGE_LABELS.get(stage, stage.capitalize())
+        bar.progress(fraction, text=f"{name}: {done:,} of {total:,}")
+
+    return progress
+
+
+def _reindex_summary(report: ReindexReport) -> str:
+    """One line a person can read: what changed, how long it took."""
+    parts = [f"{report.articles:,} articles indexed in {report.seconds:.1f} s"]
+    changes = [f"{n:,} {what}" for n, what in ((report.added, "added"),
+               (report.updated, "updated"), (report.removed, "removed")) if n]
+    parts.append(", ".join(changes) if changes else "no changes")
+    if report.skipped:
+        parts.append(f"{len(report.skipped):,} files skipped")
+    return " · ".join(parts)
+
+
+def open_index(archive: Path, index: Path) -> Searcher:
+    """The searcher for the current index; builds it on first start, else explains and stops."""
+    build_id = current_build_id(index)
+    if build_id is None:
+        # None means "no manifest" or "unreadable manifest"; opening tells the two apart.
+        try:
+            Searcher.open(index)
+        except IndexMissing:
+            pass
+        except ArchivistError as error:
+            index_problem(error, archive, index)
+        if not archive.is_dir():
+            st.error(md(f"The archive folder {archive} does not exist. Create it and put "
+                        "articles in it, or set ARCHIVIST_ARCHIVE to the folder that holds them."))
+            st.stop()
+        st.info(md(f"First start: building the search index for the articles in {archive}. "
+                   "This happens once; later starts only read new or changed files."))
+        if build_index(archive, index, st, "Building the index…") is None:
+            st.stop()
+        if current_build_id(index) is None:
+            st.error(md(f"The index in {index} could not be built. Check that the folder is "
+                        "writable, then reload the page."))
+            st.stop()
+        st.rerun()
+    try:
+        return load_searcher(str(index), build_id)
+    except ArchivistError as error:
+        index_problem(error, archive, index)
+    raise AssertionError("unreachable")  # index_problem stops the script
+
+
+def index_problem(error: ArchivistError, archive: Path, index: Path) -> NoReturn:
+    """A stale, broken or busy index: say what is wrong and offer the fix, then stop."""
+    if isinstance(error, IndexBusy):
+        st.info(md(str(error)))
+        st.button("Check again")
+        st.stop()
+    st.error(md(str(error)))
+    if st.button("Rebuild the index now", type="primary"):
+        if build_index(archive, index, st, "Rebuilding the index…") is not None:
+            load_searcher.clear()
+            st.rerun()
+    st.stop()

@@ -1,0 +1,79 @@
+"""What the page remembers between reruns: the URL-bound intent and the callbacks that change it.
+
+Widgets bind to the URL (`bind="query-params"`) so a search can be bookmarked or shared; the
+callbacks here run before the script and may still write widget values."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import MutableMapping
+from typing import Any
+
+import streamlit as st
+
+log = logging.getLogger("archivist.page")
+if not log.handlers:  # the script reruns on every interaction; attach the handler once
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    log.addHandler(_handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+# The radio's labels are what the URL carries (?mode=Keyword); the core wants lowercase names.
+MODES = {"Hybrid": "hybrid", "Semantic": "semantic", "Keyword": "keyword"}
+DEFAULT_K = 10
+
+
+def reset_filters() -> None:
+    """Callback: every filter back to 'the whole archive'."""
+    st.session_state.outlet = []
+    clear_dates()
+    st.session_state.undated = True
+
+
+def clear_dates(state: MutableMapping[str, Any] = st.session_state) -> None:
+    """Callback: From/To back to open, and undated articles back if the timeline hid them."""
+    state["since"] = state["until"] = None
+    if state.get("undated_by_timeline"):
+        state["undated"] = True
+    state["undated_by_timeline"] = False
+
+
+def clear_like() -> None:
+    """A new question replaces a "More like this" search."""
+    st.session_state.like = None
+    st.session_state.like_label = None
+
+
+def ask(question: str) -> None:
+    """Callback for the example buttons: put the question in the box and search."""
+    st.session_state.q = question
+    clear_like()
+
+
+def more_like(passage_id: int, label: str) -> None:
+    """Callback for "More like this": search with that passage's vector."""
+    st.session_state.like = passage_id
+    st.session_state.like_label = label
+
+
+def set_mode(label: str) -> None:
+    """Callback: switch the search mode (a label of MODES)."""
+    st.session_state.mode = label
+
+
+def restore_like_from_url() -> None:
+    """"More like this" is not a widget, so it is carried in the URL by hand as ?like=ID."""
+    if "like" not in st.session_state:
+        raw = st.query_params.get("like")
+        st.session_state.like = int(raw) if raw and raw.isdigit() else None
+        st.session_state.like_label = None
+
+
+def save_like_to_url() -> None:
+    """Mirror the "More like this" state into the URL after each run."""
+    like = st.session_state.get("like")
+    if like is None:
+        st.query_params.pop("like", None)
+    else:
+        st.query_params["like"] = str(like)
