@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SEED_ARCHIVE
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "tests" / "screenshots"
@@ -78,11 +80,11 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """`streamlit run app.py` over a copy of archive/ plus a hostile article, empty index."""
+    """`streamlit run app.py` over a copy of the seed archive plus a hostile article, empty index."""
     _need_browser()
     base = tmp_path_factory.mktemp("browser")
     archive = base / "archive"
-    shutil.copytree(ROOT / "archive", archive)
+    shutil.copytree(SEED_ARCHIVE, archive)
     for path in archive.iterdir():
         path.chmod(0o644)
     (archive / "hostile.md").write_text(HOSTILE, encoding="utf-8")
