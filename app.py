@@ -3,7 +3,7 @@
 The entry point only: the page's parts live in the `page` package beside the core (state,
 loading, sidebar, results, cards, timeline, style sheet). It holds no search logic: it reads the
 user's intent from widgets (bound to the URL so a search can be bookmarked), calls
-`archivist.search` / `archivist.indexer`, and renders.
+`archivist.query.search` / `archivist.build.indexer`, and renders.
 
 Run it with `streamlit run app.py`; ARCHIVIST_ARCHIVE / ARCHIVIST_INDEX choose the folders.
 """

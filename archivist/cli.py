@@ -13,11 +13,13 @@ from collections.abc import Sequence
 from contextlib import closing
 from typing import TextIO
 
-from archivist import config, manifest
+from archivist import config
+
+from archivist.storage import manifest
 from archivist.errors import ArchivistError, BadInput
-from archivist.failpoints import with_failpoint
+from archivist.build.failpoints import with_failpoint
 from archivist.progress import ProgressBars
-from archivist.search import MODES, Searcher
+from archivist.query.search import MODES, Searcher
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -94,7 +96,7 @@ def _index_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _reindex(args: argparse.Namespace) -> int:
-    from archivist.indexer import reindex
+    from archivist.build.indexer import reindex
 
     bars = ProgressBars(enabled=not args.quiet)
     try:
@@ -200,7 +202,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _stories(args: argparse.Namespace) -> int:
-    from archivist.stories import read_stories
+    from archivist.build.stories import read_stories
 
     index = config.index_dir(args.index)  # the database alone: no vectors need loading
     with closing(manifest.open_live_database(index, manifest.read_manifest(index))) as connection:

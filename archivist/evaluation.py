@@ -15,12 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from archivist import text_tables
+from archivist.storage import text_tables
 from archivist.config import cache_home
 from archivist.errors import BadInput
-from archivist.indexer import reindex
+from archivist.build.indexer import reindex
 from archivist.progress import ProgressBars
-from archivist.search import Searcher
+from archivist.query.search import Searcher
 
 # How many documents are ranked per query (Recall@100 needs 100) and passages fetched for them.
 DOCS_PER_QUERY = 100

@@ -31,8 +31,9 @@ class BuildSettings:
     @classmethod
     def current(cls) -> "BuildSettings":
         """The settings this version of Archivist builds with."""
-        from archivist import copies, keyword_index, stories, vector_index
-        from archivist.chunking import CHUNKING
+        from archivist.build import copies, stories
+        from archivist.storage import keyword_index, vector_index
+        from archivist.ingest.chunking import CHUNKING
         from archivist.config import MODEL_DIMENSION, MODEL_MAX_TOKENS, MODEL_NAME
 
         return cls(

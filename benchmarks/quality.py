@@ -17,8 +17,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from archivist.evaluation import default_index_for, load_queries, rank_documents, score_run  # noqa: E402
-from archivist.indexer import reindex  # noqa: E402
-from archivist.search import MODES, Searcher  # noqa: E402
+from archivist.build.indexer import reindex  # noqa: E402
+from archivist.query.search import MODES, Searcher  # noqa: E402
 
 # nDCG@10 on the test splits, from ../shared/data/README.md (sources named there).
 PUBLISHED = {

@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from archivist.vector_index import FaissVectorIndex  # noqa: E402
+from archivist.storage.vector_index import FaissVectorIndex  # noqa: E402
 
 SECTIONS = ("embedding", "reuters", "queries", "synthetic", "recall", "coldstart")
 PYTHON = sys.executable
@@ -78,11 +78,11 @@ def write_jsonl(records: list[dict], path: Path) -> None:
 
 def embedding_section(data: Path, work: Path, repeat: int) -> dict:
     """Ours end to end vs plain sentence-transformers on the same passages, in the same run."""
-    from archivist.articles import scan_archive
-    from archivist.chunking import chunk_article
-    from archivist.embedding import bundled_model_path
-    from archivist.indexer import CHUNKING
-    from archivist.tokens import token_counter
+    from archivist.ingest.articles import scan_archive
+    from archivist.ingest.chunking import chunk_article
+    from archivist.model.embedding import bundled_model_path
+    from archivist.build.indexer import CHUNKING
+    from archivist.model.tokens import token_counter
 
     archive = work / "reuters3000" / "reuters3000.jsonl"
     write_jsonl(reuters_records(data, 3000), archive)
@@ -146,7 +146,7 @@ def latency(searcher, questions: list[str]) -> dict:
 
 
 def queries_section(data: Path, work: Path, repeat: int) -> dict:
-    from archivist.search import Searcher
+    from archivist.query.search import Searcher
 
     index = work / "reuters" / "index"
     rng = np.random.default_rng(5)
@@ -163,8 +163,8 @@ def queries_section(data: Path, work: Path, repeat: int) -> dict:
 SYNTHETIC_PROBE = r"""
 import json, resource, sys, numpy as np
 sys.path.insert(0, sys.argv[2])
-from archivist.embedding import Embedder
-from archivist.search import Searcher
+from archivist.model.embedding import Embedder
+from archivist.query.search import Searcher
 
 class PreparedVectors(Embedder):
     '''Embeds each question with the real model (its time counts), then answers with the vector
@@ -212,9 +212,9 @@ def synthetic_section(work: Path, repeat: int) -> dict:
 
 def recall_section(data: Path, work: Path, scifact_index: Path | None) -> dict:
     """HNSW recall@10 against exact search on real embeddings, queries embedded by the model."""
-    from archivist.embedding import Embedder
+    from archivist.model.embedding import Embedder
     from archivist.evaluation import default_index_for, load_queries
-    from archivist.search import Searcher
+    from archivist.query.search import Searcher
 
     embedder = Embedder()
     out = {}

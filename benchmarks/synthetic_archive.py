@@ -28,10 +28,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from archivist import database, manifest as index_files  # noqa: E402
-from archivist.keyword_index import Fts5KeywordIndex  # noqa: E402
-from archivist.vector_index import FaissVectorIndex, kind_for  # noqa: E402
-from archivist.indexer import ReindexReport, build_manifest  # noqa: E402
+from archivist.storage import database, manifest as index_files  # noqa: E402
+from archivist.storage.keyword_index import Fts5KeywordIndex  # noqa: E402
+from archivist.storage.vector_index import FaissVectorIndex, kind_for  # noqa: E402
+from archivist.build.indexer import ReindexReport, build_manifest  # noqa: E402
 
 VOCABULARY = 50_000
 TOPICS = 2_000

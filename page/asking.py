@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from archivist.search import SearchResponse, Searcher
+from archivist.query.search import SearchResponse, Searcher
 from page.state import clear_like
 
 

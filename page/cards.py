@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import streamlit as st
 
 from archivist.records import UNDATED, ArticleRef, Hit, Source
-from archivist.search import Searcher
+from archivist.query.search import Searcher
 from page.display import fmt_date, safe_url
 from page.highlight import escape, mark_html, passage_html
 from page.state import more_like

@@ -12,11 +12,11 @@ from typing import Any, NoReturn
 
 import streamlit as st
 
-from archivist.embedding import Embedder
-from archivist.indexer import ReindexReport
+from archivist.model.embedding import Embedder
+from archivist.build.indexer import ReindexReport
 from archivist.errors import ArchivistError, IndexBusy, IndexMissing
 from archivist.progress import STAGE_LABELS, Progress
-from archivist.search import Searcher, current_build_id
+from archivist.query.search import Searcher, current_build_id
 from page.highlight import escape_markdown as md
 from page.state import DEFAULT_K, log
 
@@ -48,7 +48,7 @@ def build_lock() -> threading.Lock:
 
 def build_index(archive: Path, index: Path, where: Any, label: str) -> str | None:
     """Run an incremental reindex with a progress bar in `where`; return a summary or None."""
-    from archivist.indexer import reindex  # imported here: only needed when building
+    from archivist.build.indexer import reindex  # imported here: only needed when building
 
     lock = build_lock()
     with where.status(label, expanded=True) as status:

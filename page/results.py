@@ -9,7 +9,7 @@ import time
 import streamlit as st
 
 from archivist.errors import ArchivistError, BadInput
-from archivist.search import Searcher
+from archivist.query.search import Searcher
 from page.asking import run_search
 from page.cards import render_card
 from page.display import fmt_span, plural

@@ -13,7 +13,7 @@ import numpy as np
 import streamlit as st
 
 from archivist.errors import ArchivistError
-from archivist.search import Searcher
+from archivist.query.search import Searcher
 from page.asking import run_search
 from page.display import dates_label, plural
 from page.state import clear_dates, log

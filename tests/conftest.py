@@ -13,7 +13,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from archivist.config import MODEL_DIMENSION, MODEL_NAME  # noqa: E402
-from archivist.embedding import Embedder  # noqa: E402
+from archivist.model.embedding import Embedder  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -77,7 +77,7 @@ def fake_embedder() -> FakeEmbedder:
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory, real_embedder) -> Path:
     """The seed archive (tests/data/seed_archive) indexed with the real model, in a temporary folder."""
-    from archivist.indexer import reindex
+    from archivist.build.indexer import reindex
 
     root = tmp_path_factory.mktemp("seed")
     archive = root / "archive"
@@ -88,7 +88,7 @@ def seed_index(tmp_path_factory, real_embedder) -> Path:
 
 @pytest.fixture(scope="session")
 def seed_searcher(seed_index, real_embedder):
-    from archivist.search import Searcher
+    from archivist.query.search import Searcher
 
     return Searcher.open(seed_index, embedder=real_embedder)
 

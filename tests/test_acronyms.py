@@ -9,13 +9,13 @@ import pytest
 
 from conftest import write
 
-from archivist.acronyms import defined_acronyms, spell_out
-from archivist.chunking import chunk_article
-from archivist.embedding import bundled_model_path
-from archivist.indexer import reindex
+from archivist.ingest.acronyms import defined_acronyms, spell_out
+from archivist.ingest.chunking import chunk_article
+from archivist.model.embedding import bundled_model_path
+from archivist.build.indexer import reindex
 from archivist.records import Article
-from archivist.search import Searcher
-from archivist.tokens import token_counter
+from archivist.query.search import Searcher
+from archivist.model.tokens import token_counter
 
 COUNT = token_counter(bundled_model_path())
 # Forty sentences that put a later passage far from the article's definitions.

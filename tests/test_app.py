@@ -24,9 +24,9 @@ from streamlit.testing.v1 import AppTest
 
 from page.state import clear_dates
 from page.timeline_view import apply_selection
-from archivist.embedding import Embedder
-from archivist.indexer import reindex
-from archivist.search import current_build_id
+from archivist.model.embedding import Embedder
+from archivist.build.indexer import reindex
+from archivist.query.search import current_build_id
 from page.timeline import Period, epoch_ms, selected_period
 
 APP = Path(__file__).resolve().parent.parent / "app.py"

@@ -7,7 +7,7 @@ import os
 
 from conftest import SEED_ARCHIVE, write
 
-from archivist.articles import derive_title, scan_archive
+from archivist.ingest.articles import derive_title, scan_archive
 
 
 def by_path(result):

@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from archivist import embedding, openvino_encoder
-from archivist.embedding import Embedder, choose_backend
+from archivist.model import embedding, openvino_encoder
+from archivist.model.embedding import Embedder, choose_backend
 
 PASSAGES = [
     "The Panjshir valley held out against the Taliban as the rest of Afghanistan fell in August.",

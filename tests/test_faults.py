@@ -11,11 +11,13 @@ import pytest
 from conftest import FakeEmbedder, write
 from test_indexer import small_archive
 
-from archivist import database, indexer, manifest
-from archivist.vector_index import FaissVectorIndex
+from archivist.storage import database, manifest
+
+from archivist.build import indexer
+from archivist.storage.vector_index import FaissVectorIndex
 from archivist.errors import ArchivistError
-from archivist.indexer import reindex
-from archivist.search import Searcher
+from archivist.build.indexer import reindex
+from archivist.query.search import Searcher
 
 
 class SlowEmbedder(FakeEmbedder):

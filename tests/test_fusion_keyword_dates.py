@@ -6,11 +6,11 @@ import sqlite3
 
 import pytest
 
-from archivist import database
-from archivist.keyword_index import Fts5KeywordIndex
-from archivist.dates import normalise_date, parse_user_date
+from archivist.storage import database
+from archivist.storage.keyword_index import Fts5KeywordIndex
+from archivist.ingest.dates import normalise_date, parse_user_date
 from archivist.errors import BadInput
-from archivist.fusion import score_fusion
+from archivist.query.fusion import score_fusion
 
 
 def test_score_fusion_matches_hand_computed_scores():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archivist.grouping import JOIN_SHARE, group_hits
+from archivist.query.grouping import JOIN_SHARE, group_hits
 from archivist.records import ArticleRef, Passage
 
 WORDS = ("Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot")

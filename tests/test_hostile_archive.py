@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from conftest import write
 
-from archivist import articles as articles_module
-from archivist.articles import MAX_ARTICLE_BYTES, scan_archive
-from archivist.indexer import reindex
-from archivist.search import Searcher
+from archivist.ingest import articles as articles_module
+from archivist.ingest.articles import MAX_ARTICLE_BYTES, scan_archive
+from archivist.build.indexer import reindex
+from archivist.query.search import Searcher
 
 
 def reasons(result) -> dict[str, str]:

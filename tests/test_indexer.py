@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT, write
 
-from archivist import manifest as index_files
+from archivist.storage import manifest as index_files
 from archivist.errors import IndexBusy, IndexMissing
-from archivist.indexer import reindex
-from archivist.locking import IndexLock
-from archivist.search import Searcher
+from archivist.build.indexer import reindex
+from archivist.storage.locking import IndexLock
+from archivist.query.search import Searcher
 
 
 def small_archive(root: Path) -> Path:
@@ -90,7 +90,7 @@ def test_lock_is_refused_from_another_process_and_released_when_it_dies(tmp_path
     archive, index = small_archive(tmp_path), tmp_path / "index"
     index.mkdir()
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
-                               "from archivist.locking import IndexLock; "
+                               "from archivist.storage.locking import IndexLock; "
                                "l = IndexLock(Path(sys.argv[1])).__enter__(); print('held', flush=True); "
                                "time.sleep(60)", str(index)],
                               cwd=PROJECT, stdout=subprocess.PIPE, text=True)
@@ -214,8 +214,9 @@ def test_one_text_split_two_ways_gets_every_sentence_vector(tmp_path, fake_embed
 
 
 def test_a_resplit_embeds_again_and_drops_the_old_splits_vectors(tmp_path, fake_embedder, monkeypatch):
-    from archivist import changes, chunking
-    from archivist.chunking import ChunkingSettings
+    from archivist.build import changes
+    from archivist.ingest import chunking
+    from archivist.ingest.chunking import ChunkingSettings
 
     archive, index = tmp_path / "archive", tmp_path / "index"
     write(archive / "a.txt", "Harbour news\n\nThe ferry left at dawn. The crane was repaired. Traders waited.\n")

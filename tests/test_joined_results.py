@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import write
 
-from archivist.indexer import reindex
-from archivist.search import Searcher
+from archivist.build.indexer import reindex
+from archivist.query.search import Searcher
 
 KEEPER = "The lighthouse keeper counted gulls."
 

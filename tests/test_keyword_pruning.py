@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from archivist import keyword_index as keyword
-from archivist.indexer import reindex
-from archivist.search import Searcher
+from archivist.storage import keyword_index as keyword
+from archivist.build.indexer import reindex
+from archivist.query.search import Searcher
 from conftest import write
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from conftest import SEED_ARCHIVE
 
-from archivist.articles import scan_archive
-from archivist.chunking import ChunkingSettings, chunk_article
-from archivist.embedding import bundled_model_path
+from archivist.ingest.articles import scan_archive
+from archivist.ingest.chunking import ChunkingSettings, chunk_article
+from archivist.model.embedding import bundled_model_path
 from archivist.records import Article
-from archivist.sentences import sentence_spans
-from archivist.tokens import token_counter
+from archivist.ingest.sentences import sentence_spans
+from archivist.model.tokens import token_counter
 
 COUNT = token_counter(bundled_model_path())
 

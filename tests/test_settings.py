@@ -7,9 +7,11 @@ import json
 from conftest import write
 from test_stories import WIRE, groups
 
-from archivist import chunking, stories
-from archivist.chunking import ChunkingSettings
-from archivist.indexer import reindex
+from archivist.ingest import chunking
+
+from archivist.build import stories
+from archivist.ingest.chunking import ChunkingSettings
+from archivist.build.indexer import reindex
 from archivist.settings import SECTIONS, BuildSettings
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from conftest import write
 from test_cli import run
 
-from archivist.indexer import reindex
-from archivist.search import Searcher
-from archivist.stories import group, read_stories, relation
+from archivist.build.indexer import reindex
+from archivist.query.search import Searcher
+from archivist.build.stories import group, read_stories, relation
 
 STORIES = Path(__file__).parent / "data" / "stories"
 RECURRING = Path(__file__).parent / "data" / "recurring"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from archivist import vector_index as vectors
-from archivist.vector_index import FaissVectorIndex
-from archivist.indexer import reindex
-from archivist.search import Searcher
+from archivist.storage import vector_index as vectors
+from archivist.storage.vector_index import FaissVectorIndex
+from archivist.build.indexer import reindex
+from archivist.query.search import Searcher
 from conftest import write
 
 

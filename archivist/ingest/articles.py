@@ -17,10 +17,10 @@ from pathlib import Path
 
 import yaml
 
-from archivist.dates import normalise_date
+from archivist.ingest.dates import normalise_date
 from archivist.errors import first_line
 from archivist.records import Article, Skipped
-from archivist.textdecode import UndecodableText, decode_bytes
+from archivist.ingest.textdecode import UndecodableText, decode_bytes
 
 METADATA_FILE = "metadata.csv"
 METADATA_FIELDS = ("title", "outlet", "date", "url", "author")

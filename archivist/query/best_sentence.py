@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from archivist.cache import EmbeddingCache
+from archivist.storage.cache import EmbeddingCache
 from archivist.records import Hit
 
 

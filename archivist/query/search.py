@@ -14,18 +14,20 @@ from pathlib import Path
 
 import numpy as np
 
-from archivist import copy_table, manifest, stories, text_tables
-from archivist.best_sentence import mark_best_sentences
-from archivist.cache import EmbeddingCache
-from archivist.embedding import Embedder
+from archivist.storage import copy_table, manifest, text_tables
+
+from archivist.build import stories
+from archivist.query.best_sentence import mark_best_sentences
+from archivist.storage.cache import EmbeddingCache
+from archivist.model.embedding import Embedder
 from archivist.errors import BadInput
-from archivist.filters import check_filters
-from archivist.grouping import group_hits
-from archivist.keyword_index import Fts5KeywordIndex
+from archivist.query.filters import check_filters
+from archivist.query.grouping import group_hits
+from archivist.storage.keyword_index import Fts5KeywordIndex
 from archivist.records import NO_FILTERS, Filters, Hit, Passage
-from archivist.retrieval import MODES, DenseRetriever, KeywordRetriever, Query, Ranked, Retrieval
-from archivist.vector_index import FaissVectorIndex
-from archivist.words import query_terms
+from archivist.query.retrieval import MODES, DenseRetriever, KeywordRetriever, Query, Ranked, Retrieval
+from archivist.storage.vector_index import FaissVectorIndex
+from archivist.ingest.words import query_terms
 
 __all__ = ["MODES", "SearchResponse", "Searcher", "current_build_id"]
 MAX_QUERY_CHARS = 2000

@@ -30,10 +30,10 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from archivist import copy_table, story_tables, text_tables
-from archivist.cache import EmbeddingCache, text_key
-from archivist.story_tables import read_stories
-from archivist.words import lowercase_words
+from archivist.storage import copy_table, story_tables, text_tables
+from archivist.storage.cache import EmbeddingCache, text_key
+from archivist.storage.story_tables import read_stories
+from archivist.ingest.words import lowercase_words
 
 __all__ = ["KINDS", "group", "passage_kind", "read_stories", "relation", "relation_in_story", "settings",
            "update_stories"]

@@ -19,21 +19,21 @@ from pathlib import Path
 
 import numpy as np
 
-from archivist import copy_table, database, manifest, story_tables, text_tables
-from archivist.articles import scan_archive
-from archivist.cache import EmbeddingCache
-from archivist.changes import ChangeCounts, apply_changes
+from archivist.storage import copy_table, database, manifest, story_tables, text_tables
+from archivist.ingest.articles import scan_archive
+from archivist.storage.cache import EmbeddingCache
+from archivist.build.changes import ChangeCounts, apply_changes
 from archivist.config import FORMAT_VERSION, MODEL_DIMENSION, MODEL_MAX_TOKENS, MODEL_NAME
-from archivist.copies import find_copies
-from archivist.embedding import Embedder
+from archivist.build.copies import find_copies
+from archivist.model.embedding import Embedder
 from archivist.errors import ArchivistError, IndexIncompatible, IndexMissing
-from archivist.keyword_index import Fts5KeywordIndex
-from archivist.locking import IndexLock
+from archivist.storage.keyword_index import Fts5KeywordIndex
+from archivist.storage.locking import IndexLock
 from archivist.progress import Progress, StageClock
 from archivist.records import Article, Skipped
 from archivist.settings import BuildSettings
-from archivist.stories import update_stories
-from archivist.vector_index import FaissVectorIndex, kind_for
+from archivist.build.stories import update_stories
+from archivist.storage.vector_index import FaissVectorIndex, kind_for
 
 
 @dataclass

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from archivist.acronyms import addition, defined_acronyms, spell_out, spell_out_with_insertions
+from archivist.ingest.acronyms import addition, defined_acronyms, spell_out, spell_out_with_insertions
 from archivist.config import MODEL_MAX_TOKENS
-from archivist.clutter import inline_clutter_spans, is_clutter_line, is_footer_line, is_keyword_line
+from archivist.ingest.clutter import inline_clutter_spans, is_clutter_line, is_footer_line, is_keyword_line
 from archivist.records import Article, Chunk
-from archivist.sentences import sentence_spans
+from archivist.ingest.sentences import sentence_spans
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 

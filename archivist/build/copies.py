@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from archivist.vector_index import VectorIndex
+from archivist.storage.vector_index import VectorIndex
 
 # Cosine above which two passages of different articles say the same thing in near-same words.
 # Measured on the seeds: three of the four passages of the rewrite 000 pair with its source 001

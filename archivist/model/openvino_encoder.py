@@ -110,7 +110,7 @@ class OpenVinoEncoder:
     """Compiled model plus tokenizer: token ids in, normalised vectors out."""
 
     def __init__(self, model_path: Path, precision: str, max_tokens: int) -> None:
-        from archivist.tokens import model_tokenizer
+        from archivist.model.tokens import model_tokenizer
 
         xml = exported_model(model_path)
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from archivist.dates import parse_user_date
+from archivist.ingest.dates import parse_user_date
 from archivist.errors import BadInput
 from archivist.records import Filters
 

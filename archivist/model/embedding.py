@@ -16,7 +16,7 @@ import numpy as np
 
 from archivist.config import MODEL_DIMENSION, MODEL_MAX_TOKENS, MODEL_NAME, requested_backend, use_offline_model
 from archivist.errors import first_line
-from archivist.tokens import ids_and_offsets, model_tokenizer
+from archivist.model.tokens import ids_and_offsets, model_tokenizer
 
 BatchProgress = Callable[[int, int], None]  # (texts embedded, texts in all)
 BACKENDS = ("openvino-bf16", "openvino-f32", "torch")
@@ -39,7 +39,7 @@ def choose_backend(requested: str | None = None) -> str:
     if requested == "torch":
         return "torch"
     try:
-        from archivist.openvino_encoder import native_bf16
+        from archivist.model.openvino_encoder import native_bf16
 
         bf16 = native_bf16()
     except Exception:  # openvino missing or unusable here: the plain backend still works
@@ -92,7 +92,7 @@ class Embedder:
         return self._model
 
     def _load_openvino(self):
-        from archivist.openvino_encoder import OpenVinoEncoder
+        from archivist.model.openvino_encoder import OpenVinoEncoder
 
         precision = "bf16" if self.backend == "openvino-bf16" else "f32"
         return OpenVinoEncoder(self.model_path, precision, MODEL_MAX_TOKENS)

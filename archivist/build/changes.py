@@ -7,13 +7,15 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
-from archivist import chunking, copy_table, text_tables
-from archivist.cache import EmbeddingCache, sentence_key, text_key
-from archivist.embedding import Embedder
-from archivist.keyword_index import Fts5KeywordIndex
+from archivist.ingest import chunking
+
+from archivist.storage import copy_table, text_tables
+from archivist.storage.cache import EmbeddingCache, sentence_key, text_key
+from archivist.model.embedding import Embedder
+from archivist.storage.keyword_index import Fts5KeywordIndex
 from archivist.progress import Progress
 from archivist.records import Article, Chunk
-from archivist.tokens import token_counter
+from archivist.model.tokens import token_counter
 
 
 @dataclass

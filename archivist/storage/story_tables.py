@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 
-from archivist.database import rows_for_ids
+from archivist.storage.database import rows_for_ids
 from archivist.records import ArticleRef, Story, StoryMember
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from archivist.database import rows_for_ids
+from archivist.storage.database import rows_for_ids
 from archivist.records import Article, ArticleRef, Chunk, Filters, Passage
 
 # The article columns of an ArticleRef, read beside a passage.

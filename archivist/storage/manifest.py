@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 
 from archivist.config import FORMAT_VERSION, MODEL_NAME
-from archivist.database import connect
+from archivist.storage.database import connect
 from archivist.errors import IndexIncompatible, IndexMissing, first_line
 
 MANIFEST = "manifest.json"

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from archivist.errors import BadInput
-from archivist.fusion import score_fusion
-from archivist.keyword_index import KeywordIndex
+from archivist.query.fusion import score_fusion
+from archivist.storage.keyword_index import KeywordIndex
 from archivist.records import Filters
-from archivist.vector_index import VectorIndex
+from archivist.storage.vector_index import VectorIndex
 
 MODES = ("hybrid", "semantic", "keyword")
 # Score fusion: passage cosine + 0.3 x bm25 / the query's top bm25 (see fusion.score_fusion).

@@ -12,10 +12,10 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from archivist import text_tables
-from archivist.database import FTS_TOKENIZER, rows_for_ids
+from archivist.storage import text_tables
+from archivist.storage.database import FTS_TOKENIZER, rows_for_ids
 from archivist.records import NO_FILTERS, Filters
-from archivist.words import query_terms
+from archivist.ingest.words import query_terms
 
 # Past this many passages an OR over common words makes FTS5 score most of the archive (265 ms
 # a query at a million passages); there the commonest words are left out of the keyword query.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from archivist.database import rows_for_ids
+from archivist.storage.database import rows_for_ids
 
 
 def text_key(text: str) -> str:

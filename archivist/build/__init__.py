@@ -1,0 +1,1 @@
+"""Build: reindex (diff, split, embed, write, publish), copies and story groups."""

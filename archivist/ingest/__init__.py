@@ -1,0 +1,1 @@
+"""Ingest: archive files to `Article` records, and articles to passages (`Chunk`) with offsets."""

@@ -1,0 +1,1 @@
+"""Query: search over a published build (filters, retrieval, fusion, grouping, best sentence)."""
