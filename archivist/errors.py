@@ -5,7 +5,7 @@ The CLI and the page catch `ArchivistError` and show `str(error)`; anything else
 
 
 class ArchivistError(Exception):
-    """Base class: a failure the user can act on. `exit_code` follows DESIGN.md."""
+    """Base class: a failure the user can act on. `exit_code`: 1 failed, 2 bad usage or input (docs/ARCHITECTURE.md)."""
 
     exit_code = 1
 

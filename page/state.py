@@ -11,6 +11,8 @@ from typing import Any
 
 import streamlit as st
 
+from archivist.query.search import MODES as SEARCH_MODES
+
 log = logging.getLogger("archivist.page")
 if not log.handlers:  # the script reruns on every interaction; attach the handler once
     _handler = logging.StreamHandler()
@@ -20,7 +22,7 @@ if not log.handlers:  # the script reruns on every interaction; attach the handl
     log.propagate = False
 
 # The radio's labels are what the URL carries (?mode=Keyword); the core wants lowercase names.
-MODES = {"Hybrid": "hybrid", "Semantic": "semantic", "Keyword": "keyword"}
+MODES = {mode.capitalize(): mode for mode in SEARCH_MODES}
 DEFAULT_K = 10
 
 

@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 
 from archivist.storage.database import rows_for_ids
-from archivist.records import ArticleRef, Story, StoryMember
+from archivist.records import UNDATED, ArticleRef, Story, StoryMember
 
 
 def put_signatures(connection: sqlite3.Connection, rows: Iterable[tuple[str, str, bytes]]) -> None:
@@ -76,7 +76,7 @@ def read_stories(connection: sqlite3.Connection) -> list[Story]:
     rows = connection.execute(
         "SELECT s.id, s.kind, m.kind, a.id, a.path, a.title, a.outlet, a.date, a.url "
         "FROM stories s JOIN story_members m ON m.story_id = s.id JOIN articles a ON a.id = m.article_id "
-        "ORDER BY s.id, coalesce(a.date, '9999'), a.path").fetchall()
+        "ORDER BY s.id, coalesce(a.date, ?), a.path", (UNDATED,)).fetchall()
     stories: dict[int, Story] = {}
     for story_id, kind, how, *meta in rows:
         story = stories.setdefault(story_id, Story(story_id, kind, []))

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from archivist.storage.database import rows_for_ids
-from archivist.records import Article, ArticleRef, Chunk, Filters, Passage
+from archivist.records import UNDATED, Article, ArticleRef, Chunk, Filters, Passage
 
 # The article columns of an ArticleRef, read beside a passage.
 _PASSAGE_SELECT = ("SELECT p.id, p.start, p.end, substr(a.text, p.start + 1, p.end - p.start) AS text, "
@@ -194,6 +194,6 @@ def lead_sentences(connection: sqlite3.Connection, article_ids: Sequence[str], p
 
 def earliest_first(connection: sqlite3.Connection, article_ids: Sequence[str]) -> list[str]:
     """`article_ids` ordered by date (undated last), then path and id: the order stories are formed in."""
-    rows = rows_for_ids(connection, "SELECT id, coalesce(date, '9999'), path FROM articles WHERE id IN ({marks})",
-                        article_ids)
+    rows = rows_for_ids(connection, "SELECT id, coalesce(date, ?), path FROM articles WHERE id IN ({marks})",
+                        article_ids, UNDATED)
     return [r[0] for r in sorted(rows, key=lambda r: (r[1], r[2], r[0]))]
