@@ -79,9 +79,8 @@ def write_jsonl(records: list[dict], path: Path) -> None:
 def embedding_section(data: Path, work: Path, repeat: int) -> dict:
     """Ours end to end vs plain sentence-transformers on the same passages, in the same run."""
     from archivist.ingest.articles import scan_archive
-    from archivist.ingest.chunking import chunk_article
+    from archivist.ingest.chunking import CHUNKING, chunk_article
     from archivist.model.embedding import bundled_model_path
-    from archivist.build.indexer import CHUNKING
     from archivist.model.tokens import token_counter
 
     archive = work / "reuters3000" / "reuters3000.jsonl"
