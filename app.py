@@ -16,6 +16,7 @@ import streamlit as st
 
 from archivist import config
 from page.asking import search_box
+from page.gate import admit
 from page.loading import open_index
 from page.results import empty_state, results
 from page.sidebar import date_bounds, sidebar
@@ -34,6 +35,7 @@ def main() -> None:
     apply_style()
     archive, index = config.archive_dir(), config.index_dir()
     st.title("Archivist", anchor=False)
+    admit()
     searcher = open_index(archive, index)
     stats = searcher.stats()
     restore_like_from_url()

@@ -1,4 +1,4 @@
-"""`python -m archivist reindex | search | stats`: the command line over the core.
+"""`python -m archivist reindex | search | stats | stories | eval | serve`: the command line over the core.
 
 Errors the user can act on are printed as one sentence on stderr, with exit code 1 (failed)
 or 2 (bad usage or input); anything else is a bug and keeps its traceback.
@@ -19,7 +19,7 @@ from archivist.storage import manifest
 from archivist.errors import ArchivistError, BadInput
 from archivist.build.failpoints import with_failpoint
 from archivist.progress import ProgressBars
-from archivist.query.search import MODES, Searcher
+from archivist.query.search import MODES, Searcher, check_page
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--until", help="only articles dated on or before YYYY-MM-DD")
     search.add_argument("--dated-only", action="store_true",
                         help="with --since/--until, leave out articles that have no date")
+    search.add_argument("--per-article", action="store_true",
+                        help="one result per article (its best passage), with how many more passages matched")
+    search.add_argument("--offset", type=int, default=0, help="skip this many results (the next page)")
     search.add_argument("--json", action="store_true", help="print JSON (the contract: docs/ARCHITECTURE.md)")
     search.add_argument("--batch", metavar="FILE", help="one query per line from FILE ('-' = stdin); JSON Lines out")
     _index_option(search)
@@ -83,6 +86,19 @@ def _parser() -> argparse.ArgumentParser:
     _index_option(stories)
     stories.add_argument("--json", action="store_true")
     stories.set_defaults(run=_stories)
+
+    serve = commands.add_parser("serve", help="the HTTP API (JSON; docs at /docs, schema at /openapi.json)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (beyond loopback only with ARCHIVIST_API_TOKEN set)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--archive", help="archive folder a POST /reindex reads (default: archive/ or $ARCHIVIST_ARCHIVE)")
+    _index_option(serve)
+    serve.add_argument("--workers", type=int, default=2, help="searches run at once (default 2)")
+    serve.add_argument("--queue", type=int, default=32,
+                       help="searches that may wait for a worker; beyond that 503 with Retry-After (default 32)")
+    serve.add_argument("--access-log", action="store_true",
+                       help="log each request line, query text included (off by default: it can identify sources)")
+    serve.set_defaults(run=_serve)
 
     stats = commands.add_parser("stats", help="what the index holds")
     _index_option(stats)
@@ -114,13 +130,12 @@ def _reindex(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    if args.k < 1 or args.k > 1000:
-        raise BadInput(f"-k {args.k} is out of range; use a number from 1 to 1000.")
+    check_page(args.k, args.offset)
     if (args.query is None) == (args.batch is None):
         raise BadInput("Give a query, or --batch FILE (or --batch - for standard input), not both.")
     searcher = Searcher.open(config.index_dir(args.index))
     options = dict(k=args.k, mode=args.mode, outlets=args.outlet, since=args.since, until=args.until,
-                   include_undated=not args.dated_only)
+                   include_undated=not args.dated_only, per_article=args.per_article, offset=args.offset)
     if args.batch is not None:
         return _search_batch(searcher, args.batch, options)
     response = searcher.search(args.query, **options)
@@ -166,6 +181,9 @@ def _print_hits(response, out: TextIO) -> None:
         print(f"   {source}   (score {hit.score:.4f})", file=out)
         for line in _wrap(hit.passage):
             print(f"   {line}", file=out)
+        if hit.more_in_article:
+            print(f"   ({hit.more_in_article} more passage{'s' if hit.more_in_article > 1 else ''} "
+                  "in this article)", file=out)
         for other in hit.also_in:
             o = other.article
             print(f"   also in: {o.title} ({o.outlet or 'outlet unknown'}, {o.date or 'undated'}, {o.path})",
@@ -218,6 +236,24 @@ def _stories(args: argparse.Namespace) -> int:
             ref = member.article
             print(f"   {ref.date or 'undated':10}  {member.kind:8} {ref.title} "
                   f"({ref.outlet or 'outlet unknown'}, {ref.path})")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from archivist.access import check_bind
+    from archivist.api.server import create_app
+
+    token = config.api_token()
+    check_bind(args.host, token, "ARCHIVIST_API_TOKEN")
+    if args.workers < 1 or args.queue < 0:
+        raise BadInput("--workers must be 1 or more and --queue 0 or more.")
+    app = create_app(config.index_dir(args.index), config.archive_dir(args.archive), token=token,
+                     workers=args.workers, queue=args.queue)
+    print(f"archivist: serving http://{args.host}:{args.port} (docs at /docs)"
+          + ("; token required" if token else "; loopback only, no token"), file=sys.stderr, flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=args.access_log)
     return 0
 
 

@@ -6,6 +6,9 @@ agree on it:
     ARCHIVIST_INDEX          the index folder (default: index/ of the project)
     ARCHIVIST_BACKEND        "torch" or "openvino" to force an embedding backend
     ARCHIVIST_MODEL_CACHE    where the OpenVINO export of the model is kept
+    ARCHIVIST_API_TOKEN      the bearer token `serve` requires (without one it listens on loopback only)
+    ARCHIVIST_PAGE_PASSWORD  the page's password (without one the page refuses to listen beyond loopback)
+    ARCHIVIST_LOG_QUERIES    "1" to write query text to the server logs (off: it can identify sources)
     ARCHIVIST_KILL_AT        tests only: a reindex stage at which the process kills itself
     XDG_CACHE_HOME           the base of the default caches (~/.cache)
 """
@@ -67,6 +70,21 @@ def model_cache_dir() -> Path | None:
     """$ARCHIVIST_MODEL_CACHE when set: where the exported OpenVINO model is kept."""
     explicit = os.environ.get("ARCHIVIST_MODEL_CACHE")
     return Path(explicit).expanduser() if explicit else None
+
+
+def api_token() -> str | None:
+    """$ARCHIVIST_API_TOKEN: the token every API request but /health must carry."""
+    return os.environ.get("ARCHIVIST_API_TOKEN") or None
+
+
+def page_password() -> str | None:
+    """$ARCHIVIST_PAGE_PASSWORD: the password the page asks for, once per browser session."""
+    return os.environ.get("ARCHIVIST_PAGE_PASSWORD") or None
+
+
+def log_queries() -> bool:
+    """Whether query text may be written to logs ($ARCHIVIST_LOG_QUERIES=1); off by default."""
+    return os.environ.get("ARCHIVIST_LOG_QUERIES", "").strip().lower() in ("1", "true", "yes")
 
 
 def kill_at_stage() -> str | None:

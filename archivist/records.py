@@ -110,9 +110,11 @@ class Hit:
     terms: list[str] = field(default_factory=list)
     # A neighbouring passage of the same article shown as part of this one (see grouping.group_hits).
     joined_passage_ids: list[int] = field(default_factory=list)
+    # One card per article: how many more of its passages matched (None outside that view).
+    more_in_article: int | None = None
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "rank": self.rank,
             "score": round(self.score, 6),
             "passage": self.passage,
@@ -121,6 +123,9 @@ class Hit:
             "article": self.article.to_json(),
             "also_in": [s.to_json() for s in self.also_in],
         }
+        if self.more_in_article is not None:
+            out["more_in_article"] = self.more_in_article
+        return out
 
 
 @dataclass(frozen=True)

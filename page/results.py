@@ -15,7 +15,7 @@ from page.cards import render_card
 from page.display import fmt_span, plural
 from page.highlight import escape
 from page.highlight import escape_markdown as md
-from page.state import ask, clear_like, log, reset_filters, set_mode
+from page.state import ask, clear_like, log, logged_query, reset_filters, set_mode
 from page.timeline_view import timeline
 
 EXAMPLES = (
@@ -44,7 +44,7 @@ def results(searcher: Searcher, query: str, params: dict,
     except ArchivistError as error:
         st.error(md(str(error)))
         return
-    log.info("query %r: %d hits, core %.0f ms, call %.0f ms", query, len(response.hits),
+    log.info("query %s: %d hits, core %.0f ms, call %.0f ms", logged_query(query), len(response.hits),
              response.took_ms, elapsed)
     if like is not None:
         # After a reload only the id is known; the core names the passage's article in `query`.

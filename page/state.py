@@ -11,6 +11,7 @@ from typing import Any
 
 import streamlit as st
 
+from archivist import config
 from archivist.query.search import MODES as SEARCH_MODES
 
 log = logging.getLogger("archivist.page")
@@ -20,6 +21,12 @@ if not log.handlers:  # the script reruns on every interaction; attach the handl
     log.addHandler(_handler)
     log.setLevel(logging.INFO)
     log.propagate = False
+
+def logged_query(query: str) -> str:
+    """How a query appears in the server log: its text only when ARCHIVIST_LOG_QUERIES=1 (what
+    a reporter searches for can point to a source), otherwise only its length."""
+    return repr(query) if config.log_queries() else f"<{len(query)} characters>"
+
 
 # The radio's labels are what the URL carries (?mode=Keyword); the core wants lowercase names.
 MODES = {mode.capitalize(): mode for mode in SEARCH_MODES}

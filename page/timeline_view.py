@@ -16,7 +16,7 @@ from archivist.errors import ArchivistError
 from archivist.query.search import Searcher
 from page.asking import run_search
 from page.display import dates_label, plural
-from page.state import clear_dates, log
+from page.state import clear_dates, log, logged_query
 from page.timeline import Period, matching_articles, selected_period, timeline_chart, timeline_of
 
 # The timeline counts the articles of this many top passages, searched without date filters.
@@ -69,9 +69,9 @@ def timeline(searcher: Searcher, query: str, like: int | None, params: dict,
         found = wide_matches(searcher, searcher.build_id, query, like, params["mode"],
                              tuple(params["outlets"] or ()), vector)
     except ArchivistError as error:  # the results answer on their own; the chart is extra
-        log.warning("no timeline for %r: %s", query, error)
+        log.warning("no timeline for query %s: %s", logged_query(query), error)
         return
-    log.info("timeline for %r: %d articles in %.0f ms", query, len(found),
+    log.info("timeline for query %s: %d articles in %.0f ms", logged_query(query), len(found),
              (time.perf_counter() - started) * 1000)
     line = timeline_of(found.values())
     since, until = params["since"], params["until"]

@@ -867,3 +867,47 @@ def test_a_timeline_period_narrows_the_results_and_can_be_cleared(copies_app: Ap
     assert copies_app.checkbox(key="undated").value is True
     assert len(cards(copies_app)) == 2
     assert not any(b.key == "timeline-clear" for b in copies_app.button)
+
+
+# ------------------------------------------------------------------ who may read the page
+
+def test_beyond_loopback_without_a_password_the_page_refuses(app, monkeypatch):
+    from page import gate
+
+    monkeypatch.delenv("ARCHIVIST_PAGE_PASSWORD", raising=False)
+    monkeypatch.setattr(gate, "listening_address", lambda: "0.0.0.0")
+    at = run(app)
+    assert any("without a password" in e.value and "ARCHIVIST_PAGE_PASSWORD" in e.value for e in at.error)
+    assert not at.text_input and "The archive holds" not in page_html(at)
+
+
+def test_with_a_password_the_page_asks_for_it_first(app, monkeypatch):
+    monkeypatch.setenv("ARCHIVIST_PAGE_PASSWORD", "correct horse")
+    at = run(app)
+    assert [t.key for t in at.text_input] == ["password"] and "The archive holds" not in page_html(at)
+    at.text_input(key="password").set_value("wrong horse")
+    at = run(at.button[0].click())
+    assert any("not right" in e.value for e in at.error)
+    at.text_input(key="password").set_value("correct horse")
+    at = run(at.button[0].click())
+    assert "The archive holds" in page_html(at) and at.text_input(key="q")
+
+
+def test_queries_stay_out_of_the_log_unless_asked_for(app, monkeypatch):
+    import logging
+
+    from page import state
+
+    messages: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    state.log.addHandler(handler)
+    try:
+        monkeypatch.delenv("ARCHIVIST_LOG_QUERIES", raising=False)
+        search(run(app), "sourdough bread")
+        assert messages and not any("sourdough" in m for m in messages)
+        assert any("<15 characters>" in m for m in messages)
+        monkeypatch.setenv("ARCHIVIST_LOG_QUERIES", "1")
+        assert state.logged_query("who is the source") == "'who is the source'"
+    finally:
+        state.log.removeHandler(handler)

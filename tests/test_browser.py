@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -78,21 +79,14 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """`streamlit run app.py` over a copy of the seed archive plus a hostile article, empty index."""
-    _need_browser()
-    base = tmp_path_factory.mktemp("browser")
-    archive = base / "archive"
-    shutil.copytree(SEED_ARCHIVE, archive)
-    for path in archive.iterdir():
-        path.chmod(0o644)
-    (archive / "hostile.md").write_text(HOSTILE, encoding="utf-8")
+@contextmanager
+def streamlit_page(base: Path, archive: Path, **env_extra: str) -> Iterator[dict]:
+    """`streamlit run app.py` over `archive` with an empty index, on a free loopback port."""
     index = base / "index"
     port = _free_port()
     log_path = base / "server.log"
     env = dict(os.environ, ARCHIVIST_ARCHIVE=str(archive), ARCHIVIST_INDEX=str(index),
-               HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
+               HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1", **env_extra)
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1",
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
@@ -120,6 +114,25 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def _seed_copy(base: Path, hostile: bool = True) -> Path:
+    archive = base / "archive"
+    shutil.copytree(SEED_ARCHIVE, archive)
+    for path in archive.iterdir():
+        path.chmod(0o644)
+    if hostile:
+        (archive / "hostile.md").write_text(HOSTILE, encoding="utf-8")
+    return archive
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """The page over a copy of the seed archive plus a hostile article, empty index."""
+    _need_browser()
+    base = tmp_path_factory.mktemp("browser")
+    with streamlit_page(base, _seed_copy(base)) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -392,3 +405,38 @@ def test_carried_by_list_and_timeline(server: dict, browser_page: tuple) -> None
     page.get_by_text("showing results 3 Sep 2021 \u2013 5 Sep 2021", exact=False).wait_for()
     assert not events["dialogs"]
     assert not events["outside"], events["outside"]
+
+
+def test_the_password_gate_keeps_the_archive_closed_until_the_password(tmp_path: Path) -> None:
+    """With ARCHIVIST_PAGE_PASSWORD set, a browser sees only the password form; a wrong password
+    is refused; the right one opens the archive for that session, a shared link's search included."""
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with streamlit_page(tmp_path, _seed_copy(tmp_path, hostile=False), ARCHIVIST_PAGE_PASSWORD="open sesame 42") as running, \
+            sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1200})
+        page.set_default_timeout(90_000)
+        page.goto(f"{running['url']}/?q=Taliban+Panjshir")
+        password = page.get_by_label("Password", exact=True)
+        password.wait_for()
+        assert page.get_by_role("textbox", name="Search the archive", exact=True).count() == 0
+        assert "Panjshir" not in page.inner_text("body").replace("Taliban+Panjshir", "")
+        password.fill("open sesame")
+        page.get_by_role("button", name="Open the archive").click()
+        page.get_by_text("That password is not right").wait_for()
+        _shot(page, "password-refused")
+        assert page.get_by_role("textbox", name="Search the archive", exact=True).count() == 0
+        page.get_by_label("Password", exact=True).fill("open sesame 42")
+        page.get_by_role("button", name="Open the archive").click()
+        box = page.get_by_role("textbox", name="Search the archive", exact=True)
+        box.wait_for()
+        page.locator("[class*='st-key-card-1']").first.wait_for()  # the shared link's search ran
+        assert box.input_value() == "Taliban Panjshir"
+        _search(page, QUESTION)  # a rerun keeps the session open
+        page.locator(".ar-text", has_text=PASSAGE).first.wait_for()
+        assert page.get_by_label("Password", exact=True).count() == 0
+        _shot(page, "password-opened")
+        browser.close()

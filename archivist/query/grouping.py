@@ -72,6 +72,23 @@ def group_hits(ranked: Sequence[tuple[int, float, dict[str, int]]], k: int, look
     return hits
 
 
+def one_per_article(hits: list[Hit], limit: int) -> list[Hit]:
+    """The best hit of each article, best first, at most `limit`; each counts how many more of
+    its article's hits there were (`more_in_article`). Ranks are renumbered."""
+    best: dict[str, Hit] = {}
+    for hit in hits:
+        first = best.get(hit.article.id)
+        if first is None:
+            best[hit.article.id] = hit
+            hit.more_in_article = 0
+        else:
+            first.more_in_article += 1 + len(hit.joined_passage_ids)
+    kept = list(best.values())[:limit]
+    for rank, hit in enumerate(kept, start=1):
+        hit.rank = rank
+    return kept
+
+
 def without_overlaps(row: Passage, same_article: list[Hit]) -> tuple[int, int] | None:
     """The part of a passage not already shown by a better hit of the same article.
 

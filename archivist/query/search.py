@@ -22,18 +22,22 @@ from archivist.storage.cache import EmbeddingCache
 from archivist.model.embedding import Embedder
 from archivist.errors import BadInput
 from archivist.query.filters import check_filters
-from archivist.query.grouping import group_hits
+from archivist.query.grouping import group_hits, one_per_article
 from archivist.storage.keyword_index import Fts5KeywordIndex
 from archivist.records import NO_FILTERS, Filters, Hit, Passage
 from archivist.query.retrieval import MODES, DenseRetriever, KeywordRetriever, Query, Ranked, Retrieval
 from archivist.storage.vector_index import FaissVectorIndex
 from archivist.ingest.words import query_terms
 
-__all__ = ["MODES", "SearchResponse", "Searcher", "current_build_id"]
+__all__ = ["MODES", "SearchResponse", "Searcher", "check_page", "current_build_id"]
 MAX_QUERY_CHARS = 2000
 # Candidates fetched from each retriever per result wanted; copies and overlaps are folded away.
 CANDIDATES_PER_RESULT = 5
 MIN_CANDIDATES = 50
+# One card per article needs more candidates: several of the best passages share an article.
+PER_ARTICLE_SPREAD = 3
+MAX_K = 1000  # results one search returns at most (a page of them; `offset` pages on)
+MAX_RESULTS = 5000  # how deep paging reaches (offset + k)
 
 current_build_id = manifest.current_build_id
 
@@ -103,20 +107,32 @@ class Searcher:
 
     def search(self, query: str, k: int = 10, mode: str = "hybrid", outlets: list[str] | None = None,
                since: str | None = None, until: str | None = None, include_undated: bool = True,
-               highlight: bool = False, vector: np.ndarray | None = None) -> SearchResponse:
+               highlight: bool = False, vector: np.ndarray | None = None, per_article: bool = False,
+               offset: int = 0) -> SearchResponse:
         """The best `k` passages for `query`, one per story passage, with the articles that carry it.
 
+        `per_article` gives one hit per article (its best passage, with how many more matched);
+        `offset` skips that many results (paging: the same results a larger k would rank there).
         `vector` is the query's embedding when the caller has it (from an earlier response).
         `took_ms` counts the search itself; the one-time model load happens before the clock starts.
         """
+        check_page(k, offset)
         if mode != "keyword":
             self.embedder.load()
         started = time.perf_counter()
         text = _check_query(query)
         self.refresh()
         asked = Query(text, vector)
-        ranked = self._retrieval.ranked(asked, _depth(k), mode, self.filters(outlets, since, until, include_undated))
-        hits = group_hits(ranked, k, self.lookups)
+        wanted = offset + k
+        filters = self.filters(outlets, since, until, include_undated)
+        if per_article:
+            ranked = self._retrieval.ranked(asked, _depth(wanted * PER_ARTICLE_SPREAD), mode, filters)
+            hits = one_per_article(group_hits(ranked, len(ranked), self.lookups), wanted)
+        else:
+            hits = group_hits(self._retrieval.ranked(asked, _depth(wanted), mode, filters), wanted, self.lookups)
+        hits = hits[offset:]
+        for rank, hit in enumerate(hits, start=offset + 1):
+            hit.rank = rank
         if highlight:
             mark_best_sentences(hits, self.cache, asked.vector, lambda: self.embedder.encode_query(text))
         terms = query_terms(text)
@@ -161,6 +177,19 @@ class Searcher:
 
     def article(self, article_id: str) -> dict | None:
         return text_tables.article(self.connection, article_id)
+
+    def article_with_passages(self, article_id: str) -> dict | None:
+        """The whole article (metadata, author, text) and its passages with their offsets."""
+        article = self.article(article_id)
+        if article is None:
+            return None
+        passages = [{"id": p.id, "start": p.start, "end": p.end, "text": p.text}
+                    for p in text_tables.passages_of_article(self.connection, article_id)]
+        return {"article": article, "passages": passages}
+
+    def stories(self) -> list:
+        """Every story group of the build, earliest article first (the `stories --json` records)."""
+        return stories.read_stories(self.connection)
 
     def outlets(self) -> list[dict]:
         return text_tables.outlets(self.connection)
@@ -209,6 +238,15 @@ class IndexLookups:
 def _depth(k: int) -> int:
     """Candidates fetched from each retriever for `k` results; copies and overlaps fold some away."""
     return max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
+
+
+def check_page(k: int, offset: int) -> None:
+    """A page of results the index can rank: 1 to MAX_K of them, at most MAX_RESULTS deep."""
+    if not 1 <= k <= MAX_K:
+        raise BadInput(f"-k {k} is out of range; use a number from 1 to {MAX_K}.")
+    if offset < 0 or offset + k > MAX_RESULTS:
+        raise BadInput(f"The offset {offset} is out of range; results are ranked {MAX_RESULTS:,} deep at most "
+                       f"(offset + k), so use an offset from 0 to {MAX_RESULTS - k:,}.")
 
 
 def _check_query(query: str) -> str:

@@ -84,6 +84,12 @@ def passage(connection: sqlite3.Connection, passage_id: int) -> Passage | None:
     return Passage(id=row["id"], article=article_ref(row), start=row["start"], end=row["end"], text=row["text"])
 
 
+def passages_of_article(connection: sqlite3.Connection, article_id: str) -> list[Passage]:
+    """Every passage of an article, in reading order."""
+    rows = connection.execute(_PASSAGE_SELECT + "WHERE p.article_id = ? ORDER BY p.start, p.id", (article_id,))
+    return [Passage(id=r["id"], article=article_ref(r), start=r["start"], end=r["end"], text=r["text"]) for r in rows]
+
+
 def article_of(connection: sqlite3.Connection, passage_id: int) -> str | None:
     row = connection.execute("SELECT article_id FROM passages WHERE id = ?", (int(passage_id),)).fetchone()
     return row[0] if row else None

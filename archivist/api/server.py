@@ -1,0 +1,150 @@
+"""The HTTP API: the same searches, records and errors as the CLI, as JSON over HTTP (FastAPI).
+
+Every endpoint but /health needs `Authorization: Bearer <token>` when a token is set; searches
+run on a bounded pool of workers (503 with Retry-After when it and its queue are full); a reindex
+runs in the background and searches switch to its build when it is published. Query text is
+not logged: the access log is off unless asked for.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from archivist.access import bearer_token, secret_matches
+from archivist.api.jobs import ReindexJob
+from archivist.api.searchers import LiveSearcher
+from archivist.api.workers import PoolFull, SearchPool
+from archivist.errors import ArchivistError, BadInput, IndexBusy, IndexIncompatible, IndexMissing
+from archivist.model.embedding import Embedder
+from archivist.query.search import MAX_K, MODES
+from archivist.storage.manifest import current_build_id
+
+OPEN_PATHS = {"/health"}  # reachable without the token: a load balancer's probe
+RETRY_AFTER_SECONDS = 1
+
+
+class NotFound(ArchivistError):
+    """The record asked for is not in the index."""
+
+
+def create_app(index: Path, archive: Path, token: str | None = None, workers: int = 2, queue: int = 32,
+               embedder: Embedder | None = None) -> FastAPI:
+    """The API over one index folder (and the archive a reindex reads)."""
+    embedder = embedder or Embedder()
+    live = LiveSearcher(index, embedder)
+    pool = SearchPool(workers, queue)
+    job = ReindexJob(archive, index, embedder)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        pool.close()
+
+    app = FastAPI(title="Archivist", version="1", docs_url=None, redoc_url=None, lifespan=lifespan,
+                  description="Search a news archive by meaning and by words; every result cites its source.")
+    app.state.live, app.state.pool, app.state.job = live, pool, job
+
+    @app.middleware("http")
+    async def require_token(request: Request, call_next):
+        if token and request.url.path not in OPEN_PATHS:
+            if not secret_matches(bearer_token(request.headers.get("authorization")), token):
+                return JSONResponse({"error": "A valid token is required; send the header "
+                                     "Authorization: Bearer <ARCHIVIST_API_TOKEN>."},
+                                    status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return await call_next(request)
+
+    _error_handlers(app)
+
+    @app.get("/health", summary="Liveness and whether an index is ready (no token needed)")
+    async def health() -> dict:
+        build = current_build_id(index)
+        return {"status": "ok", "index": "ready" if build else "missing", "build_id": build}
+
+    @app.get("/search", summary="Search: the CLI's `search --json` object")
+    async def search(q: Annotated[str, Query(description="a question or words", max_length=20_000)],
+                     k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
+                     mode: Annotated[str, Query(description=" | ".join(MODES))] = "hybrid",
+                     outlet: Annotated[list[str] | None, Query(description="only this outlet (repeatable)")] = None,
+                     since: str | None = None, until: str | None = None, dated_only: bool = False,
+                     per_article: bool = False, offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+        response = await pool.run(lambda: live.get().search(
+            q, k=k, mode=mode, outlets=outlet, since=since, until=until, include_undated=not dated_only,
+            per_article=per_article, offset=offset))
+        return response.to_json()
+
+    @app.get("/articles/{article_id}", summary="One article: metadata, text and passages with offsets")
+    async def article(article_id: str) -> dict:
+        found = await pool.run(lambda: live.get().article_with_passages(article_id))
+        if found is None:
+            raise NotFound(f"No article {article_id!r} in the index; take ids from search results.")
+        return found
+
+    @app.get("/stories", summary="Groups of articles telling the same story: `stories --json`")
+    async def stories() -> dict:
+        return {"stories": [s.to_json() for s in await pool.run(lambda: live.get().stories())]}
+
+    @app.get("/stats", summary="What the index holds: `stats --json`")
+    async def stats() -> dict:
+        return await pool.run(lambda: live.get().stats())
+
+    @app.post("/reindex", status_code=202, summary="Start a reindex of the archive (409 while one runs)")
+    async def start_reindex() -> dict:
+        return job.start()
+
+    @app.get("/reindex", summary="The running or last reindex: stage, counts, report or error")
+    async def reindex_status() -> dict:
+        return job.status()
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return HTMLResponse(_docs_page(app.openapi()))
+
+    return app
+
+
+def _error_handlers(app: FastAPI) -> None:
+    """Errors as JSON `{"error": one sentence}` with the status code a client can act on."""
+    statuses = [(BadInput, 400), (NotFound, 404), (IndexBusy, 409), (IndexMissing, 503), (IndexIncompatible, 503),
+                (ArchivistError, 500)]
+
+    @app.exception_handler(ArchivistError)
+    async def archivist_error(request: Request, error: ArchivistError) -> JSONResponse:
+        status = next(code for kind, code in statuses if isinstance(error, kind))
+        return JSONResponse({"error": str(error)}, status_code=status)
+
+    @app.exception_handler(PoolFull)
+    async def pool_full(request: Request, error: PoolFull) -> JSONResponse:
+        return JSONResponse({"error": "The server is busy with other searches; retry in a second."},
+                            status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameter(request: Request, error: RequestValidationError) -> JSONResponse:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ())[1:]) or "the request"
+        return JSONResponse({"error": f"Bad value for {where}: {first.get('msg', 'invalid')}."}, status_code=400)
+
+
+def _docs_page(schema: dict) -> str:
+    """The endpoints and their parameters from the OpenAPI schema, as a page served from here
+    (FastAPI's own docs page loads its scripts from a CDN, which an offline newsroom cannot reach)."""
+    rows = []
+    for path, methods in schema.get("paths", {}).items():
+        for method, operation in methods.items():
+            parameters = ", ".join(f"<code>{html.escape(p['name'])}</code>" for p in operation.get("parameters", []))
+            rows.append(f"<tr><td><b>{method.upper()}</b></td><td><code>{html.escape(path)}</code></td>"
+                        f"<td>{html.escape(operation.get('summary', ''))}</td><td>{parameters}</td></tr>")
+    return ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Archivist API</title></head>"
+            "<body style='font-family:sans-serif;max-width:60rem;margin:2rem auto'>"
+            f"<h1>Archivist API</h1><p>{html.escape(schema.get('info', {}).get('description', ''))} The machine-readable "
+            "schema is at <a href='/openapi.json'>/openapi.json</a>. Send <code>Authorization: Bearer &lt;token&gt;"
+            "</code> when the server was started with ARCHIVIST_API_TOKEN.</p>"
+            "<table cellpadding='6'><tr><th>method</th><th>path</th><th>what</th><th>parameters</th></tr>"
+            + "".join(rows) + "</table></body></html>")
