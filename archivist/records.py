@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from archivist.ingest.words import query_terms
+
 
 @dataclass(frozen=True)
 class Article:
@@ -189,3 +191,32 @@ class Story:
 
     def to_json(self) -> dict:
         return {"id": self.id, "kind": self.kind, "members": [m.to_json() for m in self.members]}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One required thing in Keyword mode: a word, a prefix, or alternatives (any one will do)."""
+
+    words: tuple[str, ...]  # one word, or the alternatives of an OR group
+    prefix: bool = False
+
+
+@dataclass
+class ParsedQuery:
+    """A query split into what ranks, what is required and what is excluded."""
+
+    raw: str
+    text: str  # what the model embeds: the words and phrases, operators and excluded words left out
+    units: list[Unit] = field(default_factory=list)  # plain words, prefixes and OR groups, in order
+    phrases: list[tuple[str, ...]] = field(default_factory=list)  # required, each at least two words
+    excluded: list[tuple[str, ...]] = field(default_factory=list)  # words or phrases no result may hold
+
+    @property
+    def constrained(self) -> bool:
+        """Whether a result must hold a phrase or must not hold a word, whatever the mode."""
+        return bool(self.phrases or self.excluded)
+
+    @property
+    def terms(self) -> list[str]:
+        """Content words to rank and mark by: the plain words and the phrases' words."""
+        return query_terms(self.text)

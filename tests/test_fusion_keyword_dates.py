@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from archivist.storage import database
+from archivist.query.syntax import parse_query
 from archivist.storage.keyword_index import Fts5KeywordIndex
 from archivist.ingest.dates import normalise_date, parse_user_date
 from archivist.errors import BadInput
@@ -44,13 +45,20 @@ def test_score_fusion_keeps_how_far_apart_hits_are():
 
 
 @pytest.mark.parametrize("query", ['"unbalanced', "AND (", "NEAR(valley, 3)", "valley*", "^start",
-                                   "title:valley", "'; DROP TABLE articles; --", "a OR", "", "   ",
+                                   "title:valley", "'; DROP TABLE articles; --", "a OR", "", "   ", 'x "a b', "-", "NOT", "OR",
+                                   '-"x', "a -", "val* NOT", '"" x', "*", "-valley",
                                    "ولادی", "潘杰希尔", "🔥🔥"])
 def test_user_text_never_breaks_the_fts_syntax(tmp_path, query):
     connection = database.connect(tmp_path / "db.sqlite")
     connection.execute("INSERT INTO passages_fts(rowid, title, body) VALUES (1, 'Valley', 'the valley and the start')")
-    results = Fts5KeywordIndex(connection).search(query, 10)
-    assert isinstance(results, list)
+    try:
+        parsed = parse_query(query)
+    except BadInput:  # only an exclusion: refused with a sentence before FTS5 sees it
+        return
+    for every_word in (False, True):
+        results = Fts5KeywordIndex(connection).search(parsed, 10, every_word=every_word)
+        assert isinstance(results, list)
+    Fts5KeywordIndex(connection).constraint(parsed)
 
 
 def test_keyword_search_stems_and_ranks(tmp_path):
@@ -58,7 +66,7 @@ def test_keyword_search_stems_and_ranks(tmp_path):
     connection.executemany("INSERT INTO passages_fts(rowid, title, body) VALUES (?, ?, ?)",
                            [(1, "t", "nothing relevant here"), (2, "t", "they supported the alliance"),
                             (3, "t", "support")])
-    ids = [i for i, _ in Fts5KeywordIndex(connection).search("who supports the Alliance?", 10)]
+    ids = [i for i, _ in Fts5KeywordIndex(connection).search(parse_query("who supports the Alliance?"), 10)]
     assert ids[0] == 2 and 3 in ids and 1 not in ids
 
 

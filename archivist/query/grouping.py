@@ -6,7 +6,7 @@ reads), so they are tested on hand-built rows (tests/test_grouping.py) as well a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -34,10 +34,12 @@ class Lookups(Protocol):
         ...
 
 
-def group_hits(ranked: Sequence[tuple[int, float, dict[str, int]]], k: int, lookups: Lookups) -> list[Hit]:
+def group_hits(ranked: Sequence[tuple[int, float, dict[str, int]]], k: int, lookups: Lookups,
+               must_hold: Callable[[str], bool] | None = None) -> list[Hit]:
     """The best `k` hits of a ranking (best first): the best of overlapping passages of one
     article kept, copies folded into `also_in`, and a passage that continues a better hit of
-    its article shown as part of that hit."""
+    its article shown as part of that hit. With `must_hold`, a passage trimmed to what a better
+    hit does not already show is kept only if the rest still holds what it was found by."""
     hits: list[Hit] = []
     folded: set[int] = set()
     for passage_id, score, ranks in ranked:
@@ -55,7 +57,7 @@ def group_hits(ranked: Sequence[tuple[int, float, dict[str, int]]], k: int, look
             continue
         same_article = [h for h in hits if h.article.id == row.article.id]
         span = without_overlaps(row, same_article)
-        if span is None:
+        if span is None or (must_hold and span != (row.start, row.end) and not must_hold(_text_of(row, span))):
             continue
         continued = continued_hit(row, span, same_article, score)
         if continued is None and full:

@@ -14,8 +14,9 @@ import numpy as np
 
 from archivist.errors import BadInput
 from archivist.query.fusion import score_fusion
-from archivist.storage.keyword_index import KeywordIndex
-from archivist.records import Filters
+from archivist.query.syntax import parse_query
+from archivist.records import Filters, ParsedQuery
+from archivist.storage.keyword_index import NO_CONSTRAINT, Constraint, KeywordIndex
 from archivist.storage.vector_index import VectorIndex
 
 MODES = ("hybrid", "semantic", "keyword")
@@ -23,6 +24,8 @@ MODES = ("hybrid", "semantic", "keyword")
 # Chosen on SciFact's train split, where score fusion beat every rank fusion tried; keyword 0.4-0.5
 # scored 0.002-0.003 higher there, within noise, and 0.4 had put seed answers below third before.
 FUSION_WEIGHTS = {"keyword": 0.3}
+# An excluded word is honoured by fetching this many more vector candidates at most, then dropping them.
+MAX_EXCLUDED_OVERFETCH = 20_000
 
 Ranked = list[tuple[int, float, dict[str, int]]]  # (passage id, fused score, {list: rank}) best first
 Candidates = list[tuple[int, float]]
@@ -30,10 +33,21 @@ Candidates = list[tuple[int, float]]
 
 @dataclass
 class Query:
-    """What the user asked: its words, and its embedding once a retriever needed it."""
+    """What the user asked: its words read for operators, and its embedding once a retriever needed it."""
 
     text: str
     vector: np.ndarray | None = None  # (1, d), L2-normalised
+    parsed: ParsedQuery | None = None
+    constraint: Constraint = NO_CONSTRAINT
+
+    def __post_init__(self) -> None:
+        if self.parsed is None:
+            self.parsed = parse_query(self.text)
+
+    @property
+    def embed_text(self) -> str:
+        """What the model reads: the query without its operators and excluded words."""
+        return self.parsed.text
 
 
 def check_mode(mode: str) -> str:
@@ -52,9 +66,13 @@ class DenseRetriever:
         self.allowed_ids = allowed_ids
 
     def retrieve(self, query: Query, depth: int, filters: Filters) -> Candidates:
-        allowed = self.allowed_ids(filters) if filters.active else None
-        scores, ids = self.index.search(query.vector, depth, allowed)
-        return [(int(i), float(s)) for s, i in zip(scores[0], ids[0]) if i >= 0]
+        allowed = query.constraint.allowed_ids(self.allowed_ids(filters) if filters.active else None)
+        fetch = depth
+        if allowed is None and query.constraint.excluded:  # over-fetch, then drop what is excluded
+            fetch = min(depth + len(query.constraint.excluded), depth + MAX_EXCLUDED_OVERFETCH)
+        scores, ids = self.index.search(query.vector, fetch, allowed)
+        found = [(int(i), float(s)) for s, i in zip(scores[0], ids[0]) if i >= 0]
+        return [pair for pair in found if pair[0] not in query.constraint.excluded][:depth]
 
 
 class KeywordRetriever:
@@ -66,8 +84,9 @@ class KeywordRetriever:
         self.index = index
         self.passages = passages  # the archive's size, so a large one can leave out common words
 
-    def retrieve(self, query: Query, depth: int, filters: Filters) -> Candidates:
-        return self.index.search(query.text, depth, filters, passages=self.passages)
+    def retrieve(self, query: Query, depth: int, filters: Filters, every_word: bool = False) -> Candidates:
+        """Any of the query's words ranks; with `every_word` (Keyword mode) a passage needs them all."""
+        return self.index.search(query.parsed, depth, filters, passages=self.passages, every_word=every_word)
 
 
 class Retrieval:
@@ -82,24 +101,27 @@ class Retrieval:
         # the slowest list, not the sum of all three, sets the search time.
         self._keyword_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archivist-keyword")
 
-    def ranked(self, query: Query, depth: int, mode: str, filters: Filters) -> Ranked:
+    def ranked(self, query: Query, depth: int, mode: str, filters: Filters, every_word: bool = True) -> Ranked:
         """Fused (passage id, score, ranks per list) from `depth` candidates of each retriever; a
-        dense mode embeds `query` here unless it carries its vector."""
+        dense mode embeds `query` here unless it carries its vector. Keyword mode requires every
+        word of the query unless `every_word` is False (evaluation ranks the bm25 list itself)."""
         check_mode(mode)
-        keyword_later = (self._keyword_worker.submit(self.keyword.retrieve, query, depth, filters)
-                         if mode == "hybrid" else None)
-        lists: dict[str, Candidates] = {}
-        if mode in ("hybrid", "semantic"):
-            if query.vector is None:
-                query.vector = self.embed_query(query.text)
-            lists["semantic"] = self.dense.retrieve(query, depth, filters)
         if mode == "keyword":
             return [(i, s, {"keyword": r}) for r, (i, s) in
-                    enumerate(self.keyword.retrieve(query, depth, filters), start=1)]
+                    enumerate(self.keyword.retrieve(query, depth, filters, every_word=every_word), start=1)]
+        keyword_later = (self._keyword_worker.submit(self.keyword.retrieve, query, depth, filters)
+                         if mode == "hybrid" else None)
+        if query.parsed.constrained:
+            query.constraint = self.keyword.index.constraint(query.parsed)
+        lists: dict[str, Candidates] = {}
+        if query.vector is None:
+            query.vector = self.embed_query(query.embed_text)
+        lists["semantic"] = self.dense.retrieve(query, depth, filters)
         if keyword_later is not None:
             lists["keyword"] = keyword_later.result()
-        return score_fusion(lists, FUSION_WEIGHTS,
-                            lambda ids: dict(zip(ids, self.dense.index.cosines(ids, query.vector))))
+        fused = score_fusion(lists, FUSION_WEIGHTS,
+                             lambda ids: dict(zip(ids, self.dense.index.cosines(ids, query.vector))))
+        return [r for r in fused if query.constraint.allows(r[0])] if query.parsed.constrained else fused
 
     def close(self) -> None:
         self._keyword_worker.shutdown(wait=True)

@@ -25,9 +25,9 @@ from archivist.query.filters import check_filters
 from archivist.query.grouping import group_hits, one_per_article
 from archivist.storage.keyword_index import Fts5KeywordIndex
 from archivist.records import NO_FILTERS, Filters, Hit, Passage
+from archivist.query.syntax import plain_query
 from archivist.query.retrieval import MODES, DenseRetriever, KeywordRetriever, Query, Ranked, Retrieval
 from archivist.storage.vector_index import FaissVectorIndex
-from archivist.ingest.words import query_terms
 
 __all__ = ["MODES", "SearchResponse", "Searcher", "check_page", "current_build_id"]
 MAX_QUERY_CHARS = 2000
@@ -125,17 +125,21 @@ class Searcher:
         asked = Query(text, vector)
         wanted = offset + k
         filters = self.filters(outlets, since, until, include_undated)
+        every_word = mode == "keyword"
+        must_hold = ((lambda passage: self.keyword_index.holds(passage, asked.parsed, every_word))
+                     if every_word or asked.parsed.phrases else None)
         if per_article:
             ranked = self._retrieval.ranked(asked, _depth(wanted * PER_ARTICLE_SPREAD), mode, filters)
-            hits = one_per_article(group_hits(ranked, len(ranked), self.lookups), wanted)
+            hits = one_per_article(group_hits(ranked, len(ranked), self.lookups, must_hold), wanted)
         else:
-            hits = group_hits(self._retrieval.ranked(asked, _depth(wanted), mode, filters), wanted, self.lookups)
+            ranked = self._retrieval.ranked(asked, _depth(wanted), mode, filters)
+            hits = group_hits(ranked, wanted, self.lookups, must_hold)
         hits = hits[offset:]
         for rank, hit in enumerate(hits, start=offset + 1):
             hit.rank = rank
         if highlight:
-            mark_best_sentences(hits, self.cache, asked.vector, lambda: self.embedder.encode_query(text))
-        terms = query_terms(text)
+            mark_best_sentences(hits, self.cache, asked.vector, lambda: self.embedder.encode_query(asked.embed_text))
+        terms = asked.parsed.terms
         for hit in hits:
             hit.terms = terms
         return SearchResponse(text, hits, (time.perf_counter() - started) * 1000, mode, asked.vector)
@@ -162,10 +166,13 @@ class Searcher:
                               "semantic")
 
     def rank_passages(self, query: str, vector: np.ndarray | None, depth: int, mode: str = "hybrid") -> Ranked:
-        """Fused passage ranking with no grouping, for evaluation; `vector` may be precomputed."""
+        """Fused passage ranking with no grouping, for evaluation; `vector` may be precomputed.
+        The query is read as prose (no operators): benchmark questions quote and hyphenate freely;
+        keyword mode ranks bm25 over any of its words (the keyword list hybrid fuses)."""
         if vector is not None:
             vector = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-        return self._retrieval.ranked(Query(query, vector), depth, mode, NO_FILTERS)
+        return self._retrieval.ranked(Query(query, vector, parsed=plain_query(query)), depth, mode, NO_FILTERS,
+                                      every_word=False)
 
     def filters(self, outlets: list[str] | None, since: str | None, until: str | None,
                 include_undated: bool) -> Filters:

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from dataclasses import dataclass
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from archivist.storage import text_tables
 from archivist.storage.database import FTS_TOKENIZER, rows_for_ids
-from archivist.records import NO_FILTERS, Filters
-from archivist.ingest.words import query_terms
+import numpy as np
+
+from archivist.records import NO_FILTERS, Filters, ParsedQuery
+from archivist.storage.fts_expressions import (all_words_expression, constraint_expressions, content_words,
+                                               ranking_expression)
 
 # Past this many passages an OR over common words makes FTS5 score most of the archive (265 ms
 # a query at a million passages); there the commonest words are left out of the keyword query.
@@ -38,13 +42,6 @@ def settings() -> dict:
     return {"tokenizer": FTS_TOKENIZER}
 
 
-def fts_expression(terms: list[str]) -> str | None:
-    """Each term as a quoted FTS5 string, OR-ed: any term may match, bm25 ranks by how many and how rare."""
-    if not terms:
-        return None
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-
-
 class KeywordIndex(Protocol):
     """What search and the indexer need of a keyword index, whatever engine holds it."""
 
@@ -54,8 +51,10 @@ class KeywordIndex(Protocol):
 
     def finish_build(self) -> None: ...
 
-    def search(self, query: str, limit: int, filters: Filters = NO_FILTERS,
-               passages: int = 0) -> list[tuple[int, float]]: ...
+    def search(self, query: ParsedQuery, limit: int, filters: Filters = NO_FILTERS, passages: int = 0,
+               every_word: bool = False) -> list[tuple[int, float]]: ...
+
+    def constraint(self, query: ParsedQuery) -> "Constraint": ...
 
 
 class Fts5KeywordIndex:
@@ -117,12 +116,18 @@ class Fts5KeywordIndex:
         kept = [t for t in rarest if frequencies[t] <= COMMON_SHARE * passages][:MAX_TERMS] or rarest[:2]
         return [t for t in terms if t in kept]
 
-    def search(self, query: str, limit: int, filters: Filters = NO_FILTERS,
-               passages: int = 0) -> list[tuple[int, float]]:
-        """Top passages as (passage id, bm25 score; higher is better) for `query`.
+    def search(self, query: ParsedQuery, limit: int, filters: Filters = NO_FILTERS, passages: int = 0,
+               every_word: bool = False) -> list[tuple[int, float]]:
+        """Top passages as (passage id, bm25 score; higher is better) for `query`: any of its words
+        (bm25 ranks by how many and how rare), or with `every_word` all of them (Keyword mode);
+        its phrases required and its excluded words absent either way.
 
-        `passages` (the archive's passage count) lets large archives leave out their commonest words."""
-        expression = fts_expression(self.selective_terms(query_terms(query), passages))
+        `passages` (the archive's passage count) lets large archives leave out their commonest
+        words from an any-word query."""
+        if every_word:
+            expression = all_words_expression(query)
+        else:
+            expression = ranking_expression(query, self.selective_terms(content_words(query), passages))
         if expression is None:
             return []
         sql = (f"SELECT passages_fts.rowid AS id, -bm25(passages_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score "
@@ -138,3 +143,58 @@ class Fts5KeywordIndex:
         sql += "ORDER BY score DESC LIMIT ?"
         rows = self.connection.execute(sql, (expression, *params, limit)).fetchall()
         return [(int(r["id"]), float(r["score"])) for r in rows]
+
+    def holds(self, text: str, query: ParsedQuery, every_word: bool) -> bool:
+        """Whether `text` alone holds what `query` requires: every word with `every_word`
+        (Keyword mode), else its phrases. A result trimmed to what a better one does not already
+        show must still hold the words it was found by."""
+        expression = all_words_expression(query) if every_word else constraint_expressions(query)[0]
+        return expression is None or self._text_matches(text, expression)
+
+    def _text_matches(self, text: str, expression: str) -> bool:
+        """Whether `text` alone matches an FTS5 expression, stemmed as the index stems."""
+        with _SCRATCH_LOCK:
+            c = self.connection
+            try:
+                c.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.check_text USING fts5(title, body, "
+                          f"tokenize = '{FTS_TOKENIZER}')")
+                c.execute("DELETE FROM temp.check_text")
+                c.execute("INSERT INTO temp.check_text(rowid, title, body) VALUES (1, '', ?)", (text,))
+                return c.execute("SELECT 1 FROM temp.check_text WHERE check_text MATCH ?", (expression,)).fetchone() is not None
+            finally:
+                c.execute("DELETE FROM temp.check_text")
+                c.commit()
+
+    def constraint(self, query: ParsedQuery) -> "Constraint":
+        """The passages the query's phrases allow (None: no phrase) and those its exclusions rule out."""
+        required, excluded = constraint_expressions(query)
+        return Constraint(self._matching(required) if required else None,
+                          self._matching(excluded) if excluded else frozenset())
+
+    def _matching(self, expression: str) -> frozenset[int]:
+        return frozenset(r[0] for r in self.connection.execute(
+            "SELECT rowid FROM passages_fts WHERE passages_fts MATCH ?", (expression,)))
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A query's hard constraints as passage ids, for retrievers that cannot read the query language."""
+
+    required: frozenset[int] | None  # the only passages allowed (they hold every phrase); None: any
+    excluded: frozenset[int]  # passages holding an excluded word
+
+    def allows(self, passage_id: int) -> bool:
+        return passage_id not in self.excluded and (self.required is None or passage_id in self.required)
+
+    def allowed_ids(self, allowed: np.ndarray | None) -> np.ndarray | None:
+        """`allowed` (None: every passage) narrowed to what the constraint allows, as far as ids
+        can say it without the full list: required phrases narrow it, exclusions only a given list."""
+        if self.required is not None:
+            required = np.fromiter(self.required, dtype=np.int64, count=len(self.required))
+            allowed = required if allowed is None else np.intersect1d(allowed, required)
+        if allowed is not None and self.excluded:
+            allowed = allowed[~np.isin(allowed, np.fromiter(self.excluded, dtype=np.int64))]
+        return allowed
+
+
+NO_CONSTRAINT = Constraint(None, frozenset())
