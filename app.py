@@ -19,7 +19,7 @@ from page.asking import search_box
 from page.gate import admit
 from page.loading import open_index
 from page.results import empty_state, results
-from page.sidebar import date_bounds, sidebar
+from page.sidebar import date_bounds, show_link_problems, sidebar
 from page.state import log, restore_like_from_url, save_like_to_url
 from page.style import apply_style
 
@@ -41,6 +41,7 @@ def main() -> None:
     restore_like_from_url()
     params = sidebar(stats, archive, index)
     query = search_box()
+    show_link_problems()
     if query or st.session_state.get("like") is not None:
         results(searcher, query, params, date_bounds(stats))
         log.info("page with results drawn in %.0f ms", (time.perf_counter() - started) * 1000)

@@ -57,7 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("query", nargs="?", help="a question or words; omit with --batch")
     search.add_argument("-k", type=int, default=10, help="number of results (default 10)")
     search.add_argument("--mode", choices=MODES, default="hybrid")
-    search.add_argument("--outlet", action="append", help="only this outlet (repeatable)")
+    search.add_argument("--outlet", action="append",
+                        help="only this outlet (repeatable; '(unknown outlet)' for articles without one)")
+    search.add_argument("--author", help="only articles whose author's name contains this")
     search.add_argument("--since", help="only articles dated on or after YYYY-MM-DD")
     search.add_argument("--until", help="only articles dated on or before YYYY-MM-DD")
     search.add_argument("--dated-only", action="store_true",
@@ -135,7 +137,8 @@ def _search(args: argparse.Namespace) -> int:
         raise BadInput("Give a query, or --batch FILE (or --batch - for standard input), not both.")
     searcher = Searcher.open(config.index_dir(args.index))
     options = dict(k=args.k, mode=args.mode, outlets=args.outlet, since=args.since, until=args.until,
-                   include_undated=not args.dated_only, per_article=args.per_article, offset=args.offset)
+                   include_undated=not args.dated_only, per_article=args.per_article, offset=args.offset,
+                   author=args.author)
     if args.batch is not None:
         return _search_batch(searcher, args.batch, options)
     response = searcher.search(args.query, **options)

@@ -150,10 +150,17 @@ class Filters:
     since: str | None = None  # ISO dates, inclusive
     until: str | None = None
     include_undated: bool = True
+    unknown_outlet: bool = False  # with `outlets`, also articles whose outlet is not known; alone, only those
+    author: str | None = None  # the author's name contains this (any case)
 
     @property
     def active(self) -> bool:
-        return bool(self.outlets or self.since or self.until or not self.include_undated)
+        return bool(self.outlets or self.unknown_outlet or self.author or self.since or self.until
+                    or not self.include_undated)
+
+
+# How filters, the page and the API name the articles that have no outlet.
+UNKNOWN_OUTLET = "(unknown outlet)"
 
 
 NO_FILTERS = Filters()

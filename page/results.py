@@ -15,7 +15,8 @@ from page.cards import render_card
 from page.display import fmt_span, plural
 from page.highlight import escape
 from page.highlight import escape_markdown as md
-from page.state import ask, clear_like, log, logged_query, reset_filters, set_mode
+from archivist.query.search import MAX_K
+from page.state import ask, clear_like, log, logged_query, reset_filters, set_mode, show_more
 from page.timeline_view import timeline
 
 EXAMPLES = (
@@ -66,6 +67,9 @@ def results(searcher: Searcher, query: str, params: dict,
     top = max(h.score for h in response.hits)
     for hit in response.hits:
         render_card(searcher, hit, top, list(hit.terms or []))
+    if len(response.hits) >= params["k"] and params["k"] < MAX_K:
+        st.button("Show more results", key="show-more", on_click=show_more, args=(params["k"],),
+                  icon=":material/expand_more:", type="secondary")
 
 
 def no_results(query: str, params: dict) -> None:
@@ -74,6 +78,8 @@ def no_results(query: str, params: dict) -> None:
     tips = []
     if params["outlets"]:
         tips.append("search all outlets (clear the outlet filter)")
+    if params.get("author"):
+        tips.append("search every author (clear the author filter)")
     if params["since"] or params["until"]:
         tips.append("widen the date range")
     if not params["include_undated"]:
@@ -83,7 +89,7 @@ def no_results(query: str, params: dict) -> None:
     tips.append("use fewer or different words")
     st.markdown("Try to " + "; ".join(escape(t, newlines=False) for t in tips) + ".",
                 unsafe_allow_html=True)
-    filtered = params["outlets"] or params["since"] or params["until"] or \
+    filtered = params["outlets"] or params.get("author") or params["since"] or params["until"] or \
         not params["include_undated"]
     with st.container(horizontal=True):
         if params["mode"] == "keyword":

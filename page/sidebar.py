@@ -13,8 +13,13 @@ from page.display import fmt_date, fmt_span, fmt_timestamp, parse_date, plural
 from page.highlight import escape
 from page.highlight import escape_markdown as md
 from page.loading import build_index
-from page.state import DEFAULT_K, MODES, reset_filters
+from archivist.records import UNKNOWN_OUTLET
+from page.state import DEFAULT_K, MAX_PAGE_K, MODES, reset_filters, results_wanted
 
+# The date inputs take any date in this range (the archive's own range is only a hint).
+EARLIEST, LATEST = dt.date(1800, 1, 1), dt.date(2100, 12, 31)
+# The URL parameters the sidebar's widgets read; a shared link's values are checked against them.
+LINK_KEYS = ("mode", "k", "outlet", "author", "since", "until", "undated")
 MODE_HELP = (
     "Semantic finds passages by meaning, even when they use other words. Keyword finds the "
     "words of the question. Hybrid (recommended) combines both."
@@ -29,29 +34,34 @@ def date_bounds(stats: dict) -> tuple[dt.date | None, dt.date | None]:
 def sidebar(stats: dict, archive: Path, index: Path) -> dict:
     """Mode, size, filters (all bound to the URL) and the index's status; returns search kwargs."""
     sb = st.sidebar
+    asked = link_values()
     sb.radio("Search mode", list(MODES), key="mode", bind="query-params", help=MODE_HELP,
              horizontal=True)
-    sb.slider("Number of results", 1, 50, DEFAULT_K, key="k", bind="query-params")
+    if st.session_state.get("like") is not None:
+        sb.caption("“More like this” compares meaning only (Semantic), whatever the mode above.")
+    sb.slider("Number of results", 1, MAX_PAGE_K, DEFAULT_K, key="k", bind="query-params")
 
     outlets = [row["outlet"] for row in stats.get("outlets", []) if row.get("outlet")]
+    if stats.get("without_outlet"):
+        outlets.append(UNKNOWN_OUTLET)
     # No format_func: the URL carries the label, and it must not change when counts do.
     sb.multiselect("Outlets", outlets, key="outlet", bind="query-params",
                    placeholder="All outlets" if outlets else "No outlets recorded",
                    disabled=not outlets)
+    sb.text_input("Author", key="author", bind="query-params", placeholder="Any author",
+                  help="Only articles whose author's name contains these letters (any case).")
 
-    since = until = None
     low, high = date_bounds(stats)
-    if low and high:
-        # Empty means "open": a bound copied from today's index would silently hide articles
-        # that a later reindex adds beyond it.
-        start = sb.date_input("From", None, min_value=low, max_value=high, key="since",
-                              bind="query-params", format="YYYY-MM-DD",
-                              help=f"Empty: from the earliest article ({fmt_date(str(low))}).")
-        end = sb.date_input("To", None, min_value=low, max_value=high, key="until",
-                            bind="query-params", format="YYYY-MM-DD",
-                            help=f"Empty: up to the latest article ({fmt_date(str(high))}).")
-        since = start.isoformat() if start else None
-        until = end.isoformat() if end else None
+    # Empty means "open": a bound copied from today's index would silently hide articles that a
+    # later reindex adds beyond it. Any date may be typed, inside the archive's range or not.
+    start = sb.date_input("From", None, min_value=EARLIEST, max_value=LATEST, key="since",
+                          bind="query-params", format="YYYY-MM-DD",
+                          help=f"Empty: from the earliest article ({fmt_date(str(low)) if low else 'none dated'}).")
+    end = sb.date_input("To", None, min_value=EARLIEST, max_value=LATEST, key="until",
+                        bind="query-params", format="YYYY-MM-DD",
+                        help=f"Empty: up to the latest article ({fmt_date(str(high)) if high else 'none dated'}).")
+    since = start.isoformat() if start else None
+    until = end.isoformat() if end else None
     undated_count = int(stats.get("undated") or 0)
     include_undated = sb.checkbox(f"Include articles without a date ({undated_count:,})",
                                   value=True, key="undated", bind="query-params",
@@ -61,10 +71,53 @@ def sidebar(stats: dict, archive: Path, index: Path) -> dict:
 
     sb.divider()
     index_status(stats, archive, index)
+    if asked is not None:
+        st.session_state.link_problems = link_problems(asked, outlets)
     return {"mode": MODES.get(st.session_state.get("mode") or "", "hybrid"),
-            "k": int(st.session_state.get("k") or DEFAULT_K),
+            "k": results_wanted(int(st.session_state.get("k") or DEFAULT_K)),
             "outlets": list(st.session_state.get("outlet") or []) or None,
+            "author": (st.session_state.get("author") or "").strip() or None,
             "since": since, "until": until, "include_undated": bool(include_undated)}
+
+
+def link_values() -> dict[str, list[str]] | None:
+    """What the URL asked for when this session opened it (None on later runs): a shared link's
+    filters, to check after the widgets have read them."""
+    if st.session_state.get("link_read"):
+        return None
+    st.session_state.link_read = True
+    return {key: st.query_params.get_all(key) for key in LINK_KEYS}
+
+
+def link_problems(asked: dict[str, list[str]], outlets: list[str]) -> list[str]:
+    """Each value of the link that the page could not apply, and what it does instead."""
+    problems = []
+    for mode in asked["mode"]:
+        if mode not in MODES:
+            problems.append(f"mode {mode!r} is not a search mode, so Hybrid is used")
+    for k in asked["k"]:
+        if not k.isdigit() or not 1 <= int(k) <= MAX_PAGE_K:
+            problems.append(f"k={k} is outside 1-{MAX_PAGE_K}, so {DEFAULT_K} results are shown "
+                            "(“Show more results” below the cards goes further)")
+    for outlet in asked["outlet"]:
+        if outlet not in outlets:
+            problems.append(f"outlet {outlet!r} is not in this archive, so that filter was dropped")
+    for key, label in (("since", "From"), ("until", "To")):
+        for value in asked[key]:
+            day = parse_date(value)
+            if day is None or not EARLIEST <= day <= LATEST:
+                problems.append(f"{key}={value} is not a date (YYYY-MM-DD), so the {label} date is open")
+    for value in asked["undated"]:
+        if value.lower() not in ("true", "false"):
+            problems.append(f"undated={value} is neither true nor false, so undated articles are included")
+    return problems
+
+
+def show_link_problems() -> None:
+    """Say which filters of a shared link were not applied, and why (above the results)."""
+    problems = st.session_state.get("link_problems") or []
+    if problems:
+        st.warning(md("This link could not be followed exactly: " + "; ".join(problems) + "."))
 
 
 def index_status(stats: dict, archive: Path, index: Path) -> None:

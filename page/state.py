@@ -31,11 +31,13 @@ def logged_query(query: str) -> str:
 # The radio's labels are what the URL carries (?mode=Keyword); the core wants lowercase names.
 MODES = {mode.capitalize(): mode for mode in SEARCH_MODES}
 DEFAULT_K = 10
+MAX_PAGE_K = 50  # the slider's range; "Show more results" pages on from there
 
 
 def reset_filters() -> None:
     """Callback: every filter back to 'the whole archive'."""
     st.session_state.outlet = []
+    st.session_state.author = ""
     clear_dates()
     st.session_state.undated = True
 
@@ -48,10 +50,23 @@ def clear_dates(state: MutableMapping[str, Any] = st.session_state) -> None:
     state["undated_by_timeline"] = False
 
 
+def show_more(shown: int) -> None:
+    """Callback: ten more results than the `shown` ones (beyond the slider's 50 too)."""
+    st.session_state.more = int(st.session_state.get("more") or 0) + 10 if shown >= MAX_PAGE_K else 0
+    if shown < MAX_PAGE_K:
+        st.session_state.k = min(MAX_PAGE_K, shown + 10)
+
+
+def results_wanted(k: int) -> int:
+    """How many results to ask for: the slider's number plus what "Show more results" added."""
+    return k + int(st.session_state.get("more") or 0) if k >= MAX_PAGE_K else k
+
+
 def clear_like() -> None:
     """A new question replaces a "More like this" search."""
     st.session_state.like = None
     st.session_state.like_label = None
+    st.session_state.more = 0
 
 
 def ask(question: str) -> None:

@@ -25,14 +25,15 @@ TIMELINE_K = 100
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def wide_matches(_searcher: Searcher, build_id: str, query: str, like: int | None, mode: str,
-                 outlets: tuple[str, ...], _vector: np.ndarray | None = None) -> dict[str, str | None]:
+                 outlets: tuple[str, ...], author: str | None = None,
+                 _vector: np.ndarray | None = None) -> dict[str, str | None]:
     """The articles of the top TIMELINE_K passages, searched with no date filter at all.
 
     The chart must show the whole spread of the question even while the results are narrowed
-    to one period, so the From/To filters are left out; cached per build and question so that
-    clicking a bar (a rerun) does not search again.
+    to one period, so the From/To filters are left out (every other filter applies); cached per
+    build and question so that clicking a bar (a rerun) does not search again.
     """
-    params = {"k": TIMELINE_K, "mode": mode, "outlets": list(outlets) or None}
+    params = {"k": TIMELINE_K, "mode": mode, "outlets": list(outlets) or None, "author": author}
     return matching_articles(run_search(_searcher, query, like, params, vector=_vector).hits)
 
 
@@ -67,7 +68,7 @@ def timeline(searcher: Searcher, query: str, like: int | None, params: dict,
     started = time.perf_counter()
     try:
         found = wide_matches(searcher, searcher.build_id, query, like, params["mode"],
-                             tuple(params["outlets"] or ()), vector)
+                             tuple(params["outlets"] or ()), params.get("author"), vector)
     except ArchivistError as error:  # the results answer on their own; the chart is extra
         log.warning("no timeline for query %s: %s", logged_query(query), error)
         return

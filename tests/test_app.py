@@ -911,3 +911,46 @@ def test_queries_stay_out_of_the_log_unless_asked_for(app, monkeypatch):
         assert state.logged_query("who is the source") == "'who is the source'"
     finally:
         state.log.removeHandler(handler)
+
+
+# ------------------------------------------------------------------ links that keep what they say
+
+def test_a_shared_link_keeps_dates_outside_the_archive_range(app: AppTest) -> None:
+    app.query_params.update({"q": "Taliban allies", "since": "2021-08-01", "until": "2021-09-30"})
+    run(app)
+    assert app.date_input(key="since").value == dt.date(2021, 8, 1)
+    assert app.date_input(key="until").value == dt.date(2021, 9, 30)
+    assert not app.warning
+    shown = " ".join(card_html(c) for c in cards(app))
+    assert "alliance.md" in shown and "bakery.md" not in shown and "hostile.md" not in shown  # 2020, Jan 2021
+
+
+def test_a_link_value_that_cannot_apply_is_named(app: AppTest) -> None:
+    app.query_params.update({"q": "bread", "k": "999", "mode": "bogus", "outlet": "Nobody",
+                             "since": "not-a-date"})
+    run(app)
+    said = " ".join(w.value for w in app.warning).replace("\\", "")  # markdown escapes
+    for part in ("k=999", "'bogus'", "'Nobody'", "since=not-a-date", "could not be followed"):
+        assert part in said, said
+    run(app)  # said once, for the link; a later run by the reader's own choices says nothing new
+    assert cards(app)
+
+
+def test_the_unknown_outlet_and_author_filters(app: AppTest) -> None:
+    run(app)
+    assert "(unknown outlet)" in app.multiselect(key="outlet").options
+    app.multiselect(key="outlet").set_value(["(unknown outlet)"])
+    search(app, "lighthouse harbour repainted")
+    assert {("lighthouse.txt" in card_html(c)) for c in cards(app)} == {True}
+    app.multiselect(key="outlet").set_value([])
+    app.text_input(key="author").set_value("nobody-writes-here")
+    run(app)
+    assert not cards(app)
+
+
+def test_show_more_results_goes_past_the_first_page(app: AppTest) -> None:
+    app.query_params.update({"k": "2"})
+    search(run(app), "the")
+    assert len(cards(app)) == 2
+    run(app.button(key="show-more").click())
+    assert len(cards(app)) > 2 and app.slider(key="k").value == 12

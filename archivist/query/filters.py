@@ -11,12 +11,13 @@ from collections.abc import Sequence
 
 from archivist.ingest.dates import parse_user_date
 from archivist.errors import BadInput
-from archivist.records import Filters
+from archivist.records import UNKNOWN_OUTLET, Filters
 
 
 def check_filters(outlets: Sequence[str] | None, since: str | None, until: str | None,
-                  include_undated: bool, known_outlets: Sequence[str]) -> Filters:
-    """The filters with dates as ISO days and outlets spelled as the index spells them.
+                  include_undated: bool, known_outlets: Sequence[str], author: str | None = None) -> Filters:
+    """The filters with dates as ISO days and outlets spelled as the index spells them
+    (UNKNOWN_OUTLET stands for articles with no outlet).
 
     Raises BadInput, naming the fix, for a date that is not a date, a range that runs backwards
     or an outlet the index does not hold."""
@@ -25,11 +26,16 @@ def check_filters(outlets: Sequence[str] | None, since: str | None, until: str |
     if since_iso and until_iso and since_iso > until_iso:
         raise BadInput(f"--since {since_iso} is after --until {until_iso}; swap them.")
     named: tuple[str, ...] = ()
+    unknown_outlet = any(o.strip().lower() == UNKNOWN_OUTLET for o in outlets or ())
+    outlets = [o for o in outlets or () if o.strip().lower() != UNKNOWN_OUTLET]
     if outlets:
         known = {o.lower(): o for o in known_outlets}
         unknown = [o for o in outlets if o.lower() not in known]
         if unknown:
             names = ", ".join(sorted(known.values())) or "none"
-            raise BadInput(f"Unknown outlet {unknown[0]!r}; outlets in this index: {names}.")
+            raise BadInput(f"Unknown outlet {unknown[0]!r}; outlets in this index: {names} "
+                           f"(or {UNKNOWN_OUTLET!r} for articles without one).")
         named = tuple(known[o.lower()] for o in outlets)
-    return Filters(outlets=named, since=since_iso, until=until_iso, include_undated=include_undated)
+    author = " ".join((author or "").split()) or None
+    return Filters(outlets=named, since=since_iso, until=until_iso, include_undated=include_undated,
+                   unknown_outlet=unknown_outlet, author=author)

@@ -108,7 +108,7 @@ class Searcher:
     def search(self, query: str, k: int = 10, mode: str = "hybrid", outlets: list[str] | None = None,
                since: str | None = None, until: str | None = None, include_undated: bool = True,
                highlight: bool = False, vector: np.ndarray | None = None, per_article: bool = False,
-               offset: int = 0) -> SearchResponse:
+               offset: int = 0, author: str | None = None) -> SearchResponse:
         """The best `k` passages for `query`, one per story passage, with the articles that carry it.
 
         `per_article` gives one hit per article (its best passage, with how many more matched);
@@ -124,7 +124,7 @@ class Searcher:
         self.refresh()
         asked = Query(text, vector)
         wanted = offset + k
-        filters = self.filters(outlets, since, until, include_undated)
+        filters = self.filters(outlets, since, until, include_undated, author)
         every_word = mode == "keyword"
         must_hold = ((lambda passage: self.keyword_index.holds(passage, asked.parsed, every_word))
                      if every_word or asked.parsed.phrases else None)
@@ -146,7 +146,7 @@ class Searcher:
 
     def more_like_passage(self, passage_id: int, k: int = 10, outlets: list[str] | None = None,
                           since: str | None = None, until: str | None = None,
-                          include_undated: bool = True) -> SearchResponse:
+                          include_undated: bool = True, author: str | None = None) -> SearchResponse:
         """Passages of other articles closest in meaning to a stored passage (its copies left out)."""
         started = time.perf_counter()
         self.refresh()
@@ -154,7 +154,7 @@ class Searcher:
         if row is None:
             raise BadInput(f"Passage {passage_id} is no longer in the index (the archive was reindexed "
                            "since); search again to get fresh results.")
-        filters = self.filters(outlets, since, until, include_undated)
+        filters = self.filters(outlets, since, until, include_undated, author)
         ranked = self._retrieval.ranked(Query("", self.vector_index.vector(passage_id)), _depth(k * 3),
                                         "semantic", filters)
         # Copies of any passage of the article, not just this one: a result may show two of its
@@ -175,10 +175,10 @@ class Searcher:
                                       every_word=False)
 
     def filters(self, outlets: list[str] | None, since: str | None, until: str | None,
-                include_undated: bool) -> Filters:
+                include_undated: bool, author: str | None = None) -> Filters:
         """The user's filters, checked against this index (one-line BadInput when they are wrong)."""
         known = [o["outlet"] for o in self.outlets()] if outlets else []
-        return check_filters(outlets, since, until, include_undated, known)
+        return check_filters(outlets, since, until, include_undated, known, author)
 
     # ------------------------------------------------------------------ browsing
 

@@ -137,9 +137,15 @@ def filter_clause(filters: Filters) -> tuple[str, tuple]:
     """The SQL condition (over `articles a`) and its parameters for checked filters."""
     clauses: list[str] = []
     params: list = []
-    if filters.outlets:
-        clauses.append(f"a.outlet IN ({','.join('?' * len(filters.outlets))})")
+    if filters.outlets or filters.unknown_outlet:
+        either = [f"a.outlet IN ({','.join('?' * len(filters.outlets))})"] if filters.outlets else []
+        either += ["a.outlet IS NULL"] if filters.unknown_outlet else []
+        clauses.append("(" + " OR ".join(either) + ")")
         params.extend(filters.outlets)
+    if filters.author:
+        clauses.append("lower(a.author) LIKE ? ESCAPE '\\'")
+        escaped = filters.author.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params.append(f"%{escaped}%")
     if filters.since or filters.until:
         dated = []
         if filters.since:
