@@ -19,6 +19,7 @@ from archivist.storage import manifest
 from archivist.errors import ArchivistError, BadInput
 from archivist.build.failpoints import with_failpoint
 from archivist.progress import ProgressBars
+from archivist.query.relevance import STRONG
 from archivist.query.search import MODES, Searcher, check_page
 
 
@@ -177,11 +178,15 @@ def _print_hits(response, out: TextIO) -> None:
     if not response.hits:
         print(f"No results for {response.query!r}. Try other words, --mode semantic, or fewer filters.", file=out)
         return
+    if response.no_strong_match:
+        print("No strong match in the archive; the closest passages are:\n", file=out)
     for hit in response.hits:
         meta = hit.article
         source = " · ".join(x for x in (meta.outlet or "outlet unknown", meta.date or "undated", meta.path))
+        strength = "" if hit.relevance is None else f"relevance {hit.relevance:.2f}, " + (
+            "strong" if hit.relevance >= STRONG else "weak") + "; "
         print(f"{hit.rank}. {meta.title}", file=out)
-        print(f"   {source}   (score {hit.score:.4f})", file=out)
+        print(f"   {source}   ({strength}score {hit.score:.4f})", file=out)
         for line in _wrap(hit.passage):
             print(f"   {line}", file=out)
         if hit.more_in_article:

@@ -114,6 +114,10 @@ class Hit:
     joined_passage_ids: list[int] = field(default_factory=list)
     # One card per article: how many more of its passages matched (None outside that view).
     more_in_article: int | None = None
+    # How strongly the passage answers the query, 0 to 1 on a calibrated scale (query.relevance),
+    # and the evidence it was computed from (cosine, word coverage).
+    relevance: float | None = None
+    evidence: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         out = {
@@ -125,6 +129,8 @@ class Hit:
             "article": self.article.to_json(),
             "also_in": [s.to_json() for s in self.also_in],
         }
+        if self.relevance is not None:
+            out["relevance"] = round(self.relevance, 3)
         if self.more_in_article is not None:
             out["more_in_article"] = self.more_in_article
         return out

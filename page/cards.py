@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
+from archivist.query.relevance import STRONG
 from archivist.records import UNDATED, ArticleRef, Hit, Source
 from archivist.query.search import Searcher
 from page.display import fmt_date, safe_url
@@ -43,29 +44,37 @@ def title_of(article: ArticleRef) -> str:
     return (article.title or "").strip() or "(untitled)"
 
 
-def relevance_html(hit: Hit, top_score: float) -> str:
-    """A small bar (score relative to the best hit); exact score and ranks in its tooltip."""
-    share = hit.score / top_score if top_score > 0 else 0.0
-    width = max(4, min(100, round(share * 100)))
+def relevance_html(hit: Hit) -> str:
+    """A small bar on the calibrated relevance scale (not relative to the best hit: a weak best
+    hit looks weak), "strong" or "weak" beside it; the evidence and ranks in its tooltip."""
+    relevance = hit.relevance if hit.relevance is not None else 0.0
+    width = max(4, min(100, round(relevance * 100)))
+    strong = relevance >= STRONG
     ranks = hit.ranks or {}
     why = ", ".join(RETRIEVER_LABELS.get(name, name + " #{}").format(rank)
                     for name, rank in sorted(ranks.items(), key=lambda item: item[1]))
-    tip = f"Score {hit.score:.4f}, {width}% of the best match" + (f"; ranked {why}" if why else "")
-    return (f'<span class="ar-relevance" title="{html.escape(tip, quote=True)}">relevance'
-            f'<span class="ar-meter"><span style="width:{width}%"></span></span></span>')
+    evidence = hit.evidence or {}
+    tip = (f"Relevance {relevance:.2f} (a strong match from {STRONG:.1f}); meaning {evidence.get('cosine', 0):.2f}, "
+           f"query words held {evidence.get('coverage', 0):.0%}" + (f"; ranked {why}" if why else ""))
+    label = "strong match" if strong else "weak match"
+    return (f'<span class="ar-relevance{"" if strong else " ar-weak-label"}" title="{html.escape(tip, quote=True)}">'
+            f'{label}<span class="ar-meter"><span style="width:{width}%"></span></span></span>')
 
 
-def render_card(searcher: Searcher, hit: Hit, top_score: float, terms: list[str]) -> None:
-    """One result: source, highlighted passage, copies, full article and "More like this"."""
+def render_card(searcher: Searcher, hit: Hit, terms: list[str]) -> None:
+    """One result: source, highlighted passage, copies, full article and "More like this".
+    A weak match is drawn paler and has no best sentence marked (it answers nothing)."""
     article = hit.article
     best = hit.highlight
+    weak = hit.relevance is not None and hit.relevance < STRONG
+    pale = " ar-weak" if weak else ""
     with st.container(key=f"card-{hit.rank}", border=True):
         head, action = st.columns([4, 1], vertical_alignment="top", gap="small")
         head.markdown(
-            f'<div class="ar-title"><span class="ar-rank">{hit.rank}.</span>'
+            f'<div class="ar-title{pale}"><span class="ar-rank">{hit.rank}.</span>'
             f"{escape(title_of(article), newlines=False)}</div>"
             f'<div class="ar-meta">{source_line(article)} · '
-            f"{relevance_html(hit, top_score)}</div>",
+            f"{relevance_html(hit)}</div>",
             unsafe_allow_html=True,
         )
         action.button("More like this", key=f"like-{hit.rank}", on_click=more_like,
@@ -73,12 +82,14 @@ def render_card(searcher: Searcher, hit: Hit, top_score: float, terms: list[str]
                       icon=":material/manage_search:",
                       help="Search the archive with this passage instead of your question")
         st.markdown(
-            f'<div class="ar-text">{passage_html(hit.passage, hit.start, best=best, terms=terms)}'
+            f'<div class="ar-text{pale}">{passage_html(hit.passage, hit.start, best=best, terms=terms)}'
             "</div>",
             unsafe_allow_html=True,
         )
         if hit.also_in:
-            with st.expander(f"Carried by {len(hit.also_in) + 1} sources"):
+            others = len(hit.also_in)
+            with st.expander(f"Also carried by {others} other {'article' if others == 1 else 'articles'} "
+                             f"({others + 1} sources in all)"):
                 st.markdown(sources_html(hit, terms), unsafe_allow_html=True)
         with st.expander("Full article"):
             full_article(searcher, hit, terms)

@@ -64,9 +64,10 @@ def results(searcher: Searcher, query: str, params: dict,
     st.caption(f"{plural(len(response.hits), 'passage')} from "
                f"{plural(len(articles), 'article')} · {response.mode.capitalize()} search · "
                f"{response.took_ms:.0f} ms")
-    top = max(h.score for h in response.hits)
+    if response.no_strong_match and like is None:
+        st.warning("No strong match in the archive; the closest passages are:", icon=":material/help:")
     for hit in response.hits:
-        render_card(searcher, hit, top, list(hit.terms or []))
+        render_card(searcher, hit, list(hit.terms or []))
     if len(response.hits) >= params["k"] and params["k"] < MAX_K:
         st.button("Show more results", key="show-more", on_click=show_more, args=(params["k"],),
                   icon=":material/expand_more:", type="secondary")

@@ -181,7 +181,7 @@ def test_search_shows_a_card_with_highlights_source_and_copies(app: AppTest) -> 
     assert '<mark class="ar-best">' in top
     assert '<b class="ar-term">Northern</b>' in top
     # Both copies of the passage are named: one as the card's source, one under "Carried by".
-    assert [e.label for e in found[0].expander] == ["Carried by 2 sources", "Full article"]
+    assert [e.label for e in found[0].expander] == ["Also carried by 1 other article (2 sources in all)", "Full article"]
     assert "Newsweek" in top and "Daily Wire" in top
     assert plain(top).count("Anti-Taliban forces look for allies") == 3  # card, and both sources
     assert "3 Sep 2021" in top or "4 Sep 2021" in top
@@ -700,7 +700,7 @@ def test_carried_by_lists_every_source_earliest_first_with_kind_and_wording(
     own = next(o for o in STORY_BY_DATE if o in plain(card.markdown[0].value))
     assert own != "Daily Courier", "the question quotes the original; the rewrite should not lead"
     carried = card.expander[0]
-    assert carried.label == "Carried by 4 sources"
+    assert carried.label == "Also carried by 3 other articles (4 sources in all)"
     items = source_items(carried)
     assert [item_outlet(i) for i in items] == STORY_BY_DATE
     assert [re.search(r"\d+ Mar 2022", plain(i)).group(0) for i in items] == [
@@ -954,3 +954,20 @@ def test_show_more_results_goes_past_the_first_page(app: AppTest) -> None:
     assert len(cards(app)) == 2
     run(app.button(key="show-more").click())
     assert len(cards(app)) > 2 and app.slider(key="k").value == 12
+
+
+# ------------------------------------------------------------------ weak matches said plainly
+
+def test_a_question_the_archive_cannot_answer_says_so_before_the_cards(app: AppTest) -> None:
+    search(run(app), "price of cocoa in Brazil")
+    assert any(w.value.startswith("No strong match in the archive; the closest passages are:") for w in app.warning)
+    found = cards(app)
+    assert found and all("weak match" in card_html(c) and "ar-best" not in card_html(c) for c in found)
+    assert all("ar-weak" in card_html(c) for c in found)
+
+
+def test_an_answered_question_stays_strong_and_marks_its_sentence(app: AppTest) -> None:
+    search(run(app), QUESTION)
+    assert not any("No strong match" in w.value for w in app.warning)
+    first = card_html(cards(app)[0])
+    assert "strong match" in first and "ar-best" in first

@@ -352,7 +352,7 @@ def test_carried_by_list_and_timeline(server: dict, browser_page: tuple) -> None
 
     # The top card's passage is carried by two articles, the dated one and Newsweek's undated
     # rewrite of it; either may be the card's own (their passages score within a hair).
-    card.get_by_text("Carried by 2 sources", exact=True).click()
+    card.get_by_text("Also carried by 1 other article (2 sources in all)", exact=True).click()
     sources = card.locator("ol.ar-sources")
     sources.wait_for()
     items = sources.locator("li.ar-source")

@@ -22,7 +22,9 @@ def test_search_json_follows_the_contract(seed_index):
     assert isinstance(data["took_ms"], float)
     assert len(data["results"]) == 3
     first = data["results"][0]
-    assert set(first) == {"rank", "score", "passage", "start", "end", "article", "also_in"}
+    # issue 15 added "relevance" (calibrated, 0-1) to each result and "no_strong_match" to the object
+    assert set(first) == {"rank", "score", "passage", "start", "end", "article", "also_in", "relevance"}
+    assert data["no_strong_match"] is False and 0.5 <= first["relevance"] <= 1
     assert set(first["article"]) == {"id", "path", "title", "outlet", "date", "url"}
     assert first["rank"] == 1 and "regional countries including Russia" in first["passage"]
 
@@ -66,3 +68,11 @@ def test_reindex_json_report(tmp_path):
     assert {"articles", "added", "updated", "removed", "unchanged", "passages", "passages_embedded",
             "seconds", "skipped"} <= set(report)
     assert report["articles"] == 1 and report["skipped"][0]["path"] == "bad.json"
+
+
+def test_a_question_the_archive_cannot_answer_is_said_to_be_weak(seed_index):
+    data = json.loads(run("search", "price of cocoa in Brazil", "--json", "--index", str(seed_index)).stdout)
+    assert data["no_strong_match"] is True and data["results"]
+    assert all(r["relevance"] < 0.5 for r in data["results"])
+    text = run("search", "price of cocoa in Brazil", "-k", "2", "--index", str(seed_index)).stdout
+    assert text.startswith("No strong match in the archive; the closest passages are:") and "weak" in text

@@ -57,11 +57,12 @@ def group_hits(ranked: Sequence[tuple[int, float, dict[str, int]]], k: int, look
             continue
         same_article = [h for h in hits if h.article.id == row.article.id]
         span = without_overlaps(row, same_article)
-        if span is None or (must_hold and span != (row.start, row.end) and not must_hold(_text_of(row, span))):
+        if span is None:
             continue
         continued = continued_hit(row, span, same_article, score)
-        if continued is None and full:
-            continue
+        if continued is None and (full or (must_hold and span != (row.start, row.end)
+                                           and not must_hold(_text_of(row, span)))):
+            continue  # a card of its own must still hold what it was found by, once trimmed
         copies = lookups.copies_of(passage_id)
         folded.update(copies)
         sources = sources_of(copies, row, lookups)

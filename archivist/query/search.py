@@ -23,6 +23,7 @@ from archivist.model.embedding import Embedder
 from archivist.errors import BadInput
 from archivist.query.filters import check_filters
 from archivist.query.grouping import group_hits, one_per_article
+from archivist.query.relevance import STRONG, no_strong_match, rate_hits
 from archivist.storage.keyword_index import Fts5KeywordIndex
 from archivist.records import NO_FILTERS, Filters, Hit, Passage
 from archivist.query.syntax import plain_query
@@ -50,10 +51,13 @@ class SearchResponse:
     mode: str = "hybrid"
     # The query's embedding, so a caller asking again (the page's timeline) need not embed it twice.
     vector: np.ndarray | None = None
+    # No hit reaches the calibrated strong-match relevance (query/relevance.py): the archive may
+    # not answer this question, and the closest passages are shown for what they are.
+    no_strong_match: bool = False
 
     def to_json(self) -> dict:
         return {"query": self.query, "mode": self.mode, "took_ms": round(self.took_ms, 2),
-                "results": [h.to_json() for h in self.hits]}
+                "no_strong_match": self.no_strong_match, "results": [h.to_json() for h in self.hits]}
 
 
 class Searcher:
@@ -117,8 +121,7 @@ class Searcher:
         `took_ms` counts the search itself; the one-time model load happens before the clock starts.
         """
         check_page(k, offset)
-        if mode != "keyword":
-            self.embedder.load()
+        self.embedder.load()  # every mode rates its hits by meaning too (query/relevance.py)
         started = time.perf_counter()
         text = _check_query(query)
         self.refresh()
@@ -137,12 +140,17 @@ class Searcher:
         hits = hits[offset:]
         for rank, hit in enumerate(hits, start=offset + 1):
             hit.rank = rank
-        if highlight:
-            mark_best_sentences(hits, self.cache, asked.vector, lambda: self.embedder.encode_query(asked.embed_text))
+        if asked.vector is None:  # Keyword mode: the relevance scale needs the question's meaning too
+            asked.vector = self.embedder.encode_query(asked.embed_text)
+        rate_hits(hits, asked.parsed, asked.vector, self.vector_index, self.keyword_index)
+        if highlight:  # a best sentence only where the passage answers: a weak one is not marked
+            mark_best_sentences([h for h in hits if h.relevance >= STRONG], self.cache, asked.vector,
+                                lambda: asked.vector)
         terms = asked.parsed.terms
         for hit in hits:
             hit.terms = terms
-        return SearchResponse(text, hits, (time.perf_counter() - started) * 1000, mode, asked.vector)
+        return SearchResponse(text, hits, (time.perf_counter() - started) * 1000, mode, asked.vector,
+                              no_strong_match(hits))
 
     def more_like_passage(self, passage_id: int, k: int = 10, outlets: list[str] | None = None,
                           since: str | None = None, until: str | None = None,

@@ -19,7 +19,7 @@ import numpy as np
 
 from archivist.records import NO_FILTERS, Filters, ParsedQuery
 from archivist.storage.fts_expressions import (all_words_expression, constraint_expressions, content_words,
-                                               ranking_expression)
+                                               quoted, ranking_expression)
 
 # Past this many passages an OR over common words makes FTS5 score most of the archive (265 ms
 # a query at a million passages); there the commonest words are left out of the keyword query.
@@ -55,6 +55,10 @@ class KeywordIndex(Protocol):
                every_word: bool = False) -> list[tuple[int, float]]: ...
 
     def constraint(self, query: ParsedQuery) -> "Constraint": ...
+
+    def document_frequencies(self, words: list[str]) -> dict[str, int]: ...
+
+    def terms_held(self, passage_ids: list[int], terms: list[str]) -> dict[int, set[str]]: ...
 
 
 class Fts5KeywordIndex:
@@ -143,6 +147,17 @@ class Fts5KeywordIndex:
         sql += "ORDER BY score DESC LIMIT ?"
         rows = self.connection.execute(sql, (expression, *params, limit)).fetchall()
         return [(int(r["id"]), float(r["score"])) for r in rows]
+
+    def terms_held(self, passage_ids: list[int], terms: list[str]) -> dict[int, set[str]]:
+        """Which of `terms` (as FTS5 stems them) each passage holds, in its headline or text."""
+        held: dict[int, set[str]] = {pid: set() for pid in passage_ids}
+        marks = ",".join("?" * len(passage_ids))
+        for term in terms:
+            for (pid,) in self.connection.execute(
+                    f"SELECT rowid FROM passages_fts WHERE passages_fts MATCH ? AND rowid IN ({marks})",
+                    (quoted(term), *passage_ids)):
+                held[pid].add(term)
+        return held
 
     def holds(self, text: str, query: ParsedQuery, every_word: bool) -> bool:
         """Whether `text` alone holds what `query` requires: every word with `every_word`
