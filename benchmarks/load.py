@@ -5,7 +5,8 @@ Usage: .venv/bin/python benchmarks/load.py [--data ../shared/data] [--work /tmp/
 
 Starts `python -m archivist serve` on 127.0.0.1 (never another address) over a Reuters-21578
 index (built under --work on first use, or reused), then for each level N runs N client threads
-of its own bounded client (keep-alive HTTP/1.1, no think time) sending real queries, Reuters
+of its own bounded client (keep-alive HTTP/1.1, no think time; after a 503 it waits as
+Retry-After says) sending real queries, Reuters
 headlines asked as questions, for a fixed time. It prints a table with throughput, p50/p95/p99
 latency and errors per level; the same at 16 clients while a reindex of 500 changed articles
 runs; the server's RSS before and after a soak; and, in the same run, the CLI's `search --batch`
@@ -103,13 +104,15 @@ class Server:
         self._log.close()
 
 
-def request(port: int, path: str, method: str = "GET", connection: http.client.HTTPConnection | None = None
-            ) -> tuple[int, bytes]:
+def request(port: int, path: str, method: str = "GET", connection: http.client.HTTPConnection | None = None,
+            headers: dict | None = None) -> tuple[int, bytes]:
     own = connection is None
     connection = connection or http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
     try:
         connection.request(method, path)
         response = connection.getresponse()
+        if headers is not None:
+            headers.update(response.getheaders())
         return response.status, response.read()
     finally:
         if own:
@@ -131,8 +134,9 @@ def run_clients(port: int, questions: list[str], clients: int, seconds: float, s
             question = questions[next(counter) % len(questions)]
             path = "/search?" + urllib.parse.urlencode({"q": question, "k": 10})
             started = time.perf_counter()
+            headers: dict = {}
             try:
-                status, _ = request(port, path, connection=connection)
+                status, _ = request(port, path, connection=connection, headers=headers)
             except (OSError, http.client.HTTPException):
                 status = -1
                 connection.close()
@@ -146,6 +150,8 @@ def run_clients(port: int, questions: list[str], clients: int, seconds: float, s
                     outcomes["refused_503"] += 1
                 else:
                     outcomes["errors"] += 1
+            if status == 503:  # a well-behaved client waits as the server asks before trying again
+                time.sleep(min(float(headers.get("retry-after", 1)), max(0.0, deadline - time.monotonic())))
         connection.close()
 
     started = time.perf_counter()

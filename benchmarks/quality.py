@@ -15,6 +15,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from archivist.evaluation import default_index_for, load_queries, rank_documents, score_run  # noqa: E402
 from archivist.build.indexer import reindex  # noqa: E402
@@ -34,6 +35,10 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=default_data)
     parser.add_argument("--split", default="test")
     parser.add_argument("--collections", nargs="+", default=["scifact", "time"])
+    parser.add_argument("--work", type=Path, default=Path("/tmp/archivist-quality"),
+                        help="where the Reuters and seed indexes for the trust rows are built")
+    parser.add_argument("--skip-trust", action="store_true",
+                        help="only the nDCG table (no Reuters exact-words or weak-match rows)")
     args = parser.parse_args()
     if not args.data.is_dir():
         print(f"quality.py: {args.data} not found; pass --data DIR (the folder with scifact/ and time/).",
@@ -58,7 +63,38 @@ def main() -> int:
     print()
     for name in args.collections:
         print(f"- {name}: published {PUBLISHED.get(name, '-')}; target {TARGETS.get(name, '-')}")
+    if not args.skip_trust:
+        trust_rows(args.data, args.work)
     return 0
+
+
+def trust_rows(data: Path, work: Path) -> None:
+    """Exact words on Reuters-21578 and the weak-match rates (the shipped relevance scale)."""
+    import numpy as np
+
+    from calibrate_relevance import measured_rates, seed_index
+    from exact_words import exact_rates
+
+    from archivist.query import relevance
+
+    reuters = work / "reuters-index"
+    records = data / "reuters21578" / "reuters21578.jsonl"
+    print(f"reuters: {reindex(records, reuters).summary()}", file=sys.stderr)
+    exact = exact_rates(Searcher.open(reuters))
+    w = np.array([relevance.INTERCEPT, relevance.COSINE, relevance.COVERAGE])
+    weak = measured_rates(data, w, relevance.STRONG, seed_index(work))
+    print()
+    print("| measure (hybrid) | value | target |")
+    print("|---|---|---|")
+    print(f"| Reuters: a sentence pasted from an article finds it first (hit@1, {exact['sentences']} drawn) "
+          f"| {exact['sentence_hit_at_1']:.3f} | >= 0.98 |")
+    print(f"| Reuters: a rare name puts an article holding it first (hit@1, {exact['names']} drawn) "
+          f"| {exact['rare_name_hit_at_1']:.3f} | >= 0.95 |")
+    for name, rates in weak.items():
+        print(f"| {name}: answerable questions flagged weak ({rates['answerable']}) "
+              f"| {rates['answerable_flagged_weak']:.3f} | low |")
+        print(f"| {name}: unanswerable questions not flagged ({rates['unanswerable']}) "
+              f"| {rates['unanswerable_not_flagged']:.3f} | low |")
 
 
 if __name__ == "__main__":
