@@ -5,7 +5,7 @@ Usage: .venv/bin/python benchmarks/exact_words.py --index DIR [--count 200] [--s
 
 Draws, by a fixed seed, `count` sentences of at least eight words from random articles of the
 index (each asked as it is written, line breaks as spaces) and `count` rare names (a capitalised
-word, not opening a sentence, found in at most three articles), and prints hit@1 for both: the
+word, not opening a sentence, never written in lower case, found in at most three articles), and prints hit@1 for both: the
 first result's article is the source (or holds the sentence word for word: wire copies repeat
 it), and the first result's article holds the name.
 """
@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from archivist.query.search import Searcher  # noqa: E402
 
 _NAME = re.compile(r"(?<=[a-z,] )([A-Z][a-z]{3,})\b")
+_LOWER = re.compile(r"\b[a-z]{4,}\b")
 MAX_NAME_ARTICLES = 3
 MIN_SENTENCE_WORDS = 8
 
@@ -46,7 +47,10 @@ def draw(searcher: Searcher, count: int, seed: int) -> tuple[list[tuple[str, str
     picked = rng.sample(sentences, min(count, len(sentences)))
     texts = [r[0] for r in searcher.connection.execute("SELECT text FROM articles")]
     articles_with = Counter(name for text in texts for name in set(_NAME.findall(text)))
-    rare = sorted(name for name, n in articles_with.items() if n <= MAX_NAME_ARTICLES)
+    # A name, not a capitalised everyday word: never written in lower case anywhere in the archive.
+    lowercase = {w for text in texts for w in _LOWER.findall(text)}
+    rare = sorted(name for name, n in articles_with.items()
+                  if n <= MAX_NAME_ARTICLES and name.lower() not in lowercase)
     return picked, rng.sample(rare, min(count, len(rare)))
 
 

@@ -73,3 +73,47 @@ def test_or_and_prefix_in_keyword_mode(seed_searcher):
     assert len(either) > len(passages(seed_searcher, "Russia India", "keyword", k=50))
     prefixed = passages(seed_searcher, "Massou*", "keyword", k=50)
     assert prefixed and all(re.search(r"\bmassou", p) for p in prefixed)
+
+
+FILLER = ("The council met on Tuesday to discuss the budget for the coming year. Members argued over "
+          "road repairs, school meals and the cost of running the public library. The mayor promised "
+          "to publish the full accounts before the summer and to hold a public meeting in the town hall. ")
+
+
+def test_a_pasted_sentence_finds_its_own_article_first(tmp_path, real_embedder):
+    from conftest import write
+
+    from archivist.build.indexer import reindex
+    from archivist.query.search import Searcher
+
+    sentence = "Consumer prices rose by 1.6 pct in the year to January, the statistics office said."
+    archive = tmp_path / "archive"
+    # The source buries the sentence in other news; rewrites say the same in other words.
+    write(archive / "source.txt", f"Council report\n\n{FILLER}{sentence} {FILLER}\n")
+    for number, wording in enumerate(["Consumer prices climbed 1.6 percent in the twelve months to January, "
+                                      "the statistics agency reported.",
+                                      "Prices paid by consumers went up 1.6 percent over the year to January, "
+                                      "according to the statistics bureau.",
+                                      "The statistics office said consumer prices increased 1.6 percent in the "
+                                      "year through January."]):
+        write(archive / f"rewrite{number}.txt", f"Prices\n\n{wording}\n")
+    reindex(archive, tmp_path / "index", embedder=real_embedder)
+    searcher = Searcher.open(tmp_path / "index", embedder=real_embedder)
+    assert searcher.search(sentence, k=1).hits[0].article.path == "source.txt"
+
+
+def test_a_rare_name_puts_an_article_holding_it_first(tmp_path, real_embedder):
+    from conftest import write
+
+    from archivist.build.indexer import reindex
+    from archivist.query.search import Searcher
+
+    archive = tmp_path / "archive"
+    write(archive / "name.txt", f"Council report\n\n{FILLER}A letter from Zhelvorin was read out. {FILLER}\n")
+    for number, text in enumerate(["The Zhelvorian ambassador met Zhelvorian ministers.",
+                                   "Zhelvorians celebrated the Zhelvorian national day.",
+                                   "A Zhelvorian delegation visited Zhelvoria."]):
+        write(archive / f"near{number}.txt", f"Visit\n\n{text}\n")
+    reindex(archive, tmp_path / "index", embedder=real_embedder)
+    searcher = Searcher.open(tmp_path / "index", embedder=real_embedder)
+    assert searcher.search("Zhelvorin", k=1).hits[0].article.path == "name.txt"

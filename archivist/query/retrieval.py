@@ -14,6 +14,7 @@ import numpy as np
 
 from archivist.errors import BadInput
 from archivist.query.fusion import score_fusion
+from archivist.query.exactness import exact_boosts
 from archivist.query.syntax import parse_query
 from archivist.records import Filters, ParsedQuery
 from archivist.storage.keyword_index import NO_CONSTRAINT, Constraint, KeywordIndex
@@ -54,6 +55,21 @@ def check_mode(mode: str) -> str:
     if mode not in MODES:
         raise BadInput(f"Unknown search mode {mode!r}; use one of: {', '.join(MODES)}.")
     return mode
+
+
+def with_boosts(fused: Ranked, boosts: dict[int, float], cosines: Callable[[list[int]], dict[int, float]]) -> Ranked:
+    """The fused ranking with each boosted passage's bonus added (a passage neither list found
+    enters with its cosine), best first again; the bonus shows as the "exact" list's rank 1."""
+    if not boosts:
+        return fused
+    scores = {pid: (score, ranks) for pid, score, ranks in fused}
+    missing = [pid for pid in boosts if pid not in scores]
+    for pid, cosine in cosines(missing).items():
+        scores[pid] = (cosine, {})
+    for pid, bonus in boosts.items():
+        score, ranks = scores[pid]
+        scores[pid] = (score + bonus, {**ranks, "exact": 1})
+    return sorted(((pid, s, r) for pid, (s, r) in scores.items()), key=lambda row: -row[1])
 
 
 class DenseRetriever:
@@ -119,8 +135,9 @@ class Retrieval:
         lists["semantic"] = self.dense.retrieve(query, depth, filters)
         if keyword_later is not None:
             lists["keyword"] = keyword_later.result()
-        fused = score_fusion(lists, FUSION_WEIGHTS,
-                             lambda ids: dict(zip(ids, self.dense.index.cosines(ids, query.vector))))
+        cosines = lambda ids: dict(zip(ids, self.dense.index.cosines(ids, query.vector)))  # noqa: E731
+        fused = with_boosts(score_fusion(lists, FUSION_WEIGHTS, cosines),
+                            exact_boosts(query.parsed, self.keyword.index, self.keyword.passages, filters), cosines)
         return [r for r in fused if query.constraint.allows(r[0])] if query.parsed.constrained else fused
 
     def close(self) -> None:
