@@ -20,7 +20,7 @@ from archivist.errors import ArchivistError, BadInput
 from archivist.build.failpoints import with_failpoint
 from archivist.progress import ProgressBars
 from archivist.query.relevance import STRONG
-from archivist.query.search import MODES, Searcher, check_page
+from archivist.query.search import MODES, SORTS, Searcher, check_page
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--per-article", action="store_true",
                         help="one result per article (its best passage), with how many more passages matched")
     search.add_argument("--offset", type=int, default=0, help="skip this many results (the next page)")
+    search.add_argument("--sort", choices=SORTS, default="relevance",
+                        help="newest/oldest: the strong matches among the best-ranked, by date")
     search.add_argument("--json", action="store_true", help="print JSON (the contract: docs/ARCHITECTURE.md)")
     search.add_argument("--batch", metavar="FILE", help="one query per line from FILE ('-' = stdin); JSON Lines out")
     _index_option(search)
@@ -139,7 +141,7 @@ def _search(args: argparse.Namespace) -> int:
     searcher = Searcher.open(config.index_dir(args.index))
     options = dict(k=args.k, mode=args.mode, outlets=args.outlet, since=args.since, until=args.until,
                    include_undated=not args.dated_only, per_article=args.per_article, offset=args.offset,
-                   author=args.author)
+                   author=args.author, sort=args.sort)
     if args.batch is not None:
         return _search_batch(searcher, args.batch, options)
     response = searcher.search(args.query, **options)
@@ -180,6 +182,9 @@ def _print_hits(response, out: TextIO) -> None:
         return
     if response.no_strong_match:
         print("No strong match in the archive; the closest passages are:\n", file=out)
+    if response.matching_articles is not None:
+        print(f"{'' if response.matching_exact else 'About '}{response.matching_articles} matching "
+              f"article{'' if response.matching_articles == 1 else 's'}\n", file=out)
     for hit in response.hits:
         meta = hit.article
         source = " · ".join(x for x in (meta.outlet or "outlet unknown", meta.date or "undated", meta.path))

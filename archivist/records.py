@@ -114,6 +114,8 @@ class Hit:
     joined_passage_ids: list[int] = field(default_factory=list)
     # One card per article: how many more of its passages matched (None outside that view).
     more_in_article: int | None = None
+    # ... and those passages, best first, as (start, end, text) in the article (not in the JSON).
+    more_passages: list[tuple[int, int, str]] = field(default_factory=list)
     # How strongly the passage answers the query, 0 to 1 on a calibrated scale (query.relevance),
     # and the evidence it was computed from (cosine, word coverage).
     relevance: float | None = None

@@ -30,6 +30,6 @@ def run_search(searcher: Searcher, query: str, like: int | None, params: dict,
     """The question's search, or "More like this" (which has no mode) when a passage is chosen;
     `vector` is the question's embedding when an earlier search of this rerun made it."""
     if like is not None:
-        filters = {name: value for name, value in params.items() if name != "mode"}
+        filters = {name: value for name, value in params.items() if name not in ("mode", "per_article", "sort")}
         return searcher.more_like_passage(int(like), **filters)
     return searcher.search(query, highlight=highlight, vector=vector, **params)

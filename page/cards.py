@@ -86,6 +86,11 @@ def render_card(searcher: Searcher, hit: Hit, terms: list[str]) -> None:
             "</div>",
             unsafe_allow_html=True,
         )
+        if hit.more_passages:
+            count = hit.more_in_article or len(hit.more_passages)
+            with st.expander(f"{count} more passage{'s' if count != 1 else ''} in this article"):
+                st.markdown("".join(f'<div class="ar-source-text">{mark_html(text, terms=terms)}</div>'
+                                    for _, _, text in hit.more_passages), unsafe_allow_html=True)
         if hit.also_in:
             others = len(hit.also_in)
             with st.expander(f"Also carried by {others} other {'article' if others == 1 else 'articles'} "

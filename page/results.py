@@ -53,6 +53,9 @@ def results(searcher: Searcher, query: str, params: dict,
                  or response.query.removeprefix("more like: ") or "the chosen passage")
         st.markdown(f"Passages like the one from <i>{escape(label, newlines=False)}</i>",
                     unsafe_allow_html=True)
+        compared = searcher.passage_text(int(like))
+        if compared:
+            st.markdown(f'<div class="ar-text ar-compared">{escape(compared)}</div>', unsafe_allow_html=True)
         st.button("Back to the results for your question", on_click=clear_like,
                   icon=":material/arrow_back:", type="tertiary")
     # Before "no results": a period with no match must still offer the other periods.
@@ -61,9 +64,12 @@ def results(searcher: Searcher, query: str, params: dict,
         no_results(query if like is None else "this passage", params)
         return
     articles = {h.article.id for h in response.hits}
-    st.caption(f"{plural(len(response.hits), 'passage')} from "
-               f"{plural(len(articles), 'article')} · {response.mode.capitalize()} search · "
-               f"{response.took_ms:.0f} ms")
+    if response.matching_articles is not None:
+        count = f"{'' if response.matching_exact else 'about '}{plural(response.matching_articles, 'matching article')}"
+        lead = f"{count} · one card per article, {plural(len(response.hits), 'shown')}"
+    else:
+        lead = f"{plural(len(response.hits), 'passage')} from {plural(len(articles), 'article')}"
+    st.caption(f"{lead} · {response.mode.capitalize()} search · {response.took_ms:.0f} ms")
     if response.no_strong_match and like is None:
         st.warning("No strong match in the archive; the closest passages are:", icon=":material/help:")
     for hit in response.hits:

@@ -16,10 +16,12 @@ from page.loading import build_index
 from archivist.records import UNKNOWN_OUTLET
 from page.state import DEFAULT_K, MAX_PAGE_K, MODES, reset_filters, results_wanted
 
+# The order radio's labels (what the URL carries) and the core's names.
+SORTS = {"Relevance": "relevance", "Newest": "newest", "Oldest": "oldest"}
 # The date inputs take any date in this range (the archive's own range is only a hint).
 EARLIEST, LATEST = dt.date(1800, 1, 1), dt.date(2100, 12, 31)
 # The URL parameters the sidebar's widgets read; a shared link's values are checked against them.
-LINK_KEYS = ("mode", "k", "outlet", "author", "since", "until", "undated")
+LINK_KEYS = ("mode", "k", "outlet", "author", "since", "until", "undated", "sort")
 MODE_HELP = (
     "Semantic finds passages by meaning, even when they use other words. Keyword finds the "
     "words of the question. Hybrid (recommended) combines both."
@@ -40,6 +42,10 @@ def sidebar(stats: dict, archive: Path, index: Path) -> dict:
     if st.session_state.get("like") is not None:
         sb.caption("“More like this” compares meaning only (Semantic), whatever the mode above.")
     sb.slider("Number of results", 1, MAX_PAGE_K, DEFAULT_K, key="k", bind="query-params")
+    sb.checkbox("One card per article", key="per_article", bind="query-params",
+                help="Each article once, with its best passage; its other matching passages open below it.")
+    sb.radio("Order", list(SORTS), key="sort", bind="query-params", horizontal=True,
+             help="Newest and Oldest order the strong matches among the best-ranked results by date.")
 
     outlets = [row["outlet"] for row in stats.get("outlets", []) if row.get("outlet")]
     if stats.get("without_outlet"):
@@ -77,6 +83,8 @@ def sidebar(stats: dict, archive: Path, index: Path) -> dict:
             "k": results_wanted(int(st.session_state.get("k") or DEFAULT_K)),
             "outlets": list(st.session_state.get("outlet") or []) or None,
             "author": (st.session_state.get("author") or "").strip() or None,
+            "per_article": bool(st.session_state.get("per_article")),
+            "sort": SORTS.get(st.session_state.get("sort") or "", "relevance"),
             "since": since, "until": until, "include_undated": bool(include_undated)}
 
 
@@ -107,6 +115,9 @@ def link_problems(asked: dict[str, list[str]], outlets: list[str]) -> list[str]:
             day = parse_date(value)
             if day is None or not EARLIEST <= day <= LATEST:
                 problems.append(f"{key}={value} is not a date (YYYY-MM-DD), so the {label} date is open")
+    for value in asked["sort"]:
+        if value not in SORTS:
+            problems.append(f"sort {value!r} is not an order, so results are by relevance")
     for value in asked["undated"]:
         if value.lower() not in ("true", "false"):
             problems.append(f"undated={value} is neither true nor false, so undated articles are included")

@@ -34,6 +34,8 @@ def wide_matches(_searcher: Searcher, build_id: str, query: str, like: int | Non
     build and question so that clicking a bar (a rerun) does not search again.
     """
     params = {"k": TIMELINE_K, "mode": mode, "outlets": list(outlets) or None, "author": author}
+    if like is None:
+        params.update(per_article=False, sort="relevance")
     return matching_articles(run_search(_searcher, query, like, params, vector=_vector).hits)
 
 

@@ -93,6 +93,13 @@ def test_filters_paging_and_one_card_per_article(api):
     assert len(ids) == len(set(ids)) and all("more_in_article" in r for r in per_article["results"])
     _, newsweek, _ = call(f"{api}/search?{query(q='Taliban', outlet='Newsweek')}")
     assert {r["article"]["outlet"] for r in newsweek["results"]} == {"Newsweek"}
+    assert per_article["matching_articles"]["exact"] is False and per_article["matching_articles"]["count"] >= 1
+    _, counted, _ = call(f"{api}/search?{query(q='Taliban', mode='keyword', per_article='true')}")
+    assert counted["matching_articles"] == {"count": 5, "exact": True}  # every seed report names them
+    _, newest, _ = call(f"{api}/search?{query(q='Taliban Panjshir', sort='newest', k=20)}")
+    dated = [r["article"]["date"] for r in newest["results"] if r["article"]["date"]]
+    assert dated == sorted(dated, reverse=True) and all(r["relevance"] >= 0.5 for r in newest["results"])
+    assert call(f"{api}/search?{query(q='x', sort='sideways')}")[0] == 400
 
 
 def test_articles_stats_stories_and_health(api, seed_index):

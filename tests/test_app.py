@@ -971,3 +971,26 @@ def test_an_answered_question_stays_strong_and_marks_its_sentence(app: AppTest) 
     assert not any("No strong match" in w.value for w in app.warning)
     first = card_html(cards(app)[0])
     assert "strong match" in first and "ar-best" in first
+
+
+# ------------------------------------------------------------------ articles, not only passages
+
+def test_one_card_per_article_with_its_other_passages_and_the_count(app: AppTest) -> None:
+    search(run(app), "Taliban alliance support")
+    passages = len(cards(app))
+    app.checkbox(key="per_article").check()
+    run(app)
+    shown = [card_html(c) for c in cards(app)]
+    paths = [p for c in shown for p in ("alliance.md", "alliance-copy.md", "bakery.md", "lighthouse.txt", "hostile.md")
+             if p in c]
+    assert len(paths) == len(set(paths)) and len(shown) <= passages
+    assert any("matching article" in c.value and "one card per article" in c.value for c in app.caption)
+    assert app.checkbox(key="per_article").proto.query_param_key == "per_article"  # kept in the link
+    assert app.radio(key="sort").proto.query_param_key == "sort"
+
+
+def test_newest_first_orders_the_strong_matches_by_date(app: AppTest) -> None:
+    app.query_params.update({"q": "repainted", "mode": "Keyword", "sort": "Newest"})
+    run(app)
+    shown = [card_html(c) for c in cards(app)]
+    assert len(shown) == 2 and "hostile.md" in shown[0] and "lighthouse.txt" in shown[1]  # 2021 before undated

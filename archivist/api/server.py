@@ -24,7 +24,7 @@ from archivist.api.searchers import LiveSearcher
 from archivist.api.workers import PoolFull, SearchPool
 from archivist.errors import ArchivistError, BadInput, IndexBusy, IndexIncompatible, IndexMissing
 from archivist.model.embedding import Embedder
-from archivist.query.search import MAX_K, MODES
+from archivist.query.search import MAX_K, MODES, SORTS
 from archivist.storage.manifest import current_build_id
 
 OPEN_PATHS = {"/health"}  # reachable without the token: a load balancer's probe
@@ -75,10 +75,11 @@ def create_app(index: Path, archive: Path, token: str | None = None, workers: in
                      outlet: Annotated[list[str] | None, Query(description="only this outlet (repeatable)")] = None,
                      since: str | None = None, until: str | None = None, dated_only: bool = False,
                      per_article: bool = False, offset: Annotated[int, Query(ge=0)] = 0,
-                     author: Annotated[str | None, Query(description="the author's name contains this")] = None) -> dict:
+                     author: Annotated[str | None, Query(description="the author's name contains this")] = None,
+                     sort: Annotated[str, Query(description=" | ".join(SORTS))] = "relevance") -> dict:
         response = await pool.run(lambda: live.get().search(
             q, k=k, mode=mode, outlets=outlet, since=since, until=until, include_undated=not dated_only,
-            per_article=per_article, offset=offset, author=author))
+            per_article=per_article, offset=offset, author=author, sort=sort))
         return response.to_json()
 
     @app.get("/articles/{article_id}", summary="One article: metadata, text and passages with offsets")

@@ -86,6 +86,7 @@ def one_per_article(hits: list[Hit], limit: int) -> list[Hit]:
             hit.more_in_article = 0
         else:
             first.more_in_article += 1 + len(hit.joined_passage_ids)
+            first.more_passages.append((hit.start, hit.end, hit.passage))
     kept = list(best.values())[:limit]
     for rank, hit in enumerate(kept, start=1):
         hit.rank = rank

@@ -37,6 +37,9 @@ CANDIDATES_PER_RESULT = 5
 MIN_CANDIDATES = 50
 # One card per article needs more candidates: several of the best passages share an article.
 PER_ARTICLE_SPREAD = 3
+# Sorting by date orders the strong matches among this many best-ranked results (plus the page).
+SORT_POOL = 100
+SORTS = ("relevance", "newest", "oldest")
 MAX_K = 1000  # results one search returns at most (a page of them; `offset` pages on)
 MAX_RESULTS = 5000  # how deep paging reaches (offset + k)
 
@@ -54,10 +57,16 @@ class SearchResponse:
     # No hit reaches the calibrated strong-match relevance (query/relevance.py): the archive may
     # not answer this question, and the closest passages are shown for what they are.
     no_strong_match: bool = False
+    # With one hit per article: how many articles match, exactly (Keyword mode) or about.
+    matching_articles: int | None = None
+    matching_exact: bool = False
 
     def to_json(self) -> dict:
-        return {"query": self.query, "mode": self.mode, "took_ms": round(self.took_ms, 2),
-                "no_strong_match": self.no_strong_match, "results": [h.to_json() for h in self.hits]}
+        out = {"query": self.query, "mode": self.mode, "took_ms": round(self.took_ms, 2),
+               "no_strong_match": self.no_strong_match, "results": [h.to_json() for h in self.hits]}
+        if self.matching_articles is not None:
+            out["matching_articles"] = {"count": self.matching_articles, "exact": self.matching_exact}
+        return out
 
 
 class Searcher:
@@ -112,45 +121,58 @@ class Searcher:
     def search(self, query: str, k: int = 10, mode: str = "hybrid", outlets: list[str] | None = None,
                since: str | None = None, until: str | None = None, include_undated: bool = True,
                highlight: bool = False, vector: np.ndarray | None = None, per_article: bool = False,
-               offset: int = 0, author: str | None = None) -> SearchResponse:
+               offset: int = 0, author: str | None = None, sort: str = "relevance") -> SearchResponse:
         """The best `k` passages for `query`, one per story passage, with the articles that carry it.
 
-        `per_article` gives one hit per article (its best passage, with how many more matched);
-        `offset` skips that many results (paging: the same results a larger k would rank there).
-        `vector` is the query's embedding when the caller has it (from an earlier response).
+        `per_article` gives one hit per article (its best passage, with how many more matched) and
+        counts the matching articles; `sort` "newest" or "oldest" orders the strong matches among
+        the best-ranked by date; `offset` skips that many results (paging: the same results a
+        larger k would rank there). `vector` is the query's embedding when the caller has it.
         `took_ms` counts the search itself; the one-time model load happens before the clock starts.
         """
         check_page(k, offset)
+        check_sort(sort)
         self.embedder.load()  # every mode rates its hits by meaning too (query/relevance.py)
         started = time.perf_counter()
-        text = _check_query(query)
+        asked = Query(_check_query(query), vector)
         self.refresh()
-        asked = Query(text, vector)
-        wanted = offset + k
         filters = self.filters(outlets, since, until, include_undated, author)
-        every_word = mode == "keyword"
-        must_hold = ((lambda passage: self.keyword_index.holds(passage, asked.parsed, every_word))
-                     if every_word or asked.parsed.phrases else None)
-        if per_article:
-            ranked = self._retrieval.ranked(asked, _depth(wanted * PER_ARTICLE_SPREAD), mode, filters)
-            hits = one_per_article(group_hits(ranked, len(ranked), self.lookups, must_hold), wanted)
-        else:
-            ranked = self._retrieval.ranked(asked, _depth(wanted), mode, filters)
-            hits = group_hits(ranked, wanted, self.lookups, must_hold)
-        hits = hits[offset:]
-        for rank, hit in enumerate(hits, start=offset + 1):
-            hit.rank = rank
+        hits = self._pool(asked, mode, filters, offset + k if sort == "relevance" else SORT_POOL + offset + k,
+                          per_article)
         if asked.vector is None:  # Keyword mode: the relevance scale needs the question's meaning too
             asked.vector = self.embedder.encode_query(asked.embed_text)
-        rate_hits(hits, asked.parsed, asked.vector, self.vector_index, self.keyword_index)
+        rate_hits(hits if per_article or sort != "relevance" else hits[offset:offset + k], asked.parsed,
+                  asked.vector, self.vector_index, self.keyword_index)
+        count = self._count(asked, mode, filters, hits) if per_article else None
+        hits = by_date(hits, sort)[offset:offset + k]
+        for rank, hit in enumerate(hits, start=offset + 1):
+            hit.rank = rank
         if highlight:  # a best sentence only where the passage answers: a weak one is not marked
             mark_best_sentences([h for h in hits if h.relevance >= STRONG], self.cache, asked.vector,
                                 lambda: asked.vector)
         terms = asked.parsed.terms
         for hit in hits:
             hit.terms = terms
-        return SearchResponse(text, hits, (time.perf_counter() - started) * 1000, mode, asked.vector,
-                              no_strong_match(hits))
+        return SearchResponse(asked.text, hits, (time.perf_counter() - started) * 1000, mode, asked.vector,
+                              no_strong_match(hits), count, mode == "keyword")
+
+    def _pool(self, asked: Query, mode: str, filters: Filters, wanted: int, per_article: bool) -> list[Hit]:
+        """The best `wanted` hits (one per article with `per_article`), best first."""
+        every_word = mode == "keyword"
+        must_hold = ((lambda passage: self.keyword_index.holds(passage, asked.parsed, every_word))
+                     if every_word or asked.parsed.phrases else None)
+        if per_article:
+            ranked = self._retrieval.ranked(asked, _depth(wanted * PER_ARTICLE_SPREAD), mode, filters)
+            return one_per_article(group_hits(ranked, len(ranked), self.lookups, must_hold), wanted)
+        return group_hits(self._retrieval.ranked(asked, _depth(wanted), mode, filters), wanted, self.lookups,
+                          must_hold)
+
+    def _count(self, asked: Query, mode: str, filters: Filters, hits: list[Hit]) -> int:
+        """Articles that match: exactly in Keyword mode (every article holding every word), else
+        about (the articles among the best-ranked candidates that match strongly)."""
+        if mode == "keyword":
+            return self.keyword_index.count_articles(asked.parsed, filters)
+        return len({h.article.id for h in hits if (h.relevance or 0.0) >= STRONG})
 
     def more_like_passage(self, passage_id: int, k: int = 10, outlets: list[str] | None = None,
                           since: str | None = None, until: str | None = None,
@@ -201,6 +223,11 @@ class Searcher:
         passages = [{"id": p.id, "start": p.start, "end": p.end, "text": p.text}
                     for p in text_tables.passages_of_article(self.connection, article_id)]
         return {"article": article, "passages": passages}
+
+    def passage_text(self, passage_id: int) -> str | None:
+        """The text of one stored passage (what "More like this" compares with)."""
+        row = self.lookups.passage(passage_id)
+        return row.text if row else None
 
     def stories(self) -> list:
         """Every story group of the build, earliest article first (the `stories --json` records)."""
@@ -253,6 +280,21 @@ class IndexLookups:
 def _depth(k: int) -> int:
     """Candidates fetched from each retriever for `k` results; copies and overlaps fold some away."""
     return max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
+
+
+def check_sort(sort: str) -> None:
+    if sort not in SORTS:
+        raise BadInput(f"Unknown sort {sort!r}; use one of: {', '.join(SORTS)}.")
+
+
+def by_date(hits: list[Hit], sort: str) -> list[Hit]:
+    """`hits` as ranked, or its strong matches newest or oldest first (undated last); when none
+    is strong, all of them by date, so the closest passages still show."""
+    if sort == "relevance":
+        return hits
+    strong = [h for h in hits if (h.relevance or 0.0) >= STRONG] or hits
+    dated = sorted((h for h in strong if h.article.date), key=lambda h: h.article.date, reverse=sort == "newest")
+    return dated + [h for h in strong if not h.article.date]
 
 
 def check_page(k: int, offset: int) -> None:

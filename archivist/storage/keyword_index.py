@@ -108,6 +108,17 @@ class Fts5KeywordIndex:
         c.execute("DELETE FROM temp.query_words")
         return frequencies
 
+    def count_articles(self, query: ParsedQuery, filters: Filters = NO_FILTERS) -> int:
+        """How many articles hold every word of the query in one passage (Keyword mode's matches)."""
+        expression = all_words_expression(query)
+        if expression is None:
+            return 0
+        clause, params = text_tables.filter_clause(filters) if filters.active else ("", ())
+        return self.connection.execute(
+            "SELECT count(DISTINCT p.article_id) FROM passages_fts JOIN passages p ON p.id = passages_fts.rowid "
+            "JOIN articles a ON a.id = p.article_id WHERE passages_fts MATCH ?" + (f" AND {clause}" if clause else ""),
+            (expression, *params)).fetchone()[0]
+
     def phrase_ids(self, words: list[str], limit: int, filters: Filters = NO_FILTERS) -> list[int]:
         """Passages whose text holds `words` in this order (at most `limit`), within `filters`."""
         sql = "SELECT passages_fts.rowid FROM passages_fts "
