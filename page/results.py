@@ -66,7 +66,7 @@ def results(searcher: Searcher, query: str, params: dict,
     articles = {h.article.id for h in response.hits}
     if response.matching_articles is not None:
         count = f"{'' if response.matching_exact else 'about '}{plural(response.matching_articles, 'matching article')}"
-        lead = f"{count} · one card per article, {plural(len(response.hits), 'shown')}"
+        lead = f"{count} · one card per article, {len(response.hits):,} shown"
     else:
         lead = f"{plural(len(response.hits), 'passage')} from {plural(len(articles), 'article')}"
     st.caption(f"{lead} · {response.mode.capitalize()} search · {response.took_ms:.0f} ms")

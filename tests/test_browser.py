@@ -407,17 +407,58 @@ def test_carried_by_list_and_timeline(server: dict, browser_page: tuple) -> None
     assert not events["outside"], events["outside"]
 
 
-def test_the_password_gate_keeps_the_archive_closed_until_the_password(tmp_path: Path) -> None:
+def test_weak_matches_phrases_articles_and_a_shared_link(server: dict, browser_page: tuple) -> None:
+    """Issue 15 as a reader meets it: a question the archive cannot answer says so before paler
+    cards; a quoted phrase is obeyed; one card per article counts the matching articles; a shared
+    link keeps its dates and names the filter it could not apply."""
+    page, events = browser_page
+    page.goto(server["url"])
+    page.get_by_role("textbox", name="Search the archive", exact=True).wait_for(timeout=START_TIMEOUT_S * 1000)
+    _search(page, "price of cocoa in Brazil")
+    page.get_by_text("No strong match in the archive; the closest passages are:").wait_for()
+    first = page.locator(".st-key-card-1")
+    first.wait_for()
+    assert first.locator(".ar-text.ar-weak").count() == 1 and first.locator("mark.ar-best").count() == 0
+    assert "weak match" in first.inner_text()
+    _shot(page, "8-weak-match")
+
+    _search(page, '"Lion of Panjshir"')
+    page.locator(".st-key-card-1 .ar-text").wait_for()
+    page.wait_for_timeout(500)
+    texts = page.locator("[class*='st-key-card-'] .ar-text").all_inner_texts()
+    assert texts and all("lion of panjshir" in " ".join(t.split()).lower() for t in texts)
+    assert page.get_by_text("No strong match").count() == 0
+    _shot(page, "9-phrase")
+
+    _search(page, "Taliban resistance in Panjshir")
+    page.locator(".st-key-card-1").wait_for()
+    page.get_by_text("One card per article", exact=True).click()
+    page.get_by_text("one card per article,", exact=False).last.wait_for()
+    caption = page.get_by_text("one card per article,", exact=False).last.inner_text()
+    assert "about" in caption.lower() and "matching article" in caption
+    titles = page.locator("[class*='st-key-card-'] .ar-title").all_inner_texts()
+    assert len(titles) == len(set(titles)) or len(titles) <= 6
+    _shot(page, "10-one-card-per-article")
+    page.get_by_text("One card per article", exact=True).click()  # back to passages for the next tests
+
+    page.goto(f"{server['url']}/?q=Taliban&since=2021-08-01&until=2021-09-30&outlet=Nobody")
+    page.get_by_text("This link could not be followed exactly", exact=False).wait_for()
+    warning = page.get_by_text("This link could not be followed exactly", exact=False).inner_text()
+    assert "Nobody" in warning
+    _wait_for_dates(page, "2021-08-01", "2021-09-30")
+    page.locator(".st-key-card-1").wait_for()
+    _shot(page, "11-shared-link")
+    assert not events["dialogs"]
+    assert not events["outside"], events["outside"]
+
+
+def test_the_password_gate_keeps_the_archive_closed_until_the_password(tmp_path: Path, browser_page: tuple) -> None:
     """With ARCHIVIST_PAGE_PASSWORD set, a browser sees only the password form; a wrong password
     is refused; the right one opens the archive for that session, a shared link's search included."""
-    _need_browser()
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with streamlit_page(tmp_path, _seed_copy(tmp_path, hostile=False), ARCHIVIST_PAGE_PASSWORD="open sesame 42") as running, \
-            sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1200})
+    browser = browser_page[0].context.browser  # the module's Chromium; a fresh context is a new visitor
+    with streamlit_page(tmp_path, _seed_copy(tmp_path, hostile=False), ARCHIVIST_PAGE_PASSWORD="open sesame 42") as running:
+        context = browser.new_context(viewport={"width": 1280, "height": 1200})
+        page = context.new_page()
         page.set_default_timeout(90_000)
         page.goto(f"{running['url']}/?q=Taliban+Panjshir")
         password = page.get_by_label("Password", exact=True)
@@ -439,4 +480,4 @@ def test_the_password_gate_keeps_the_archive_closed_until_the_password(tmp_path:
         page.locator(".ar-text", has_text=PASSAGE).first.wait_for()
         assert page.get_by_label("Password", exact=True).count() == 0
         _shot(page, "password-opened")
-        browser.close()
+        context.close()
