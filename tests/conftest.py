@@ -45,7 +45,7 @@ class FakeEmbedder(Embedder):
             progress(len(texts), len(texts))
         return self._vectors(texts)
 
-    def encode_passages(self, texts, sentence_spans, batch_size=32, progress=None):
+    def encode_passages(self, texts, sentence_spans, batch_size=32, progress=None, pause=None):
         """As the real one: one "model pass" per passage; its sentences' vectors come with it."""
         return self.encode(texts, batch_size, progress), [
             self._vectors([text[start:end] for start, end in spans]) for text, spans in zip(texts, sentence_spans)]

@@ -236,3 +236,31 @@ def test_a_full_queue_answers_503_with_retry_after(seed_index, real_embedder):
         busy.join(30)
         assert first["status"] == 200
         assert call(f"{base}/search?{query(q='after', k=1)}")[0] == 200
+
+
+def test_a_reindex_gives_way_to_running_searches_between_batches():
+    import asyncio
+
+    from archivist.api.workers import SearchPool
+
+    pool = SearchPool(workers=1, queue=0)
+    started = time.monotonic()
+    pool.yield_to_searches(0.3)
+    assert time.monotonic() - started < 0.05  # idle: the reindex goes straight on
+    gate = threading.Event()
+
+    async def one_search() -> None:
+        await pool.run(lambda: gate.wait(5))
+
+    runner = threading.Thread(target=lambda: asyncio.run(one_search()))
+    runner.start()
+    deadline = time.monotonic() + 5
+    while not pool.busy and time.monotonic() < deadline:
+        time.sleep(0.01)
+    started = time.monotonic()
+    pool.yield_to_searches(0.3)
+    waited = time.monotonic() - started
+    gate.set()
+    runner.join(5)
+    assert 0.25 <= waited < 2  # busy: it waited, but only as long as it may
+    pool.close()

@@ -573,7 +573,7 @@ class GatedEmbedder(Embedder):
     def load(self):
         return self.real.load()
 
-    def encode_passages(self, texts, sentence_spans, batch_size=32, progress=None):
+    def encode_passages(self, texts, sentence_spans, batch_size=32, progress=None, pause=None):
         self.entered.set()
         if not self.release.wait(timeout=60):
             raise TimeoutError("the test never released the reindex")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from archivist.build.indexer import reindex
@@ -19,8 +20,10 @@ def _now() -> str:
 class ReindexJob:
     """State of the server's reindex: idle, running (stage and counts), done (report) or failed (error)."""
 
-    def __init__(self, archive: Path, index: Path, embedder: Embedder) -> None:
+    def __init__(self, archive: Path, index: Path, embedder: Embedder,
+                 pause: Callable[[], None] | None = None) -> None:
         self.archive, self.index, self.embedder = archive, index, embedder
+        self.pause = pause  # called between embedding batches: searches go first
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._status: dict = {"state": "idle"}
@@ -50,7 +53,8 @@ class ReindexJob:
 
     def _run(self) -> None:
         try:
-            report = reindex(self.archive, self.index, progress=self._progress, embedder=self.embedder)
+            report = reindex(self.archive, self.index, progress=self._progress, embedder=self.embedder,
+                             pause=self.pause)
         except ArchivistError as error:
             outcome = {"state": "failed", "error": str(error)}
         except Exception as error:  # a bug: reported, never a dead job that says "running"

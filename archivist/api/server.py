@@ -41,7 +41,7 @@ def create_app(index: Path, archive: Path, token: str | None = None, workers: in
     embedder = embedder or Embedder()
     live = LiveSearcher(index, embedder)
     pool = SearchPool(workers, queue)
-    job = ReindexJob(archive, index, embedder)
+    job = ReindexJob(archive, index, embedder, pause=pool.yield_to_searches)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -5,6 +5,7 @@ embed only what the cache lacks, and write articles, passages, sentences and key
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from archivist.ingest import chunking
@@ -42,7 +43,8 @@ class Changes(ChangeCounts):
 
 
 def apply_changes(connection: sqlite3.Connection, articles: list[Article], resplit: bool,
-                  progress: Progress, embedder: Embedder, cache: EmbeddingCache) -> Changes:
+                  progress: Progress, embedder: Embedder, cache: EmbeddingCache,
+                  pause: Callable[[], None] | None = None) -> Changes:
     """Delete gone and changed articles, insert new ones with their passages and embeddings.
 
     With `resplit` (other settings than the live build's) every article is split and written again."""
@@ -61,7 +63,7 @@ def apply_changes(connection: sqlite3.Connection, articles: list[Article], respl
     chunks = _split(to_write, token_counter(embedder.model_path), progress)
     keys = [text_key(c.embed_text) for _, c in chunks]
     sentence_keys = [[sentence_key(k, span) for span in c.sentence_embed_spans] for k, (_, c) in zip(keys, chunks)]
-    changes.passages_embedded = _embed_missing(chunks, keys, sentence_keys, progress, embedder, cache)
+    changes.passages_embedded = _embed_missing(chunks, keys, sentence_keys, progress, embedder, cache, pause)
     progress("writing", 0, len(to_write))
     text_tables.insert_articles(connection, to_write)
     keyword_rows = []
@@ -93,7 +95,8 @@ def _split(articles: list[Article], count_tokens, progress: Progress) -> list[tu
 
 
 def _embed_missing(chunks: list[tuple[Article, Chunk]], keys: list[str], sentence_keys: list[list[str]],
-                   progress: Progress, embedder: Embedder, cache: EmbeddingCache) -> int:
+                   progress: Progress, embedder: Embedder, cache: EmbeddingCache,
+                   pause: Callable[[], None] | None = None) -> int:
     """Embed the passages whose vector or any of whose sentences' vectors the cache lacks (they
     come from the same model pass); returns how many passages went through the model."""
     missing = cache.missing({*keys, *(k for group in sentence_keys for k in group)})
@@ -109,7 +112,7 @@ def _embed_missing(chunks: list[tuple[Article, Chunk]], keys: list[str], sentenc
     progress("embedding", 0, len(order))
     matrix, sentence_vectors = embedder.encode_passages(
         [pending[k][0] for k in order], [list(pending[k][1]) for k in order],
-        progress=lambda done, total: progress("embedding", done, total))
+        progress=lambda done, total: progress("embedding", done, total), pause=pause)
     rows = list(zip(order, matrix))
     rows.extend(pair for k, group_vectors in zip(order, sentence_vectors)
                 for pair in zip(pending[k][1].values(), group_vectors))

@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,8 +71,9 @@ class ReindexReport(ChangeCounts):
 
 
 def reindex(archive: Path, index: Path, progress: Progress | None = None,
-            embedder: Embedder | None = None) -> ReindexReport:
-    """Bring the index in line with the archive; raises IndexBusy if another reindex runs."""
+            embedder: Embedder | None = None, pause: Callable[[], None] | None = None) -> ReindexReport:
+    """Bring the index in line with the archive; raises IndexBusy if another reindex runs.
+    `pause` is called between embedding batches (a server lets its searches go first)."""
     started = time.perf_counter()
     report_progress = StageClock(progress or (lambda stage, done, total: None))
     try:
@@ -98,7 +100,7 @@ def reindex(archive: Path, index: Path, progress: Progress | None = None,
         build_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         build = manifest.build_dir(index, build_id)
         try:
-            report = _build(index, build, previous, scan.articles, report_progress, embedder, settings)
+            report = _build(index, build, previous, scan.articles, report_progress, embedder, settings, pause)
             report.skipped = scan.skipped
             report.build_id = build_id
             report_progress.stop()
@@ -165,7 +167,8 @@ def _remove_stale_builds(index: Path, keep: set) -> None:
 
 
 def _build(index: Path, build: Path, previous: dict | None, articles: list[Article],
-           progress: Progress, embedder: Embedder, settings: BuildSettings) -> ReindexReport:
+           progress: Progress, embedder: Embedder, settings: BuildSettings,
+           pause: Callable[[], None] | None = None) -> ReindexReport:
     build.mkdir(parents=True)
     db_path = build / manifest.DATABASE
     previous_settings = BuildSettings.from_dict(previous.get("settings")) if previous else None
@@ -198,7 +201,7 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
             # Other copy or story rules: every article's copies and relations are found again.
             copy_table.clear(connection)
             story_tables.clear_relations(connection)
-        changes = apply_changes(connection, articles, resplit, progress, embedder, cache)
+        changes = apply_changes(connection, articles, resplit, progress, embedder, cache, pause)
         # After a re-split (other settings or rules) the cache's vectors of the old split are
         # never asked for again: dropped, so every later build does not copy them along.
         pruned = cache.prune() if resplit else 0

@@ -114,8 +114,8 @@ class Embedder:
         return self._encode(texts, None, batch_size, progress)[0]
 
     def encode_passages(self, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]],
-                        batch_size: int = BATCH_SIZE, progress: BatchProgress | None = None
-                        ) -> tuple[np.ndarray, list[np.ndarray]]:
+                        batch_size: int = BATCH_SIZE, progress: BatchProgress | None = None,
+                        pause: Callable[[], None] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
         """Passage vectors, and for each passage a vector per sentence span (characters of its text).
 
         A sentence's vector is the mean of the passage's own token states over the sentence,
@@ -123,12 +123,14 @@ class Embedder:
         45% of reindex time. They are used only to mark the sentence of a result that best answers
         the query (comparing the sentences of one passage with each other); ranking uses passages.
         A sentence wholly past the model's token limit gets its passage's vector; one cut
-        partway is pooled from the tokens the model saw.
+        partway is pooled from the tokens the model saw. `pause`, called between batches, lets a
+        server's searches go first while a reindex embeds (see api/jobs.py).
         """
-        return self._encode(texts, sentence_spans, batch_size, progress)
+        return self._encode(texts, sentence_spans, batch_size, progress, pause)
 
     def _encode(self, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]] | None,
-                batch_size: int, progress: BatchProgress | None) -> tuple[np.ndarray, list[np.ndarray]]:
+                batch_size: int, progress: BatchProgress | None, pause: Callable[[], None] | None = None
+                ) -> tuple[np.ndarray, list[np.ndarray]]:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         sentences: list[np.ndarray] = [np.zeros((0, self.dimension), np.float32)] * len(texts)
         if not texts:
@@ -136,7 +138,7 @@ class Embedder:
         model = self.load()
         if self.backend != "torch":
             try:
-                self._encode_openvino(model, texts, sentence_spans, batch_size, out, sentences, progress)
+                self._encode_openvino(model, texts, sentence_spans, batch_size, out, sentences, progress, pause)
                 return out, sentences
             except RuntimeError as error:  # inference failed here: the plain backend still works
                 _fall_back(error)
@@ -148,13 +150,13 @@ class Embedder:
             if self._tokenizer is None:
                 self._tokenizer = model_tokenizer(self.model_path, MODEL_MAX_TOKENS)
             pooled = _SentencePooling(ids_and_offsets(self._tokenizer, texts)[1], sentence_spans, sentences)
-        self._encode_torch(model, texts, batch_size, out, pooled, progress)
+        self._encode_torch(model, texts, batch_size, out, pooled, progress, pause)
         return out, sentences
 
     @staticmethod
     def _encode_openvino(model, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]] | None,
                          batch_size: int, out: np.ndarray, sentences: list[np.ndarray],
-                         progress: BatchProgress | None) -> None:
+                         progress: BatchProgress | None, pause: Callable[[], None] | None = None) -> None:
         token_ids: list[np.ndarray] = []
         offsets: list[np.ndarray] = []
         for begin in range(0, len(texts), 4096):
@@ -165,6 +167,8 @@ class Embedder:
         order = np.argsort([len(ids) for ids in token_ids], kind="stable")
         reported = 0
         for begin in range(0, len(order), batch_size):
+            if pause:
+                pause()
             rows = order[begin:begin + batch_size]
             batch = [token_ids[i] for i in rows]
             if pooled is None:
@@ -180,9 +184,12 @@ class Embedder:
 
     @staticmethod
     def _encode_torch(model, texts: Sequence[str], batch_size: int, out: np.ndarray,
-                      pooled: "_SentencePooling | None", progress: BatchProgress | None) -> None:
+                      pooled: "_SentencePooling | None", progress: BatchProgress | None,
+                      pause: Callable[[], None] | None = None) -> None:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for begin in range(0, len(order), PROGRESS_EVERY):
+            if pause:
+                pause()
             rows = order[begin:begin + PROGRESS_EVERY]
             chunk = [texts[i] for i in rows]
             if pooled is None:
