@@ -7,7 +7,6 @@ the live build named by the manifest and switches to a newer build after a reind
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +15,8 @@ import numpy as np
 
 from archivist.storage import copy_table, manifest, text_tables
 
-from archivist.build import stories
 from archivist.query.best_sentence import mark_best_sentences
+from archivist.query.browse import ArchiveBrowser, IndexLookups
 from archivist.storage.cache import EmbeddingCache
 from archivist.model.embedding import Embedder
 from archivist.errors import BadInput
@@ -25,7 +24,7 @@ from archivist.query.filters import check_filters
 from archivist.query.grouping import group_hits, one_per_article
 from archivist.query.relevance import STRONG, no_strong_match, rate_hits
 from archivist.storage.keyword_index import Fts5KeywordIndex
-from archivist.records import NO_FILTERS, Filters, Hit, Passage
+from archivist.records import NO_FILTERS, Filters, Hit
 from archivist.query.syntax import plain_query
 from archivist.query.retrieval import MODES, DenseRetriever, KeywordRetriever, Query, Ranked, Retrieval
 from archivist.storage.vector_index import FaissVectorIndex
@@ -69,7 +68,7 @@ class SearchResponse:
         return out
 
 
-class Searcher:
+class Searcher(ArchiveBrowser):
     """Reads one published build; cheap to query, loads the model on the first semantic query.
 
     With `follow_updates` (the default, for one-thread use such as the CLI) each query first
@@ -210,71 +209,10 @@ class Searcher:
         known = [o["outlet"] for o in self.outlets()] if outlets else []
         return check_filters(outlets, since, until, include_undated, known, author)
 
-    # ------------------------------------------------------------------ browsing
-
-    def article(self, article_id: str) -> dict | None:
-        return text_tables.article(self.connection, article_id)
-
-    def article_with_passages(self, article_id: str) -> dict | None:
-        """The whole article (metadata, author, text) and its passages with their offsets."""
-        article = self.article(article_id)
-        if article is None:
-            return None
-        passages = [{"id": p.id, "start": p.start, "end": p.end, "text": p.text}
-                    for p in text_tables.passages_of_article(self.connection, article_id)]
-        return {"article": article, "passages": passages}
-
-    def passage_text(self, passage_id: int) -> str | None:
-        """The text of one stored passage (what "More like this" compares with)."""
-        row = self.lookups.passage(passage_id)
-        return row.text if row else None
-
-    def stories(self) -> list:
-        """Every story group of the build, earliest article first (the `stories --json` records)."""
-        return stories.read_stories(self.connection)
-
-    def outlets(self) -> list[dict]:
-        return text_tables.outlets(self.connection)
-
-    def stats(self) -> dict:
-        return {
-            **text_tables.counts(self.connection),
-            "outlets": self.outlets(),
-            "built_at": self.manifest.get("built_at"),
-            "model": self.manifest["model"]["name"],
-            "backend": self.manifest["model"].get("backend"),
-            "query_backend": self.embedder.backend,
-            "vectors": {"passages": self.vector_index.kind},
-            "build_id": self.build_id,
-            "index": str(self.index),
-        }
-
     def close(self) -> None:
         if self._retrieval is not None:
             self._retrieval.close()
         self.connection.close()
-
-
-class IndexLookups:
-    """What grouping reads of a build (see grouping.Lookups), from its database."""
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self.connection = connection
-
-    def passage(self, passage_id: int) -> Passage | None:
-        return text_tables.passage(self.connection, passage_id)
-
-    def article_of(self, passage_id: int) -> str | None:
-        return text_tables.article_of(self.connection, passage_id)
-
-    def copies_of(self, passage_id: int) -> dict[int, float]:
-        return copy_table.copies_of(self.connection, passage_id)
-
-    def relation(self, own_article: str, other_article: str, own_text: str, other_text: str) -> str:
-        """Their story relation when the two articles are one story, else how closely this one
-        passage is worded in both."""
-        return (stories.relation_in_story(self.connection, own_article, other_article)
-                or stories.passage_kind(own_text, other_text))
 
 
 def _depth(k: int) -> int:

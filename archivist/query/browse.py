@@ -1,0 +1,78 @@
+"""The read side of a build that is not a search: one article with its passages, the outlets,
+the stories, the stats, and the four reads grouping needs (`IndexLookups`).
+
+A mixin of the Searcher (which holds the connection, manifest and indexes it reads), kept apart so
+the search facade stays the stages it composes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from archivist.build import stories
+from archivist.records import Passage
+from archivist.storage import copy_table, text_tables
+
+
+class ArchiveBrowser:
+    """Read-only views of the open build; expects `connection`, `manifest`, `build_id`, `index`,
+    `embedder`, `vector_index` and `lookups` on the object."""
+
+    def article(self, article_id: str) -> dict | None:
+        return text_tables.article(self.connection, article_id)
+
+    def article_with_passages(self, article_id: str) -> dict | None:
+        """The whole article (metadata, author, text) and its passages with their offsets."""
+        article = self.article(article_id)
+        if article is None:
+            return None
+        passages = [{"id": p.id, "start": p.start, "end": p.end, "text": p.text}
+                    for p in text_tables.passages_of_article(self.connection, article_id)]
+        return {"article": article, "passages": passages}
+
+    def passage_text(self, passage_id: int) -> str | None:
+        """The text of one stored passage (what "More like this" compares with)."""
+        row = self.lookups.passage(passage_id)
+        return row.text if row else None
+
+    def stories(self) -> list:
+        """Every story group of the build, earliest article first (the `stories --json` records)."""
+        return stories.read_stories(self.connection)
+
+    def outlets(self) -> list[dict]:
+        return text_tables.outlets(self.connection)
+
+    def stats(self) -> dict:
+        return {
+            **text_tables.counts(self.connection),
+            "outlets": self.outlets(),
+            "built_at": self.manifest.get("built_at"),
+            "model": self.manifest["model"]["name"],
+            "backend": self.manifest["model"].get("backend"),
+            "query_backend": self.embedder.backend,
+            "vectors": {"passages": self.vector_index.kind},
+            "build_id": self.build_id,
+            "index": str(self.index),
+        }
+
+
+class IndexLookups:
+    """What grouping reads of a build (see grouping.Lookups), from its database."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+
+    def passage(self, passage_id: int) -> Passage | None:
+        return text_tables.passage(self.connection, passage_id)
+
+    def article_of(self, passage_id: int) -> str | None:
+        return text_tables.article_of(self.connection, passage_id)
+
+    def copies_of(self, passage_id: int) -> dict[int, float]:
+        return copy_table.copies_of(self.connection, passage_id)
+
+    def relation(self, own_article: str, other_article: str, own_text: str, other_text: str) -> str:
+        """Their story relation when the two articles are one story, else how closely this one
+        passage is worded in both."""
+        return (stories.relation_in_story(self.connection, own_article, other_article)
+                or stories.passage_kind(own_text, other_text))
