@@ -24,6 +24,10 @@ class IndexIncompatible(ArchivistError):
     """The index was built with another model or format version, or is damaged."""
 
 
+class NotFound(ArchivistError):
+    """The record asked for (an article by id) is not in the index."""
+
+
 class IndexBusy(ArchivistError):
     """Another reindex holds the lock on this index."""
 

@@ -22,17 +22,13 @@ from archivist.access import bearer_token, secret_matches
 from archivist.api.jobs import ReindexJob
 from archivist.api.searchers import LiveSearcher
 from archivist.api.workers import PoolFull, SearchPool
-from archivist.errors import ArchivistError, BadInput, IndexBusy, IndexIncompatible, IndexMissing
+from archivist.errors import ArchivistError, BadInput, IndexBusy, IndexIncompatible, IndexMissing, NotFound
 from archivist.model.embedding import Embedder
 from archivist.query.search import MAX_K, MODES, SORTS
 from archivist.storage.manifest import current_build_id
 
 OPEN_PATHS = {"/health"}  # reachable without the token: a load balancer's probe
 RETRY_AFTER_SECONDS = 1
-
-
-class NotFound(ArchivistError):
-    """The record asked for is not in the index."""
 
 
 def create_app(index: Path, archive: Path, token: str | None = None, workers: int = 2, queue: int = 32,

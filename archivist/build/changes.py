@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from archivist.ingest import chunking
 
@@ -30,8 +30,8 @@ class ChangeCounts:
     passages_embedded: int = 0
 
     def count_from(self, other: "ChangeCounts") -> None:
-        for name in ("added", "updated", "removed", "unchanged", "passages_embedded"):
-            setattr(self, name, getattr(other, name))
+        for count in fields(ChangeCounts):
+            setattr(self, count.name, getattr(other, count.name))
 
 
 @dataclass

@@ -197,7 +197,8 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
         report.settings_changes = settings.changes_from(previous_settings)
     resplit = settings.must_resplit(previous_settings)
     try:
-        if settings.must_regroup(previous_settings):
+        regroup = settings.must_regroup(previous_settings)
+        if regroup:
             # Other copy or story rules: every article's copies and relations are found again.
             copy_table.clear(connection)
             story_tables.clear_relations(connection)
@@ -210,7 +211,6 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
         vector_index = FaissVectorIndex.build(matrix, ids, dimension=embedder.dimension)
         progress("vectors", 1, 1)
         del matrix
-        regroup = settings.must_regroup(previous_settings)
         new_passages = [int(i) for i in ids] if regroup else changes.new_passage_ids
         new_articles = [a.id for a in articles] if regroup else changes.new_article_ids
         _update_copies(connection, vector_index, new_passages, progress)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -166,9 +166,7 @@ class Embedder:
         pooled = _SentencePooling(offsets, sentence_spans, sentences) if sentence_spans else None
         order = np.argsort([len(ids) for ids in token_ids], kind="stable")
         reported = 0
-        for begin in range(0, len(order), batch_size):
-            if pause:
-                pause()
+        for begin in _batch_starts(len(order), batch_size, pause):
             rows = order[begin:begin + batch_size]
             batch = [token_ids[i] for i in rows]
             if pooled is None:
@@ -187,9 +185,7 @@ class Embedder:
                       pooled: "_SentencePooling | None", progress: BatchProgress | None,
                       pause: Callable[[], None] | None = None) -> None:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for begin in range(0, len(order), PROGRESS_EVERY):
-            if pause:
-                pause()
+        for begin in _batch_starts(len(order), PROGRESS_EVERY, pause):
             rows = order[begin:begin + PROGRESS_EVERY]
             chunk = [texts[i] for i in rows]
             if pooled is None:
@@ -207,6 +203,14 @@ class Embedder:
     def encode_query(self, text: str) -> np.ndarray:
         """One query as a (1, d) array."""
         return self.encode([text])
+
+
+def _batch_starts(count: int, size: int, pause: Callable[[], None] | None) -> Iterator[int]:
+    """The first index of each batch of `size` among `count` texts, calling `pause` before each."""
+    for begin in range(0, count, size):
+        if pause:
+            pause()
+        yield begin
 
 
 class _SentencePooling:

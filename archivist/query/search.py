@@ -1,7 +1,9 @@
 """Search: the one object the CLI, the page and evaluation use to query a published build.
 
-A facade over the query stages, each a module of its own: filters (checked), retrieval (dense
-and keyword lists, fused), grouping (hits with copies and neighbours), best_sentence. It opens
+A facade over the query stages, each a module of its own: syntax (the query language), filters
+(checked), retrieval (dense and keyword lists, fused, exact-words bonuses), grouping (hits with
+copies and neighbours), relevance (the calibrated scale), best_sentence; browse holds the reads
+that are not searches. It opens
 the live build named by the manifest and switches to a newer build after a reindex publishes one.
 """
 
@@ -13,20 +15,19 @@ from pathlib import Path
 
 import numpy as np
 
-from archivist.storage import copy_table, manifest, text_tables
-
+from archivist.errors import BadInput
+from archivist.model.embedding import Embedder
 from archivist.query.best_sentence import mark_best_sentences
 from archivist.query.browse import ArchiveBrowser, IndexLookups
-from archivist.storage.cache import EmbeddingCache
-from archivist.model.embedding import Embedder
-from archivist.errors import BadInput
 from archivist.query.filters import check_filters
 from archivist.query.grouping import group_hits, one_per_article
 from archivist.query.relevance import STRONG, no_strong_match, rate_hits
-from archivist.storage.keyword_index import Fts5KeywordIndex
-from archivist.records import NO_FILTERS, Filters, Hit
-from archivist.query.syntax import plain_query
 from archivist.query.retrieval import MODES, DenseRetriever, KeywordRetriever, Query, Ranked, Retrieval
+from archivist.query.syntax import plain_query
+from archivist.records import NO_FILTERS, Filters, Hit
+from archivist.storage import copy_table, manifest, text_tables
+from archivist.storage.cache import EmbeddingCache
+from archivist.storage.keyword_index import Fts5KeywordIndex
 from archivist.storage.vector_index import FaissVectorIndex
 
 __all__ = ["MODES", "SearchResponse", "Searcher", "check_page", "current_build_id"]
@@ -69,7 +70,8 @@ class SearchResponse:
 
 
 class Searcher(ArchiveBrowser):
-    """Reads one published build; cheap to query, loads the model on the first semantic query.
+    """Reads one published build; cheap to query, loads the model on the first query (every mode
+    rates its hits by meaning).
 
     With `follow_updates` (the default, for one-thread use such as the CLI) each query first
     switches to a newer published build. A multi-threaded owner such as the page passes False
@@ -147,8 +149,7 @@ class Searcher(ArchiveBrowser):
         for rank, hit in enumerate(hits, start=offset + 1):
             hit.rank = rank
         if highlight:  # a best sentence only where the passage answers: a weak one is not marked
-            mark_best_sentences([h for h in hits if h.relevance >= STRONG], self.cache, asked.vector,
-                                lambda: asked.vector)
+            mark_best_sentences([h for h in hits if h.relevance >= STRONG], self.cache, asked.vector)
         terms = asked.parsed.terms
         for hit in hits:
             hit.terms = terms
