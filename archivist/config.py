@@ -4,7 +4,7 @@ The one place that reads the environment, so the CLI, the page, the benchmarks a
 agree on it:
     ARCHIVIST_ARCHIVE        the archive folder (default: archive/ of the project)
     ARCHIVIST_INDEX          the index folder (default: index/ of the project)
-    ARCHIVIST_BACKEND        "torch" or "openvino" to force an embedding backend
+    ARCHIVIST_BACKEND        "torch", "openvino" or "openvino-f32" to force an embedding backend
     ARCHIVIST_MODEL_CACHE    where the OpenVINO export of the model is kept
     ARCHIVIST_API_TOKEN      the bearer token `serve` requires (without one it listens on loopback only)
     ARCHIVIST_PAGE_PASSWORD  the page's password (without one the page refuses to listen beyond loopback)

@@ -108,3 +108,26 @@ def test_threads_sharing_one_embedder_get_the_same_vectors_as_one_thread(real_em
     with ThreadPoolExecutor(4) as pool:  # the page's sessions and its reindex share one embedder
         got = list(pool.map(lambda text: real_embedder.encode([text])[0], texts))
     assert (np.vstack(got) * want).sum(axis=1).min() >= 0.9999
+
+
+@pytest.mark.skipif(choose_backend() == "torch", reason="OpenVINO is not usable on this machine")
+def test_bulk_embedding_with_inferences_in_flight_matches_one_text_at_a_time(real_embedder):
+    # Enough texts for several batches in flight on the throughput model, of many lengths (so of
+    # many padded widths); each must land on its own row, its sentences with it.
+    texts = [f"Report {n}: " + "the valley held out against the offensive " * (1 + n % 23) for n in range(90)]
+    spans = [[(0, text.index(":")), (text.index(":") + 2, len(text))] for text in texts]
+    assert len(texts) // embedding.OPENVINO_BATCH >= openvino_encoder.BULK_FROM_BATCHES
+    passages, sentences = real_embedder.encode_passages(texts, spans)
+    for n in (0, 7, 22, 45, 89):
+        alone, [alone_sentences] = real_embedder.encode_passages([texts[n]], [spans[n]])
+        assert float(passages[n] @ alone[0]) >= 0.9999
+        assert (sentences[n] * alone_sentences).sum(axis=1).min() >= 0.9999
+
+
+@pytest.mark.skipif(choose_backend() == "torch", reason="OpenVINO is not usable on this machine")
+def test_the_f32_fallback_can_be_forced_and_gives_the_plain_vectors(monkeypatch):
+    monkeypatch.setenv("ARCHIVIST_BACKEND", "openvino-f32")
+    exact = Embedder()
+    vectors = exact.encode(PASSAGES)
+    assert exact.backend == "openvino-f32"  # the precision the compiled model reports
+    assert (vectors * Embedder(backend="torch").encode(PASSAGES)).sum(axis=1).min() >= 0.99999
