@@ -20,6 +20,7 @@ import numpy as np
 from archivist.records import NO_FILTERS, Filters, ParsedQuery
 from archivist.storage.fts_expressions import (all_words_expression, constraint_expressions, content_words,
                                                quoted, ranking_expression)
+from archivist.storage.term_scores import TermScores
 
 # Past this many passages an OR over common words makes FTS5 score most of the archive (265 ms
 # a query at a million passages); there the commonest words are left out of the keyword query.
@@ -66,6 +67,7 @@ class Fts5KeywordIndex:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection = connection
+        self.term_scores = TermScores(connection, TITLE_WEIGHT, BODY_WEIGHT)
 
     def add(self, rows: Iterable[tuple[int, str, str]]) -> None:
         """Index (passage id, headline, passage text as keyword-indexed) rows."""
@@ -94,19 +96,36 @@ class Fts5KeywordIndex:
                 self.connection.commit()  # end the implicit transaction the scratch writes opened
 
     def _frequencies(self, words: list[str]) -> dict[str, int]:
+        frequencies = dict.fromkeys(words, 0)
+        # One join: each word's stems (a word can hold several tokens) with their passage counts.
+        for number, passages in self._scratch_words(
+                words, "SELECT q.doc, t.passages FROM temp.query_stems q JOIN term_frequencies t ON t.term = q.term"):
+            frequencies[words[number]] = max(frequencies[words[number]], passages)
+        return frequencies
+
+    def stems(self, words: list[str]) -> list[tuple[str, ...]]:
+        """Each word's tokens as FTS5 stems them (usually one; "foo_bar" gives two)."""
+        with _SCRATCH_LOCK:
+            try:
+                found: list[list[str]] = [[] for _ in words]
+                for number, term in self._scratch_words(
+                        words, "SELECT doc, term FROM temp.query_stems ORDER BY doc, offset"):
+                    found[number].append(term)
+                return [tuple(terms) for terms in found]
+            finally:
+                self.connection.commit()
+
+    def _scratch_words(self, words: list[str], select: str) -> list[tuple]:
+        """Rows of `select` over the scratch table holding `words` (row i: words[i])."""
         c = self.connection
         c.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_words USING fts5(word, tokenize = '{FTS_TOKENIZER}')")
         c.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_stems USING fts5vocab(temp, query_words, 'instance')")
         c.execute("DELETE FROM temp.query_words")
         c.executemany("INSERT INTO temp.query_words(rowid, word) VALUES (?, ?)",
                       ((number, word) for number, word in enumerate(words)))
-        frequencies = dict.fromkeys(words, 0)
-        # One join: each word's stems (a word can hold several tokens) with their passage counts.
-        for number, passages in c.execute(
-                "SELECT q.doc, t.passages FROM temp.query_stems q JOIN term_frequencies t ON t.term = q.term").fetchall():
-            frequencies[words[number]] = max(frequencies[words[number]], passages)
+        rows = c.execute(select).fetchall()
         c.execute("DELETE FROM temp.query_words")
-        return frequencies
+        return rows
 
     def count_articles(self, query: ParsedQuery, filters: Filters = NO_FILTERS) -> int:
         """How many articles hold every word of the query in one passage (Keyword mode's matches)."""
@@ -133,7 +152,13 @@ class Fts5KeywordIndex:
         indexed lookup a term among the given passages (1.3 ms for ten hits of a Reuters headline)."""
         held: dict[int, set[str]] = {pid: set() for pid in passage_ids}
         marks = ",".join("?" * len(passage_ids))
-        for term in terms:
+        ids = np.asarray(passage_ids, dtype=np.int64)
+        for term, stems in zip(terms, self.stems(terms)):
+            holding = self.term_scores.holding(term, stems, ids)
+            if holding is not None:  # its passage list is in memory: no statement needed
+                for pid in ids[holding]:
+                    held[int(pid)].add(term)
+                continue
             for (pid,) in self.connection.execute(
                     f"SELECT rowid FROM passages_fts WHERE passages_fts MATCH ? AND rowid IN ({marks})",
                     (quoted(term), *passage_ids)):
@@ -163,7 +188,11 @@ class Fts5KeywordIndex:
         if every_word:
             expression = all_words_expression(query)
         else:
-            expression = ranking_expression(query, self.selective_terms(content_words(query), passages))
+            terms = self.selective_terms(content_words(query), passages)
+            if not filters.active and _only_plain_words(query):
+                # The same bm25 as the OR query, summed per word (term_scores.py).
+                return self.term_scores.top(list(zip(terms, self.stems(terms))), limit)
+            expression = ranking_expression(query, terms)
         if expression is None:
             return []
         sql = (f"SELECT passages_fts.rowid AS id, -bm25(passages_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score "
@@ -210,6 +239,11 @@ class Fts5KeywordIndex:
     def _matching(self, expression: str) -> frozenset[int]:
         return frozenset(r[0] for r in self.connection.execute(
             "SELECT rowid FROM passages_fts WHERE passages_fts MATCH ?", (expression,)))
+
+
+def _only_plain_words(query: ParsedQuery) -> bool:
+    """Whether the query is words alone: no prefix, phrase or excluded word for FTS5 to apply."""
+    return not (query.phrases or query.excluded or any(u.prefix for u in query.units))
 
 
 @dataclass(frozen=True)

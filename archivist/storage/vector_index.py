@@ -19,7 +19,7 @@ import faiss
 import numpy as np
 
 
-# A flat scan of 100k x 384 takes about 6 ms on two cores (61 ms at 1M); beyond that a query
+# A flat scan of 100k x 384 takes about 6 ms on two cores (61 ms at 1M; fp32); beyond that a query
 # would spend most of its budget scanning, so the graph index takes over.
 EXACT_LIMIT = 100_000
 HNSW_NEIGHBOURS = 32
@@ -42,7 +42,7 @@ def kind_for(count: int) -> str:
 
 def settings() -> dict:
     """What shapes a built vector index, for the build's settings record."""
-    return {"metric": "inner_product", "normalised": True, "exact_limit": EXACT_LIMIT,
+    return {"metric": "inner_product", "normalised": True, "exact_limit": EXACT_LIMIT, "flat_codes": "fp16",
             "hnsw_neighbours": HNSW_NEIGHBOURS, "hnsw_ef_construction": HNSW_EF_CONSTRUCTION}
 
 
@@ -92,7 +92,10 @@ class FaissVectorIndex:
             inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
             inner.hnsw.efSearch = HNSW_EF_SEARCH
         else:
-            inner = faiss.IndexFlatIP(dimension)
+            # Exact scan over half-precision codes: the scan is memory-bound, and 36k Reuters
+            # passages scanned in 0.99 ms as fp16 against 2.34 ms as fp32 (recall@10 1.000 over
+            # 200 queries; a cosine moves by about 1e-4).
+            inner = faiss.IndexScalarQuantizer(dimension, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
         built = cls(faiss.IndexIDMap2(inner))
         built.add(vectors, ids)
         return built
