@@ -33,9 +33,8 @@ class Rows:
         self.read.append(passage_id)
         return self.rows.get(passage_id)
 
-    def article_of(self, passage_id):
-        row = self.rows.get(passage_id)
-        return row.article.id if row else None
+    def articles_of(self, passage_ids):
+        return {pid: self.rows[pid].article.id for pid in passage_ids if pid in self.rows}
 
     def copies_of(self, passage_id):
         return dict(self.copies.get(passage_id, {}))

@@ -65,8 +65,8 @@ class IndexLookups:
     def passage(self, passage_id: int) -> Passage | None:
         return text_tables.passage(self.connection, passage_id)
 
-    def article_of(self, passage_id: int) -> str | None:
-        return text_tables.article_of(self.connection, passage_id)
+    def articles_of(self, passage_ids) -> dict[int, str]:
+        return text_tables.articles_of(self.connection, passage_ids)
 
     def copies_of(self, passage_id: int) -> dict[int, float]:
         return copy_table.copies_of(self.connection, passage_id)

@@ -25,7 +25,9 @@ class Lookups(Protocol):
 
     def passage(self, passage_id: int) -> Passage | None: ...
 
-    def article_of(self, passage_id: int) -> str | None: ...
+    def articles_of(self, passage_ids: Sequence[int]) -> dict[int, str]:
+        """{passage id: its article id} for those of `passage_ids` still in the index."""
+        ...
 
     def copies_of(self, passage_id: int) -> dict[int, float]: ...
 
@@ -42,6 +44,7 @@ def group_hits(ranked: Sequence[tuple[int, float, dict[str, int]]], k: int, look
     hit does not already show is kept only if the rest still holds what it was found by."""
     hits: list[Hit] = []
     folded: set[int] = set()
+    article_of = _ArticleIds(lookups, [row[0] for row in ranked])
     for passage_id, score, ranks in ranked:
         full = len(hits) >= k
         # Past k, candidates are read only for neighbours to join, so a result is the same
@@ -50,7 +53,7 @@ def group_hits(ranked: Sequence[tuple[int, float, dict[str, int]]], k: int, look
             break
         if passage_id in folded:
             continue
-        if full and lookups.article_of(passage_id) not in {h.article.id for h in hits}:
+        if full and article_of(passage_id) not in {h.article.id for h in hits}:
             continue  # only a neighbour of a result can still be joined; skip reading its text
         row = lookups.passage(passage_id)
         if row is None:
@@ -73,6 +76,30 @@ def group_hits(ranked: Sequence[tuple[int, float, dict[str, int]]], k: int, look
         hits.append(Hit(rank=len(hits) + 1, score=score, passage=_text_of(row, span), start=span[0],
                         end=span[1], article=row.article, passage_id=passage_id, also_in=sources, ranks=ranks))
     return hits
+
+
+class _ArticleIds:
+    """The article of each ranked passage, read a chunk of the ranking at a time (one statement
+    for the next CHUNK candidates instead of one per candidate: 40 a query on Reuters)."""
+
+    CHUNK = 64
+
+    def __init__(self, lookups: Lookups, ranked_ids: list[int]) -> None:
+        self.lookups = lookups
+        self.ranked_ids = ranked_ids
+        self.position = {pid: at for at, pid in enumerate(ranked_ids)}
+        self.known: dict[int, str] = {}
+        self.read_up_to = 0
+
+    def __call__(self, passage_id: int) -> str | None:
+        at = self.position.get(passage_id, -1)
+        if at >= self.read_up_to:
+            chunk = self.ranked_ids[self.read_up_to:max(at + 1, self.read_up_to + self.CHUNK)]
+            self.known.update(self.lookups.articles_of(chunk))
+            self.read_up_to += len(chunk)
+        elif at < 0 and passage_id not in self.known:
+            self.known.update(self.lookups.articles_of([passage_id]))
+        return self.known.get(passage_id)
 
 
 def one_per_article(hits: list[Hit], limit: int) -> list[Hit]:

@@ -90,9 +90,10 @@ def passages_of_article(connection: sqlite3.Connection, article_id: str) -> list
     return [Passage(id=r["id"], article=article_ref(r), start=r["start"], end=r["end"], text=r["text"]) for r in rows]
 
 
-def article_of(connection: sqlite3.Connection, passage_id: int) -> str | None:
-    row = connection.execute("SELECT article_id FROM passages WHERE id = ?", (int(passage_id),)).fetchone()
-    return row[0] if row else None
+def articles_of(connection: sqlite3.Connection, passage_ids: Sequence[int]) -> dict[int, str]:
+    """{passage id: article id} for the given passages, in as few statements as the ids allow."""
+    return dict(rows_for_ids(connection, "SELECT id, article_id FROM passages WHERE id IN ({marks})",
+                             [int(i) for i in passage_ids]))
 
 
 def passage_ids_of_article(connection: sqlite3.Connection, article_id: str) -> set[int]:
