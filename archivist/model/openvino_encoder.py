@@ -21,6 +21,7 @@ well across cores. A single query keeps the latency-compiled model: one inferenc
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -45,11 +46,18 @@ def cache_root() -> Path:
     return model_cache_dir() or cache_home() / "models"
 
 
-def native_bf16() -> bool:
-    """Whether OpenVINO reports bf16 arithmetic on this CPU (what makes the fast path fast)."""
+@functools.lru_cache(maxsize=1)
+def _core():
+    """One OpenVINO runtime per process: making one loads its plugins (about 0.1 s), which a
+    one-shot search paid twice (the capability check, then the compile)."""
     import openvino as ov
 
-    return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    return ov.Core()
+
+
+def native_bf16() -> bool:
+    """Whether OpenVINO reports bf16 arithmetic on this CPU (what makes the fast path fast)."""
+    return "BF16" in _core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
 def exported_model(model_path: Path) -> Path:
@@ -111,9 +119,7 @@ def _convert(model_path: Path):
 
 
 def _compile(xml: Path, precision: str, hint: str = "LATENCY"):
-    import openvino as ov
-
-    core = ov.Core()
+    core = _core()
     core.set_property({"CACHE_DIR": str(xml.parent / "compiled")})
     return core.compile_model(str(xml), "CPU", {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": hint})
 
