@@ -57,6 +57,8 @@ def _core():
 
 def native_bf16() -> bool:
     """Whether OpenVINO reports bf16 arithmetic on this CPU (what makes the fast path fast)."""
+    import openvino  # noqa: F401  (raises where it is missing, even once a runtime was made)
+
     return "BF16" in _core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
