@@ -158,12 +158,6 @@ class OpenVinoEncoder:
         self._local = threading.local()
         self.tokenizer = model_tokenizer(model_path, max_tokens)
 
-    def run(self, batch: Batch, with_tokens: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-        """Vectors of one batch of token id arrays, padded to the longest of the batch (rounded up
-        to WIDTH_STEP); with `with_tokens`, also the token states (batch, width, dimension)."""
-        pooled, states = _outputs(self._request().infer(_inputs(batch)), with_tokens)
-        return (pooled, states) if with_tokens else pooled
-
     def run_all(self, batches: Sequence[tuple[object, Batch]], with_tokens: bool,
                 done: Callable[[object, np.ndarray, np.ndarray | None], None],
                 pause: Callable[[], None] | None = None) -> None:
@@ -179,26 +173,24 @@ class OpenVinoEncoder:
         compiled = self._bulk_model()
         requests = [compiled.create_infer_request()
                     for _ in range(max(1, int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))))]
-        in_flight: list[object | None] = [None] * len(requests)
-        started: list[bool] = [False] * len(requests)
+        in_flight: list[tuple[object] | None] = [None] * len(requests)  # (key,) of what each runs
 
         def finish(slot: int) -> None:
             requests[slot].wait()
-            outputs = requests[slot].results
-            done(in_flight[slot], *_outputs(outputs, with_tokens))
-            started[slot] = False
+            done(in_flight[slot][0], *_outputs(requests[slot].results, with_tokens))
+            in_flight[slot] = None
 
         for number, (key, batch) in enumerate(batches):
             if pause:
                 pause()
             slot = number % len(requests)
-            if started[slot]:
+            if in_flight[slot] is not None:
                 finish(slot)
-            in_flight[slot], started[slot] = key, True
+            in_flight[slot] = (key,)
             requests[slot].start_async(_inputs(batch))
         for offset in range(len(requests)):  # the rest, in the order they were started
             slot = (len(batches) + offset) % len(requests)
-            if started[slot]:
+            if in_flight[slot] is not None:
                 finish(slot)
 
     def _request(self):

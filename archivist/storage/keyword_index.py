@@ -29,6 +29,7 @@ PRUNE_FROM_PASSAGES = 200_000
 # A word in more than this share of passages carries little bm25 weight and costs the most.
 COMMON_SHARE = 0.01
 MAX_TERMS = 6
+MAX_REMEMBERED_STEMS = 100_000
 _SCRATCH_LOCK = threading.Lock()
 
 # bm25 column weights: (title, body). Equal: on SciFact's train split title 0.5 gave hybrid nDCG@10
@@ -68,6 +69,7 @@ class Fts5KeywordIndex:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection = connection
         self.term_scores = TermScores(connection, TITLE_WEIGHT, BODY_WEIGHT)
+        self._stems: dict[str, tuple[str, ...]] = {}
 
     def add(self, rows: Iterable[tuple[int, str, str]]) -> None:
         """Index (passage id, headline, passage text as keyword-indexed) rows."""
@@ -85,17 +87,7 @@ class Fts5KeywordIndex:
         c.execute("INSERT INTO term_frequencies(term, passages) SELECT term, doc FROM temp.fts_vocab")
 
     def document_frequencies(self, words: list[str]) -> dict[str, int]:
-        """Passages containing each word, as FTS5 stems it (its own tokenizer, on a scratch table).
-
-        Works on a read-only connection: the scratch tables live in the temp schema. One lookup at a
-        time, since searches of several threads share a connection and so its scratch tables."""
-        with _SCRATCH_LOCK:
-            try:
-                return self._frequencies(words)
-            finally:
-                self.connection.commit()  # end the implicit transaction the scratch writes opened
-
-    def _frequencies(self, words: list[str]) -> dict[str, int]:
+        """Passages containing each word, as FTS5 stems it (its own tokenizer, on a scratch table)."""
         frequencies = dict.fromkeys(words, 0)
         # One join: each word's stems (a word can hold several tokens) with their passage counts.
         for number, passages in self._scratch_words(
@@ -104,28 +96,36 @@ class Fts5KeywordIndex:
         return frequencies
 
     def stems(self, words: list[str]) -> list[tuple[str, ...]]:
-        """Each word's tokens as FTS5 stems them (usually one; "foo_bar" gives two)."""
-        with _SCRATCH_LOCK:
-            try:
-                found: list[list[str]] = [[] for _ in words]
-                for number, term in self._scratch_words(
-                        words, "SELECT doc, term FROM temp.query_stems ORDER BY doc, offset"):
-                    found[number].append(term)
-                return [tuple(terms) for terms in found]
-            finally:
-                self.connection.commit()
+        """Each word's tokens as FTS5 stems them (usually one; "foo_bar" gives two). Remembered:
+        a search asks for its words' stems twice (its keyword list, then its rating)."""
+        unknown = [w for w in dict.fromkeys(words) if w not in self._stems]
+        if unknown:
+            found: list[list[str]] = [[] for _ in unknown]
+            for number, term in self._scratch_words(unknown, "SELECT doc, term FROM temp.query_stems ORDER BY doc, offset"):
+                found[number].append(term)
+            if len(self._stems) > MAX_REMEMBERED_STEMS:
+                self._stems.clear()
+            self._stems.update(zip(unknown, map(tuple, found)))
+        return [self._stems[w] for w in words]
 
     def _scratch_words(self, words: list[str], select: str) -> list[tuple]:
-        """Rows of `select` over the scratch table holding `words` (row i: words[i])."""
-        c = self.connection
-        c.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_words USING fts5(word, tokenize = '{FTS_TOKENIZER}')")
-        c.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_stems USING fts5vocab(temp, query_words, 'instance')")
-        c.execute("DELETE FROM temp.query_words")
-        c.executemany("INSERT INTO temp.query_words(rowid, word) VALUES (?, ?)",
-                      ((number, word) for number, word in enumerate(words)))
-        rows = c.execute(select).fetchall()
-        c.execute("DELETE FROM temp.query_words")
-        return rows
+        """Rows of `select` over the scratch table holding `words` (row i: words[i]).
+
+        Works on a read-only connection: the scratch tables live in the temp schema. One lookup at a
+        time, since searches of several threads share a connection and so its scratch tables."""
+        with _SCRATCH_LOCK:
+            c = self.connection
+            try:
+                c.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_words USING fts5(word, tokenize = '{FTS_TOKENIZER}')")
+                c.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_stems USING fts5vocab(temp, query_words, 'instance')")
+                c.execute("DELETE FROM temp.query_words")
+                c.executemany("INSERT INTO temp.query_words(rowid, word) VALUES (?, ?)",
+                              ((number, word) for number, word in enumerate(words)))
+                rows = c.execute(select).fetchall()
+                c.execute("DELETE FROM temp.query_words")
+                return rows
+            finally:
+                c.commit()  # end the implicit transaction the scratch writes opened
 
     def count_articles(self, query: ParsedQuery, filters: Filters = NO_FILTERS) -> int:
         """How many articles hold every word of the query in one passage (Keyword mode's matches)."""
