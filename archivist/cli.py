@@ -21,6 +21,7 @@ from archivist.build.failpoints import with_failpoint
 from archivist.progress import ProgressBars
 from archivist.query.relevance import STRONG
 from archivist.query.search import MODES, SORTS, Searcher, check_page
+from archivist.model.embedding import shared_embedder
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -138,7 +139,7 @@ def _search(args: argparse.Namespace) -> int:
     check_page(args.k, args.offset)
     if (args.query is None) == (args.batch is None):
         raise BadInput("Give a query, or --batch FILE (or --batch - for standard input), not both.")
-    searcher = Searcher.open(config.index_dir(args.index))
+    searcher = Searcher.open(config.index_dir(args.index), shared_embedder())
     options = dict(k=args.k, mode=args.mode, outlets=args.outlet, since=args.since, until=args.until,
                    include_undated=not args.dated_only, per_article=args.per_article, offset=args.offset,
                    author=args.author, sort=args.sort)

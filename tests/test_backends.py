@@ -131,3 +131,27 @@ def test_the_f32_fallback_can_be_forced_and_gives_the_plain_vectors(monkeypatch)
     vectors = exact.encode(PASSAGES)
     assert exact.backend == "openvino-f32"  # the precision the compiled model reports
     assert (vectors * Embedder(backend="torch").encode(PASSAGES)).sum(axis=1).min() >= 0.99999
+
+
+@pytest.mark.skipif(choose_backend() == "torch", reason="OpenVINO is not usable on this machine")
+def test_a_search_imports_openvino_without_its_converter_which_still_imports_for_an_export():
+    import subprocess
+
+    script = ("import sys\nfrom archivist.model.openvino_encoder import runtime, CONVERTER\n"
+              "runtime().Core()\nassert CONVERTER not in sys.modules, 'converter imported'\n"
+              "from openvino.tools.ovc import convert_model\nprint('converter', callable(convert_model))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "converter True"
+
+
+def test_a_model_loading_in_the_background_is_waited_for_and_gives_the_same_vectors(real_embedder):
+    want = real_embedder.encode_query(PASSAGES[1])
+    for _ in range(3):  # a search asking while the load (and its warm-up inference) still runs
+        fresh = Embedder()
+        loading = fresh.load_in_background()
+        got = fresh.encode_query(PASSAGES[1])
+        loading.join(timeout=120)
+        assert not loading.is_alive()
+        assert float(np.ravel(got) @ np.ravel(want)) >= 0.9999
+        assert fresh.backend == real_embedder.backend

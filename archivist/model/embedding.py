@@ -7,8 +7,10 @@ installed and works) and sentence-transformers on torch (the fallback). $ARCHIVI
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -26,6 +28,12 @@ BATCH_SIZE = 32
 OPENVINO_BATCH = 16
 # Texts per progress report (and per torch encode call, sorted by length across all calls).
 PROGRESS_EVERY = 1024
+
+
+@functools.lru_cache(maxsize=1)
+def shared_embedder() -> "Embedder":
+    """The process's one Embedder with the bundled model (what the CLI's commands share)."""
+    return Embedder()
 
 
 def bundled_model_path() -> Path:
@@ -73,6 +81,7 @@ class Embedder:
         self._backend: str | None = None
         self._model = None
         self._tokenizer = None
+        self._loading = threading.RLock()  # threads asking for the model at once load it once
 
     @property
     def loaded(self) -> bool:
@@ -84,7 +93,29 @@ class Embedder:
             self._backend = choose_backend(self._requested)
         return self._backend
 
+    def load_in_background(self) -> threading.Thread:
+        """Start loading the model (and running it once) on another thread; `load()` waits for it.
+
+        A one-shot search spends about a third of its time compiling the model and in its first
+        inference, which release the GIL: started first, they overlap the imports and the opening
+        of the index instead of following them (see benchmarks/speed.py, cold start).
+        """
+        thread = threading.Thread(target=self._load_and_warm, name="archivist-model-load")
+        thread.start()
+        return thread
+
+    def _load_and_warm(self) -> None:
+        # Under the lock: two first inferences at once (this one and the search's) deadlocked in
+        # OpenVINO's input copy, so the search's waits for this one.
+        with self._loading:
+            self._load()
+            self.encode_query("warm up")
+
     def load(self):
+        with self._loading:
+            return self._load()
+
+    def _load(self):
         if self._model is None:
             use_offline_model()
             if self.backend.startswith("openvino"):

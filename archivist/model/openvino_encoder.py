@@ -25,6 +25,7 @@ import functools
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
@@ -46,25 +47,46 @@ def cache_root() -> Path:
     return model_cache_dir() or cache_home() / "models"
 
 
+CONVERTER = "openvino.tools.ovc"
+
+
+def runtime():
+    """The openvino module, imported without its model converter where it is not loaded yet.
+
+    `import openvino` also imports the converter (and, through it, telemetry and urllib): about
+    half of its 0.1 s, which a one-shot search pays and never uses. An entry of None in
+    sys.modules makes that one import fail, which openvino's own __init__ tolerates; the entry is
+    removed again at once, so converting a model later (`_convert`) imports the converter as usual.
+    """
+    if "openvino" in sys.modules:
+        import openvino
+
+        return openvino
+    blocked = sys.modules.setdefault(CONVERTER, None) is None
+    try:
+        import openvino
+    finally:
+        if blocked and sys.modules.get(CONVERTER, 0) is None:
+            del sys.modules[CONVERTER]
+    return openvino
+
+
 @functools.lru_cache(maxsize=1)
 def _core():
     """One OpenVINO runtime per process: making one loads its plugins (about 0.1 s), which a
     one-shot search paid twice (the capability check, then the compile)."""
-    import openvino as ov
-
-    return ov.Core()
+    return runtime().Core()
 
 
 def native_bf16() -> bool:
     """Whether OpenVINO reports bf16 arithmetic on this CPU (what makes the fast path fast)."""
-    import openvino  # noqa: F401  (raises where it is missing, even once a runtime was made)
-
+    runtime()  # raises where openvino is missing, even once a runtime was made
     return "BF16" in _core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
 def exported_model(model_path: Path) -> Path:
     """The OpenVINO model for the bundled weights, exporting it on first use (a few seconds)."""
-    import openvino as ov
+    ov = runtime()
 
     fingerprint = hashlib.sha256()
     for name in ("config.json", "model.safetensors"):
@@ -94,9 +116,9 @@ def exported_model(model_path: Path) -> Path:
 def _convert(model_path: Path):
     """Trace the transformer plus mean pooling and normalisation (as sentence-transformers does);
     the token states are a second output."""
-    import openvino as ov
     import torch
     import transformers
+    from openvino.tools.ovc import convert_model
 
     transformers.logging.set_verbosity_error()
     transformer = transformers.AutoModel.from_pretrained(str(model_path)).eval()
@@ -117,7 +139,7 @@ def _convert(model_path: Path):
                "attention_mask": torch.ones((2, 16), dtype=torch.long),
                "token_type_ids": torch.zeros((2, 16), dtype=torch.long)}
     with torch.no_grad():
-        return ov.convert_model(Pooled(transformer), example_input=example)
+        return convert_model(Pooled(transformer), example_input=example)
 
 
 def _compile(xml: Path, precision: str, hint: str = "LATENCY"):
