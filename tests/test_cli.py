@@ -76,3 +76,16 @@ def test_a_question_the_archive_cannot_answer_is_said_to_be_weak(seed_index):
     assert all(r["relevance"] < 0.5 for r in data["results"])
     text = run("search", "price of cocoa in Brazil", "-k", "2", "--index", str(seed_index)).stdout
     assert text.startswith("No strong match in the archive; the closest passages are:") and "weak" in text
+
+
+def test_a_one_shot_search_flushes_everything_before_it_exits(seed_index):
+    """`search` ends without interpreter teardown (archivist/__main__.py): all it printed must arrive."""
+    result = run("search", "Panjshir", "--json", "-k", "50", "--index", str(seed_index))
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)["results"]) > 10
+    reader = subprocess.Popen([sys.executable, "-m", "archivist", "search", "Panjshir", "-k", "50",
+                               "--index", str(seed_index)], cwd=PROJECT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    assert reader.stdout.read(1)  # a reader that stops after one character (as `| head -c1` does)
+    reader.stdout.close()
+    assert "Traceback" not in reader.stderr.read() and reader.wait(timeout=120) == 0
