@@ -74,6 +74,7 @@ def trust_rows(data: Path, work: Path) -> None:
 
     from calibrate_relevance import measured_rates, seed_index
     from exact_words import exact_rates
+    from paraphrases import REUTERS_QUESTIONS, SEED_QUESTIONS, labelled, paraphrase_rates
 
     from archivist.query import relevance
 
@@ -81,6 +82,9 @@ def trust_rows(data: Path, work: Path) -> None:
     records = data / "reuters21578" / "reuters21578.jsonl"
     print(f"reuters: {reindex(records, reuters).summary()}", file=sys.stderr)
     exact = exact_rates(Searcher.open(reuters))
+    reuters_searcher = Searcher.open(reuters)
+    paraphrased = {"seed archive": paraphrase_rates(Searcher.open(seed_index(work)), labelled(SEED_QUESTIONS)),
+                   "Reuters": paraphrase_rates(reuters_searcher, labelled(REUTERS_QUESTIONS))}
     w = np.array([relevance.INTERCEPT, relevance.COSINE, relevance.COVERAGE])
     weak = measured_rates(data, w, relevance.STRONG, seed_index(work))
     print()
@@ -90,6 +94,9 @@ def trust_rows(data: Path, work: Path) -> None:
           f"| {exact['sentence_hit_at_1']:.3f} | >= 0.98 |")
     print(f"| Reuters: a rare name puts an article holding it first (hit@1, {exact['names']} drawn) "
           f"| {exact['rare_name_hit_at_1']:.3f} | >= 0.95 |")
+    for name, rates in paraphrased.items():
+        print(f"| {name}: a question worded unlike its answer finds it in the top 3 "
+              f"({rates['questions']} labelled, benchmarks/paraphrases.py) | {rates['top3']:.3f} | >= 0.95 |")
     for name, rates in weak.items():
         print(f"| {name}: answerable questions flagged weak ({rates['answerable']}) "
               f"| {rates['answerable_flagged_weak']:.3f} | low |")

@@ -95,3 +95,14 @@ def test_stats_describe_the_archive(seed_searcher):
     assert stats["outlets"] == [{"outlet": "Newsweek", "articles": 1}]
     assert (stats["date_min"], stats["date_max"], stats["undated"]) == ("2021-09-03", "2021-09-03", 4)
 
+
+
+def test_paraphrased_questions_keep_at_least_today_s_share_in_the_top_three(seed_searcher):
+    """Questions worded unlike their answers (tests/data/paraphrase_questions.tsv). Issue 15 asks
+    for 95% in the top 3; the model and fusion reach 15 of 24 today (benchmarks/paraphrases.py
+    prints the misses), so this guards that share from falling while the target is still open."""
+    rows = examples("paraphrase_questions.tsv")
+    answered = [q for q, phrases in rows
+                if any(p in " ".join(text.split()) for hit in seed_searcher.search(q, k=3).hits
+                       for text in shown_texts(hit) for p in phrases)]
+    assert len(rows) == 24 and len(answered) >= 15, sorted(set(q for q, _ in rows) - set(answered))
