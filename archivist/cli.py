@@ -188,7 +188,7 @@ def _print_hits(response, out: TextIO) -> None:
               f"article{'' if response.matching_articles == 1 else 's'}\n", file=out)
     for hit in response.hits:
         meta = hit.article
-        source = " · ".join(x for x in (meta.outlet or "outlet unknown", meta.date or "undated", meta.path))
+        source = " · ".join(x for x in (meta.outlet or "outlet unknown", meta.date or "undated", meta.place, meta.path) if x)
         strength = "" if hit.relevance is None else f"relevance {hit.relevance:.2f}, " + (
             "strong" if hit.relevance >= STRONG else "weak") + "; "
         print(f"{hit.rank}. {meta.title}", file=out)

@@ -21,7 +21,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Bumped whenever the on-disk layout of index/ changes; readers refuse other versions.
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_DIMENSION = 384

@@ -22,6 +22,7 @@ class Article:
     sha256: str
     # Offset in `text` where the body starts (after a headline line that is also the title).
     body_start: int = 0
+    place: str | None = None  # where it was filed from, e.g. a wire dateline's city
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class ArticleRef:
     outlet: str | None
     date: str | None  # ISO YYYY-MM-DD
     url: str | None
+    place: str | None = None  # shown on cards; not in FIELDS, which the JSON contract fixes
 
     FIELDS = ("id", "path", "title", "outlet", "date", "url")
 

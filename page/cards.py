@@ -29,6 +29,8 @@ def source_line(article: ArticleRef) -> str:
     """ "Outlet · 3 Sep 2021 · file · link" as escaped HTML."""
     parts = [escape(article.outlet or "Unknown outlet", newlines=False),
              escape(fmt_date(article.date), newlines=False)]
+    if article.place:
+        parts.append(escape(article.place, newlines=False))
     if article.path:
         parts.append(f"<code>{escape(article.path, newlines=False)}</code>")
     url = safe_url(article.url)
@@ -148,7 +150,7 @@ def full_article(searcher: Searcher, hit: Hit, terms: list[str]) -> None:
         st.write("This article is no longer in the index; press Reindex to bring the results "
                  "up to date.")
         return
-    meta = source_line(ArticleRef(**{name: article[name] for name in ArticleRef.FIELDS}))
+    meta = source_line(ArticleRef(**{name: article[name] for name in ArticleRef.FIELDS}, place=article.get("place")))
     if article.get("author"):
         meta = f"{escape(article['author'], newlines=False)} · {meta}"
     anchor = f"ar-passage-{hit.rank}"

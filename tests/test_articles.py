@@ -44,6 +44,44 @@ def test_text_headline_and_date_prefix(tmp_path):
     assert articles["b.txt"].body_start == 0
 
 
+def test_an_iso_date_opening_the_headline_line_dates_the_article(tmp_path):
+    write(tmp_path / "cocoa.txt", "2021-09-10 Cocoa prices climb in Brazil\n\nCocoa rose on Friday.\n")
+    write(tmp_path / "colon.txt", "2021-09-11: Rains return\n\nIt rained.\n")
+    write(tmp_path / "only-date.txt", "2021-09-12\n\nA body with no headline of its own.\n")
+    articles = by_path(scan_archive(tmp_path))
+    assert (articles["cocoa.txt"].date, articles["cocoa.txt"].title) == ("2021-09-10", "Cocoa prices climb in Brazil")
+    assert (articles["colon.txt"].date, articles["colon.txt"].title) == ("2021-09-11", "Rains return")
+    assert articles["only-date.txt"].date == "2021-09-12"
+    assert articles["only-date.txt"].title.startswith("A body with no headline")
+
+
+def test_a_wire_dateline_sets_place_and_date_and_its_year_comes_from_the_path(tmp_path):
+    write(tmp_path / "wire" / "1987" / "cocoa.txt", "COCOA REVIEW\n\nSAO PAULO, Sept 10 - Cocoa prices rose.\n")
+    write(tmp_path / "undated.txt", "COCOA REVIEW\n\nSAO PAULO, Sept 10 - Cocoa prices rose again.\n")
+    write(tmp_path / "kabul.txt", "Taliban talks\n\nKABUL (Reuters) - The Taliban said on Monday.\n")
+    write(tmp_path / "full.txt", "NEW YORK, March 3, 1987 (Reuters) - Stocks fell.\n")
+    write(tmp_path / "headline-wins.txt", "2021-09-01 Talks\n\nKABUL, Sept 10 (Reuters) - Talks began.\n")
+    write(tmp_path / "not-a-dateline.txt", "NATO meets\n\nNATO said on Monday - without a day - that it met.\n")
+    articles = by_path(scan_archive(tmp_path))
+    wire = articles["wire/1987/cocoa.txt"]
+    assert (wire.place, wire.date) == ("Sao Paulo", "1987-09-10")
+    assert (articles["undated.txt"].place, articles["undated.txt"].date) == ("Sao Paulo", None)  # no year known
+    assert (articles["kabul.txt"].place, articles["kabul.txt"].date) == ("Kabul", None)
+    assert (articles["full.txt"].place, articles["full.txt"].date) == ("New York", "1987-03-03")
+    assert (articles["headline-wins.txt"].place, articles["headline-wins.txt"].date) == ("Kabul", "2021-09-01")
+    assert articles["not-a-dateline.txt"].place is None
+
+
+def test_metadata_csv_and_records_can_state_the_place(tmp_path):
+    write(tmp_path / "a.txt", "KABUL (Reuters) - Something happened there.\n")
+    write(tmp_path / "metadata.csv", "path,place\na.txt,Panjshir\n")
+    write(tmp_path / "wire.jsonl", json.dumps({"id": 1, "title": "BAHIA COCOA REVIEW", "body": "Showers continued.",
+                                               "dateline": "SALVADOR, Feb 26 -", "date": "1987-02-26"}) + "\n")
+    articles = by_path(scan_archive(tmp_path))
+    assert articles["a.txt"].place == "Panjshir"
+    assert (articles["wire.jsonl#1"].place, articles["wire.jsonl#1"].date) == ("Salvador", "1987-02-26")
+
+
 def test_markdown_front_matter_and_heading(tmp_path):
     write(tmp_path / "fm.md", "---\ntitle: From Front Matter\noutlet: The Daily\ndate: 3 March 2019\n"
                               "url: https://example.org/x\nauthor: A. Writer\n---\nBody text here.\n")
@@ -147,3 +185,10 @@ def test_bad_files_are_skipped_with_reasons_and_never_stop_the_rest(tmp_path):
 def test_derived_title_is_short_and_cut_at_a_word():
     title = derive_title("Word " * 60 + ". Next sentence.")
     assert len(title) <= 112 and title.endswith("…") and "Wor …" not in title
+
+
+def test_a_one_line_text_file_is_an_article_whose_line_is_title_and_text(tmp_path):
+    write(tmp_path / "tip.txt", "Mayor Smith resigned on Tuesday, two aides say\n")
+    (article,) = scan_archive(tmp_path).articles
+    assert article.title == "Mayor Smith resigned on Tuesday, two aides say"
+    assert article.body_start == 0 and article.text.strip() == article.title

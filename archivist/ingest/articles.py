@@ -17,20 +17,22 @@ from pathlib import Path
 
 import yaml
 
+from archivist.ingest.datelines import read_dateline
 from archivist.ingest.dates import normalise_date
 from archivist.errors import first_line
 from archivist.records import Article, Skipped
 from archivist.ingest.textdecode import UndecodableText, decode_bytes
 
 METADATA_FILE = "metadata.csv"
-METADATA_FIELDS = ("title", "outlet", "date", "url", "author")
+METADATA_FIELDS = ("title", "outlet", "date", "url", "author", "place")
 # A single article file larger than this is refused: it is not an article, and would stall a reindex.
 MAX_ARTICLE_BYTES = 20 * 1024 * 1024
 # Collections of records (JSON Lines / JSON) may be bigger: Reuters-21578 is 26 MB in one file.
 MAX_COLLECTION_BYTES = 512 * 1024 * 1024
 TITLE_MAX_CHARS = 110
 
-_DATE_PREFIX = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s*[:|-]?\s*", re.IGNORECASE)
+# "date 2021-09-03 Headline" or "2021-09-03 Headline" (also "2021-09-03: Headline").
+_DATE_PREFIX = re.compile(r"^\s*(?:date\s+)?(\d{4}-\d{2}-\d{2})(?![\w-])\s*[:|-]?\s*", re.IGNORECASE)
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 
@@ -240,7 +242,10 @@ def _record(record: object, rel: str, where: str, number: int, skipped: list[Ski
     record_id = _clean(record.get("id") if record.get("id") is not None else record.get("_id"))
     outlet = next((record[k] for k in _OUTLET_KEYS if isinstance(record.get(k), str) and record[k].strip()), None)
     meta = {"title": record.get("title"), "outlet": outlet, "date": record.get("date"),
-            "url": record.get("url"), "author": record.get("author")}
+            "url": record.get("url"), "author": record.get("author"), "place": record.get("place")}
+    if not meta["place"] and isinstance(record.get("dateline"), str):  # as Reuters-21578 records carry it
+        dateline = read_dateline(record["dateline"], rel)
+        meta["place"] = dateline.place if dateline else None
     path = f"{rel}#{record_id}" if record_id else f"{rel}#{number}"
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     yield _finish(path, text, title=_clean(meta["title"]), meta=meta, body_start=0)
@@ -265,7 +270,9 @@ def _read_text(path: Path, limit: int) -> str:
 
 
 def _article_from_plain_text(rel: str, text: str, meta: dict) -> Article:
-    """Find the headline line (and a leading `date YYYY-MM-DD` on it) in plain text."""
+    """Find the headline line (and a date `YYYY-MM-DD` opening it) in plain text, and a wire
+    dateline opening the body ("KABUL (Reuters) - ...") for the place and, failing a date on the
+    headline line, the date (see datelines.py for the year)."""
     first, line_end = _first_line_span(text)
     title, date, body_start = None, None, 0
     if first is not None:
@@ -276,9 +283,13 @@ def _article_from_plain_text(rel: str, text: str, meta: dict) -> Article:
             candidate = candidate[prefix.end():].strip()
         next_is_blank = text[line_end:].startswith("\n") or not text[line_end:].strip()
         if _looks_like_headline(candidate, next_is_blank) or prefix:
-            title, body_start = candidate, line_end
+            title, body_start = candidate or None, line_end
+        if not text[body_start:].strip():  # a one-line file: its line is both headline and text
+            body_start = 0
+    dateline = read_dateline(text[body_start:].lstrip(), rel)
     meta = dict(meta)
-    meta.setdefault("date", date)
+    meta.setdefault("date", date or (dateline.date if dateline else None))
+    meta.setdefault("place", dateline.place if dateline else None)
     return _finish(rel, text, title=title, meta=meta, body_start=body_start)
 
 
@@ -310,7 +321,7 @@ def _finish(path: str, text: str, title: str | None, meta: dict, body_start: int
         id=_article_id(path), path=path, title=title,
         outlet=_clean(meta.get("outlet")), date=normalise_date(meta.get("date")),
         url=_clean(meta.get("url")), author=_clean(meta.get("author")),
-        text=text, sha256="", body_start=body_start,
+        text=text, sha256="", body_start=body_start, place=_clean(meta.get("place")),
     ))
 
 
@@ -332,7 +343,7 @@ def _article_id(path: str) -> str:
 def _with_hash(article: Article) -> Article:
     digest = hashlib.sha256()
     for part in (article.text, article.title, article.outlet, article.date, article.url, article.author,
-                 str(article.body_start)):
+                 str(article.body_start), article.place):
         digest.update((part or "").encode("utf-8") + b"\x1f")
     return replace(article, sha256=digest.hexdigest())
 

@@ -16,7 +16,8 @@ FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY, path TEXT NOT NULL, title TEXT NOT NULL, outlet TEXT, date TEXT,
-    url TEXT, author TEXT, text TEXT NOT NULL, sha256 TEXT NOT NULL, body_start INTEGER NOT NULL
+    url TEXT, author TEXT, text TEXT NOT NULL, sha256 TEXT NOT NULL, body_start INTEGER NOT NULL,
+    place TEXT
 );
 CREATE INDEX IF NOT EXISTS articles_outlet ON articles(outlet);
 CREATE INDEX IF NOT EXISTS articles_date ON articles(date);

@@ -16,7 +16,7 @@ from archivist.records import UNDATED, Article, ArticleRef, Chunk, Filters, Pass
 
 # The article columns of an ArticleRef, read beside a passage.
 _PASSAGE_SELECT = ("SELECT p.id, p.start, p.end, substr(a.text, p.start + 1, p.end - p.start) AS text, "
-                   "a.id AS article_id, a.path, a.title, a.outlet, a.date, a.url "
+                   "a.id AS article_id, a.path, a.title, a.outlet, a.date, a.url, a.place "
                    "FROM passages p JOIN articles a ON a.id = p.article_id ")
 
 
@@ -24,7 +24,8 @@ def article_ref(row: sqlite3.Row | dict) -> ArticleRef:
     """The ArticleRef of a row holding the article's columns (`article_id` or `id`)."""
     keys = row.keys()
     return ArticleRef(id=row["article_id"] if "article_id" in keys else row["id"], path=row["path"],
-                      title=row["title"], outlet=row["outlet"], date=row["date"], url=row["url"])
+                      title=row["title"], outlet=row["outlet"], date=row["date"], url=row["url"],
+                      place=row["place"] if "place" in keys else None)
 
 
 # ---------------------------------------------------------------- writes (the indexer)
@@ -36,9 +37,9 @@ def article_hashes(connection: sqlite3.Connection) -> dict[str, str]:
 
 def insert_articles(connection: sqlite3.Connection, articles: Iterable[Article]) -> None:
     connection.executemany(
-        "INSERT INTO articles(id, path, title, outlet, date, url, author, text, sha256, body_start) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        ((a.id, a.path, a.title, a.outlet, a.date, a.url, a.author, a.text, a.sha256, a.body_start)
+        "INSERT INTO articles(id, path, title, outlet, date, url, author, text, sha256, body_start, place) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ((a.id, a.path, a.title, a.outlet, a.date, a.url, a.author, a.text, a.sha256, a.body_start, a.place)
          for a in articles))
 
 
@@ -102,13 +103,13 @@ def passage_ids_of_article(connection: sqlite3.Connection, article_id: str) -> s
 
 def article(connection: sqlite3.Connection, article_id: str) -> dict | None:
     """The whole stored article (metadata, author and text), for the full-article view."""
-    row = connection.execute("SELECT id, path, title, outlet, date, url, author, text FROM articles "
+    row = connection.execute("SELECT id, path, title, outlet, date, url, author, place, text FROM articles "
                              "WHERE id = ?", (article_id,)).fetchone()
     return dict(row) if row else None
 
 
 def article_refs(connection: sqlite3.Connection, article_ids: Sequence[str]) -> dict[str, ArticleRef]:
-    rows = rows_for_ids(connection, "SELECT id, path, title, outlet, date, url FROM articles "
+    rows = rows_for_ids(connection, "SELECT id, path, title, outlet, date, url, place FROM articles "
                         "WHERE id IN ({marks})", article_ids)
     return {r["id"]: article_ref(r) for r in rows}
 
