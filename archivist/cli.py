@@ -19,6 +19,7 @@ from archivist.storage import manifest
 from archivist.errors import ArchivistError, BadInput
 from archivist.build.failpoints import with_failpoint
 from archivist.progress import ProgressBars
+from archivist.ingest.clutter import ASIDE_LABELS
 from archivist.query.relevance import STRONG
 from archivist.query.search import MODES, SORTS, Searcher, check_page
 from archivist.model.embedding import shared_embedder
@@ -193,6 +194,8 @@ def _print_hits(response, out: TextIO) -> None:
             "strong" if hit.relevance >= STRONG else "weak") + "; "
         print(f"{hit.rank}. {meta.title}", file=out)
         print(f"   {source}   ({strength}score {hit.score:.4f})", file=out)
+        if hit.kind in ASIDE_LABELS:
+            print(f"   [{ASIDE_LABELS[hit.kind]}]", file=out)
         for line in _wrap(hit.passage):
             print(f"   {line}", file=out)
         if hit.more_in_article:

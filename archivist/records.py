@@ -73,6 +73,8 @@ class Chunk:
     # (start, end) of each of those sentences in embed_text: their vectors are pooled from the
     # passage's own token states there (see embedding.Embedder.encode_passages).
     sentence_embed_spans: tuple[tuple[int, int], ...] = ()
+    # "text" for the article's own text, else the aside it is (ingest.clutter.ASIDE_KINDS).
+    kind: str = "text"
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,8 @@ class Hit:
     # and the evidence it was computed from (cosine, word coverage).
     relevance: float | None = None
     evidence: dict[str, float] = field(default_factory=dict)
+    # "text", or the aside the passage is ("caption", "keywords", "link"): the card says which.
+    kind: str = "text"
 
     def to_json(self) -> dict:
         out = {
@@ -137,6 +141,8 @@ class Hit:
             out["relevance"] = round(self.relevance, 3)
         if self.more_in_article is not None:
             out["more_in_article"] = self.more_in_article
+        if self.kind != "text":  # an aside: a caption, a photo keyword line or a link to another story
+            out["kind"] = self.kind
         return out
 
 
@@ -149,6 +155,7 @@ class Passage:
     start: int
     end: int
     text: str  # article.text[start:end]
+    kind: str = "text"  # or an aside: "caption", "keywords", "link" (ingest.clutter)
 
 
 @dataclass(frozen=True)

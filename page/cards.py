@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
+from archivist.ingest.clutter import ASIDE_LABELS
 from archivist.query.relevance import STRONG
 from archivist.records import UNDATED, ArticleRef, Hit, Source
 from archivist.query.search import Searcher
@@ -83,8 +84,10 @@ def render_card(searcher: Searcher, hit: Hit, terms: list[str]) -> None:
                       args=(hit.passage_id, title_of(article)), type="tertiary",
                       icon=":material/manage_search:",
                       help="Search the archive with this passage instead of your question")
+        aside = ASIDE_LABELS.get(hit.kind)
         st.markdown(
-            f'<div class="ar-text{pale}">{passage_html(hit.passage, hit.start, best=best, terms=terms)}'
+            (f'<div class="ar-aside">{escape(aside, newlines=False)}</div>' if aside else "")
+            + f'<div class="ar-text{pale}">{passage_html(hit.passage, hit.start, best=best, terms=terms)}'
             "</div>",
             unsafe_allow_html=True,
         )

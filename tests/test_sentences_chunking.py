@@ -38,7 +38,8 @@ def test_seed_passages_point_into_the_text_and_fit_the_model():
             assert chunk.start >= item.body_start
             # [CLS] and [SEP] are added by the model on top of these
             assert COUNT([chunk.embed_text])[0] + 2 <= 256
-            assert chunk.embed_text.startswith(item.title + "\n")
+            # the headline gives the text and its captions their story's context; a link is another story's
+            assert chunk.embed_text.startswith(item.title + "\n") == (chunk.kind != "link")
             words = len(chunk.text.split())
             assert words <= 210
 
@@ -75,16 +76,46 @@ def test_paragraph_break_ends_a_passage_once_it_is_long_enough():
     assert chunks[0].end == len(para)
 
 
-def test_clutter_lines_never_make_or_enter_a_passage():
+def test_clutter_lines_never_make_or_enter_a_passage_of_the_text():
     items = {a.path[:3]: a for a in scan_archive(SEED_ARCHIVE).articles}
-    texts = [c.text for a in items.values() for c in chunk_article(a, COUNT)]
-    joined = "\n".join(texts)
+    chunks = [c for a in items.values() for c in chunk_article(a, COUNT)]
+    joined = "\n".join(c.text for c in chunks if c.kind == "text")
     for clutter in ("Font Size:", "Credit: screengrab", "Leave a Reply", "Source link", "Your email address",
-                    "Anti, Taliban, resistance, fighter", "What are the odds Brandon"):
+                    "Anti, Taliban, resistance, fighter", "What are the odds Brandon", "Black Hawk helicopter"):
         assert clutter not in joined, clutter
-    # inline "(RELATED: ...)" teasers may sit inside a passage but are never embedded
-    embedded = "\n".join(c.embed_text for a in items.values() for c in chunk_article(a, COUNT))
-    assert "RELATED:" not in embedded
+    # inline "(RELATED: ...)" teasers may sit inside a passage but are never embedded with it
+    embedded = "\n".join(c.embed_text for c in chunks if c.kind == "text")
+    assert "RELATED:" not in embedded and "Coke And Pepsi" not in embedded
+    # page furniture is in no passage at all
+    everything = "\n".join(c.text for c in chunks)
+    assert not any(f in everything for f in ("Font Size:", "Leave a Reply", "Your email address", "Credit: screengrab"))
+
+
+def test_captions_keyword_lines_and_links_become_asides_marked_as_what_they_are():
+    items = {a.path[:3]: a for a in scan_archive(SEED_ARCHIVE).articles}
+    asides = {(a.path[:3], c.kind, c.clean_text) for a in items.values() for c in chunk_article(a, COUNT)
+              if c.kind != "text"}
+    captions = [text for where, kind, text in asides if kind == "caption"]
+    assert len(captions) == 2 and all(where == "001" for where, kind, _ in asides if kind == "caption")
+    assert any(t.startswith("Taliban, parade, weapons") and "operable Black Hawk helicopter" in t for t in captions)
+    links = sorted(text for where, kind, text in asides if kind == "link")
+    assert len(links) == 3 and "Afghan Vice President Says Difference Between Taliban And Al Qaida Is Like ‘Coke And Pepsi’" in links
+    assert not any(t.startswith(("RELATED", "(")) or t.endswith(")") for t in links)  # the label is not indexed
+    for chunk in chunk_article(items["002"], COUNT):
+        assert items["002"].text[chunk.start:chunk.end] == chunk.text  # offsets point at what the page marks
+
+
+def test_a_link_line_and_a_lone_keyword_line_are_asides_but_a_byline_is_not():
+    text = ("First real sentence of the report is here, long enough that nobody takes the page for "
+            "hard-wrapped wire copy. Another sentence follows it.\n"
+            "RELATED: Mayor Resigns After Budget Vote\n"
+            "By John Smith\n"
+            "Budget, council, vote, mayor, city\n\n"
+            "Last sentence of the report closes it.")
+    kinds = {c.kind: c.clean_text for c in chunk_article(article(text), COUNT)}
+    assert kinds["link"] == "Mayor Resigns After Budget Vote"
+    assert "Budget, council, vote, mayor, city" in kinds["caption"]  # a keyword line takes the next line as its caption
+    assert not any("John Smith" in t for t in kinds.values())
 
 
 def test_a_sentence_longer_than_the_model_window_is_cut_to_fit():

@@ -56,4 +56,4 @@ def test_a_changed_chunking_rule_splits_every_article_again(tmp_path, fake_embed
     monkeypatch.setattr(chunking, "CHUNKING", ChunkingSettings(max_tokens=chunking.CHUNKING.max_tokens, rules=99))
     report = reindex(archive, index, embedder=fake_embedder)
     assert report.updated == 1 and report.unchanged == 0
-    assert report.settings_changes == ["chunking.rules 4 -> 99"]
+    assert report.settings_changes == [f"chunking.rules {ChunkingSettings().rules} -> 99"]

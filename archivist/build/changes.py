@@ -70,7 +70,8 @@ def apply_changes(connection: sqlite3.Connection, articles: list[Article], respl
     for (article, chunk), key, chunk_sentence_keys in zip(chunks, keys, sentence_keys):
         passage_id = text_tables.insert_passage(connection, chunk, key, chunk_sentence_keys)
         changes.new_passage_ids.append(passage_id)
-        keyword_rows.append((passage_id, article.title, chunk.keyword_text))
+        # An aside is found by its own words, not by the headline of the article that printed it.
+        keyword_rows.append((passage_id, article.title if chunk.kind == "text" else "", chunk.keyword_text))
     Fts5KeywordIndex(connection).add(keyword_rows)
     progress("writing", len(to_write), len(to_write))
     return changes

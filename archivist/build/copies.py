@@ -35,8 +35,8 @@ def find_copies(vector_index: VectorIndex, passage_ids: np.ndarray, article_of: 
             own = int(own)
             for score, other in zip(row_scores, row_ids):
                 other = int(other)
-                if other < 0 or score < threshold or other == own:
-                    continue
+                if other < 0 or score < threshold or other == own or other not in article_of:
+                    continue  # an aside (not in article_of) is nobody's copy
                 if article_of.get(other) == article_of.get(own):
                     continue
                 similarity = float(min(score, 1.0))

@@ -249,7 +249,8 @@ def _update_copies(connection: sqlite3.Connection, vector_index: FaissVectorInde
     if not new_ids:
         return
     progress("copies", 0, len(new_ids))
-    pairs = find_copies(vector_index, np.asarray(new_ids, dtype=np.int64), text_tables.article_of_passages(connection))
+    article_of = text_tables.article_of_passages(connection)
+    pairs = find_copies(vector_index, np.asarray([i for i in new_ids if i in article_of], dtype=np.int64), article_of)
     copy_table.insert(connection, pairs)
     progress("copies", len(new_ids), len(new_ids))
 

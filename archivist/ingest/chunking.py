@@ -12,7 +12,10 @@ from dataclasses import dataclass
 
 from archivist.ingest.acronyms import addition, defined_acronyms, spell_out, spell_out_with_insertions
 from archivist.config import MODEL_MAX_TOKENS
-from archivist.ingest.clutter import inline_clutter_spans, is_clutter_line, is_footer_line, is_keyword_line
+import re
+
+from archivist.ingest.clutter import (CAPTION, KEYWORDS, LINK, inline_clutter_spans, is_clutter_line,
+                                     is_footer_line, is_keyword_line, is_link_line)
 from archivist.records import Article, Chunk
 from archivist.ingest.sentences import sentence_spans
 
@@ -31,8 +34,9 @@ class ChunkingSettings:
     max_title_tokens: int = 48
     # Raised when the splitting rules change with no setting changed, so older indexes re-split
     # (2: the overlap counts real sentences, not clutter; 3: acronyms spelled out for the model;
-    # 4: sentence vectors pooled from the passage's token states, so every passage is embedded again).
-    rules: int = 4
+    # 4: sentence vectors pooled from the passage's token states, so every passage is embedded again;
+    # 5: captions, keyword lines and links to other stories become aside passages).
+    rules: int = 5
 
     def as_dict(self) -> dict:
         return {"min_words": self.min_words, "max_words": self.max_words,
@@ -64,11 +68,13 @@ def embed_text(title: str, clean_text: str) -> str:
 
 def chunk_article(article: Article, count_tokens: TokenCounter,
                   settings: ChunkingSettings = ChunkingSettings()) -> list[Chunk]:
-    """Passages of `article`, in order; clutter lines never appear in a passage."""
+    """Passages of `article`, in order, then its asides (a caption, a keyword line, a link to
+    another story: each a passage of its own, marked by `kind`); clutter never appears in a
+    passage of the article's text."""
     title, title_tokens = _shortened_title(article.title, count_tokens, settings.max_title_tokens)
     # [CLS] + title + [SEP] + passage + [SEP]: leave room for the special tokens.
     budget = max(32, settings.max_tokens - title_tokens - 3)
-    units = _units(article.text, article.body_start, count_tokens, budget)
+    units, asides = _units(article.text, article.body_start, count_tokens, budget)
     # Definitions come from the text that is embedded: never from captions, footers or comments.
     acronyms = _Acronyms.of(" ".join(article.text[u.start:u.end] for u in units if not u.clutter), count_tokens)
     chunks: list[Chunk] = []
@@ -77,12 +83,42 @@ def chunk_article(article: Article, count_tokens: TokenCounter,
             chunk = _make_chunk(article, title, piece, len(chunks), acronyms, budget)
             if chunk is not None:
                 chunks.append(chunk)
+    for start, end, kind in asides:
+        chunk = _aside_chunk(article, title, start, end, kind, len(chunks), acronyms)
+        if chunk is not None:
+            chunks.append(chunk)
     return chunks
 
 
-def _units(text: str, body_start: int, count_tokens: TokenCounter, budget: int) -> list[_Unit]:
-    """Sentences of the body with paragraph and segment numbers; clutter lines end a segment."""
+# The label that opens a link teaser, left out of what is indexed: "(RELATED: ", "READ MORE: ".
+_LINK_LABEL = re.compile(r"^\(?\s*(?:related|read more|see also|watch)\s*:\s*", re.IGNORECASE)
+
+
+def _aside_chunk(article: Article, title: str, start: int, end: int, kind: str, ordinal: int,
+                 acronyms: "_Acronyms") -> Chunk | None:
+    """An aside as a passage of its own: its words indexed without their label. A caption is
+    embedded under the headline like the text (it shows the story's photo); a link is another
+    story's headline, embedded alone."""
+    raw = article.text[start:end]
+    start, end = start + len(raw) - len(raw.lstrip()), end - (len(raw) - len(raw.rstrip()))
+    clean = " ".join(article.text[start:end].split())
+    if kind == LINK:
+        clean = _LINK_LABEL.sub("", clean).removesuffix(")").strip()
+    if len(clean.split()) < 2:
+        return None
+    model_text = clean if kind == LINK else embed_text(title, clean)
+    return Chunk(article_id=article.id, ordinal=ordinal, start=start, end=end, text=article.text[start:end],
+                 embed_text=model_text, clean_text=clean, keyword_text=acronyms.spelled_out(clean),
+                 sentences=((start, end),), sentence_embed_spans=((len(model_text) - len(clean), len(model_text)),),
+                 kind=kind)
+
+
+def _units(text: str, body_start: int, count_tokens: TokenCounter, budget: int
+           ) -> tuple[list[_Unit], list[tuple[int, int, str]]]:
+    """Sentences of the body with paragraph and segment numbers (clutter lines end a segment),
+    and the asides among the clutter as (start, end, kind)."""
     spans: list[tuple[int, int, int, int, bool]] = []
+    asides: list[tuple[int, int, str]] = []
     paragraph, segment = 0, 0
     previous_keywords = False
     for line_start, line_end in _logical_lines(text, body_start):
@@ -92,7 +128,14 @@ def _units(text: str, body_start: int, count_tokens: TokenCounter, budget: int) 
         if is_footer_line(line):
             break
         if previous_keywords or is_clutter_line(line):
-            # A photo keyword line is followed by the photo's caption: both are clutter.
+            # A photo keyword line is followed by the photo's caption: both are clutter, and
+            # together one caption aside.
+            if previous_keywords:
+                asides[-1] = (asides[-1][0], line_end, CAPTION)
+            elif is_keyword_line(line):
+                asides.append((line_start, line_end, KEYWORDS))
+            elif is_link_line(line):
+                asides.append((line_start, line_end, LINK))
             previous_keywords = is_keyword_line(line) and not previous_keywords
             segment += 1
             continue
@@ -101,6 +144,8 @@ def _units(text: str, body_start: int, count_tokens: TokenCounter, budget: int) 
         paragraph += 1
         spans.extend((start, end, paragraph, segment, clutter)
                      for start, end, clutter in _line_units(text, line_start, line_end))
+    asides.extend((start, end, LINK) for start, end, _, _, clutter in spans if clutter)  # inline teasers
+    asides.sort()
     tokens = count_tokens([text[s:e] for s, e, *_ in spans]) if spans else []
     units: list[_Unit] = []
     for (start, end, par, seg, clutter), n_tokens in zip(spans, tokens):
@@ -108,7 +153,7 @@ def _units(text: str, body_start: int, count_tokens: TokenCounter, budget: int) 
             units.extend(_split_long(text, start, end, par, seg, clutter, count_tokens, budget))
         else:
             units.append(_Unit(start, end, par, seg, len(text[start:end].split()), n_tokens, clutter))
-    return units
+    return units, asides
 
 
 def _logical_lines(text: str, body_start: int) -> list[tuple[int, int]]:

@@ -1,7 +1,11 @@
 """Recognise page clutter in scraped articles (captions, "Font Size:", "RELATED:" links, comment forms).
 
-Clutter stays in the article text (the reader sees the article as saved) but is never embedded,
-never indexed for keywords, and never makes a passage of its own.
+Clutter stays in the article text (the reader sees the article as saved) and never enters a
+passage of the article's own text. Three kinds of it are still something a reader remembers and
+searches for, so they become passages of their own, marked as what they are and ranked below
+text that answers as well (`ASIDE_KINDS`; see chunking.py and query/retrieval.py): a photo's
+caption (with its keyword line), a photo keyword line alone, and a teaser linking to another
+story ("(RELATED: ...)"). Page furniture ("Font Size:", bylines, comment forms) is never indexed.
 """
 
 from __future__ import annotations
@@ -32,6 +36,14 @@ _INLINE_RE = re.compile(r"\((?:RELATED|READ MORE|SEE ALSO|WATCH)\s*:[^()]*\)", r
 _FOOTER_RE = re.compile(r"^\s*(?:source link|more at:?|leave a (?:reply|comment)|about (?:the )?author|"
                         r"related (?:articles|posts|stories):?|comments)\s*$", re.IGNORECASE)
 # Photo keyword lines: "Anti, Taliban, resistance, fighter, Afghanistan, Panjshir".
+# What an aside passage is, as cards and the JSON name it ("text" is the article's own text).
+TEXT, CAPTION, KEYWORDS, LINK = "text", "caption", "keywords", "link"
+ASIDE_KINDS = (CAPTION, KEYWORDS, LINK)
+# How a card names an aside, so a reader never takes it for the article's reporting.
+ASIDE_LABELS = {CAPTION: "Photo caption in this article", KEYWORDS: "Photo keywords in this article",
+                LINK: "Link to another story, printed in this article"}
+# A whole line that links to another story: "RELATED: Afghan Vice President Says ...".
+_LINK_LINE_RE = re.compile(r"^\s*(?:related|read more|see also)\s*:\s*\S+(?:\s+\S+){2,}", re.IGNORECASE)
 _KEYWORD_LINE_RE = re.compile(r"^\s*[\w'’.-]+(?:\s[\w'’.-]+)?(?:,\s*[\w'’.-]+(?:\s[\w'’.-]+)?){3,}\s*$")
 
 
@@ -46,6 +58,11 @@ def is_clutter_line(line: str) -> bool:
 def is_keyword_line(line: str) -> bool:
     """A photo keyword list; the line after it is the photo's caption."""
     return bool(_KEYWORD_LINE_RE.match(line.strip()))
+
+
+def is_link_line(line: str) -> bool:
+    """A whole line teasing another story, with at least three words of its headline."""
+    return bool(_LINK_LINE_RE.match(line))
 
 
 def is_footer_line(line: str) -> bool:

@@ -26,7 +26,7 @@ class ArchiveBrowser:
         article = self.article(article_id)
         if article is None:
             return None
-        passages = [{"id": p.id, "start": p.start, "end": p.end, "text": p.text}
+        passages = [{"id": p.id, "start": p.start, "end": p.end, "text": p.text, "kind": p.kind}
                     for p in text_tables.passages_of_article(self.connection, article_id)]
         return {"article": article, "passages": passages}
 

@@ -59,7 +59,9 @@ def group_hits(ranked: Sequence[tuple[int, float, dict[str, int]]], k: int, look
         if row is None:
             continue
         same_article = [h for h in hits if h.article.id == row.article.id]
-        span = without_overlaps(row, same_article)
+        # A link teaser sits inside a paragraph: shown first, it must not hide the text around it.
+        span = without_overlaps(row, same_article if row.kind != "text" else
+                                [h for h in same_article if h.kind == "text"])
         if span is None:
             continue
         continued = continued_hit(row, span, same_article, score)
@@ -74,7 +76,8 @@ def group_hits(ranked: Sequence[tuple[int, float, dict[str, int]]], k: int, look
             continued.also_in = union_of_sources(continued.also_in, sources)
             continue
         hits.append(Hit(rank=len(hits) + 1, score=score, passage=_text_of(row, span), start=span[0],
-                        end=span[1], article=row.article, passage_id=passage_id, also_in=sources, ranks=ranks))
+                        end=span[1], article=row.article, passage_id=passage_id, also_in=sources, ranks=ranks,
+                        kind=row.kind))
     return hits
 
 
@@ -152,8 +155,10 @@ def continued_hit(row: Passage, span: tuple[int, int], same_article: list[Hit], 
     from another article; shown as one, the reader gets the whole stretch of text, with its best
     sentence marked. A weak neighbour is not joined: it would only push the hit's own text down
     the card. A hit takes at most one neighbour, so a result stays two passages at most."""
+    if row.kind != "text":
+        return None  # an aside is its own card, never part of the text's
     for hit in same_article:
-        if hit.joined_passage_ids or hit.score <= 0 or score < JOIN_SHARE * hit.score:
+        if hit.joined_passage_ids or hit.kind != "text" or hit.score <= 0 or score < JOIN_SHARE * hit.score:
             continue
         if span[0] >= hit.end and row.start < hit.end:
             return hit

@@ -6,7 +6,7 @@ score) best first; `Retrieval` runs the ones a mode needs side by side and fuses
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -25,6 +25,13 @@ MODES = ("hybrid", "semantic", "keyword")
 # Chosen on SciFact's train split, where score fusion beat every rank fusion tried; keyword 0.4-0.5
 # scored 0.002-0.003 higher there, within noise, and 0.4 had put seed answers below third before.
 FUSION_WEIGHTS = {"keyword": 0.3}
+# An aside (a photo caption, a keyword line, a link to another story: ingest/clutter.py) ranks
+# below text that answers as well: it loses this share of its score (fused, or bm25 in Keyword
+# mode). A share, not a fixed amount: a teaser that repeats a headline word for word embeds
+# closer to a query of those words than the article's own longer paragraph does (cosine 1.0
+# against 0.86 in tests/test_asides.py), and still ranks below it. An aside that alone holds what
+# was asked ("Black Hawk helicopter", a caption's words) still leads.
+ASIDE_DEMOTION = {"fused": 0.2, "keyword": 0.5}
 # An excluded word is honoured by fetching this many more vector candidates at most, then dropping them.
 MAX_EXCLUDED_OVERFETCH = 20_000
 
@@ -55,6 +62,15 @@ def check_mode(mode: str) -> str:
     if mode not in MODES:
         raise BadInput(f"Unknown search mode {mode!r}; use one of: {', '.join(MODES)}.")
     return mode
+
+
+def demote_asides(ranked: Ranked, asides: Collection[int], keyword_scale: bool) -> Ranked:
+    """`ranked` with each aside's score lowered by its share (ASIDE_DEMOTION), best first."""
+    if not asides or not any(row[0] in asides for row in ranked):
+        return ranked
+    share = ASIDE_DEMOTION["keyword" if keyword_scale else "fused"]
+    rows = [(pid, score - share * abs(score) if pid in asides else score, ranks) for pid, score, ranks in ranked]
+    return sorted(rows, key=lambda row: -row[1])
 
 
 def with_boosts(fused: Ranked, boosts: dict[int, float], cosines: Callable[[list[int]], dict[int, float]]) -> Ranked:
@@ -109,7 +125,8 @@ class Retrieval:
     """The fused ranking of a query in one mode, from the retrievers that mode needs."""
 
     def __init__(self, dense: DenseRetriever, keyword: KeywordRetriever,
-                 embed_query: Callable[[str], np.ndarray]) -> None:
+                 embed_query: Callable[[str], np.ndarray], asides: Collection[int] = ()) -> None:
+        self.asides = asides  # passage ids of captions, keyword lines and links (demote_asides)
         self.dense = dense
         self.keyword = keyword
         self.embed_query = embed_query
@@ -123,8 +140,8 @@ class Retrieval:
         word of the query unless `every_word` is False (evaluation ranks the bm25 list itself)."""
         check_mode(mode)
         if mode == "keyword":
-            return [(i, s, {"keyword": r}) for r, (i, s) in
-                    enumerate(self.keyword.retrieve(query, depth, filters, every_word=every_word), start=1)]
+            return demote_asides([(i, s, {"keyword": r}) for r, (i, s) in enumerate(
+                self.keyword.retrieve(query, depth, filters, every_word=every_word), start=1)], self.asides, True)
         keyword_later = (self._keyword_worker.submit(self.keyword.retrieve, query, depth, filters)
                          if mode == "hybrid" else None)
         if query.parsed.constrained:
@@ -138,6 +155,7 @@ class Retrieval:
         cosines = lambda ids: dict(zip(ids, self.dense.index.cosines(ids, query.vector)))  # noqa: E731
         fused = with_boosts(score_fusion(lists, FUSION_WEIGHTS, cosines),
                             exact_boosts(query.parsed, self.keyword.index, self.keyword.passages, filters), cosines)
+        fused = demote_asides(fused, self.asides, False)
         return [r for r in fused if query.constraint.allows(r[0])] if query.parsed.constrained else fused
 
     def close(self) -> None:

@@ -105,7 +105,8 @@ class Searcher(ArchiveBrowser):
         self.lookups = IndexLookups(connection)
         previous, self._retrieval = self._retrieval, Retrieval(
             DenseRetriever(vector_index, lambda filters: text_tables.allowed_passage_ids(connection, filters)),
-            KeywordRetriever(self.keyword_index, vector_index.count), self.embedder.encode_query)
+            KeywordRetriever(self.keyword_index, vector_index.count), self.embedder.encode_query,
+            frozenset(text_tables.aside_kinds(connection)))
         if previous is not None:
             previous.close()  # the old connection is left to the garbage collector: a thread may read it
 

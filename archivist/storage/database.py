@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS passages (
     id INTEGER PRIMARY KEY AUTOINCREMENT,  -- the FAISS id; never reused, so an old id never names new text
     article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     ordinal INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
-    embed_hash TEXT NOT NULL
+    embed_hash TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'text'  -- or an aside: caption, keywords, link (ingest/clutter.py)
 );
 CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id);
 CREATE TABLE IF NOT EXISTS sentences (

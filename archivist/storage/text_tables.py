@@ -15,7 +15,7 @@ from archivist.storage.database import rows_for_ids
 from archivist.records import UNDATED, Article, ArticleRef, Chunk, Filters, Passage
 
 # The article columns of an ArticleRef, read beside a passage.
-_PASSAGE_SELECT = ("SELECT p.id, p.start, p.end, substr(a.text, p.start + 1, p.end - p.start) AS text, "
+_PASSAGE_SELECT = ("SELECT p.id, p.start, p.end, p.kind, substr(a.text, p.start + 1, p.end - p.start) AS text, "
                    "a.id AS article_id, a.path, a.title, a.outlet, a.date, a.url, a.place "
                    "FROM passages p JOIN articles a ON a.id = p.article_id ")
 
@@ -47,8 +47,8 @@ def insert_passage(connection: sqlite3.Connection, chunk: Chunk, embed_key: str,
                    sentence_keys: Sequence[str]) -> int:
     """Store a passage and its sentences; returns the passage id (also its vector's id)."""
     passage_id = connection.execute(
-        "INSERT INTO passages(article_id, ordinal, start, end, embed_hash) VALUES (?, ?, ?, ?, ?)",
-        (chunk.article_id, chunk.ordinal, chunk.start, chunk.end, embed_key)).lastrowid
+        "INSERT INTO passages(article_id, ordinal, start, end, embed_hash, kind) VALUES (?, ?, ?, ?, ?, ?)",
+        (chunk.article_id, chunk.ordinal, chunk.start, chunk.end, embed_key, chunk.kind)).lastrowid
     connection.executemany(
         "INSERT INTO sentences(passage_id, start, end, embed_hash) VALUES (?, ?, ?, ?)",
         ((passage_id, s, e, key) for (s, e), key in zip(chunk.sentences, sentence_keys)))
@@ -68,8 +68,8 @@ def delete_articles(connection: sqlite3.Connection, article_ids: Sequence[str]) 
 
 
 def article_of_passages(connection: sqlite3.Connection) -> dict[int, str]:
-    """{passage id: article id} of every passage."""
-    return dict(connection.execute("SELECT id, article_id FROM passages").fetchall())
+    """{passage id: article id} of every passage of articles' own text (asides are no copies)."""
+    return dict(connection.execute("SELECT id, article_id FROM passages WHERE kind = 'text'").fetchall())
 
 
 def count_sentences(connection: sqlite3.Connection) -> int:
@@ -82,13 +82,23 @@ def passage(connection: sqlite3.Connection, passage_id: int) -> Passage | None:
     row = connection.execute(_PASSAGE_SELECT + "WHERE p.id = ?", (int(passage_id),)).fetchone()
     if row is None:
         return None
-    return Passage(id=row["id"], article=article_ref(row), start=row["start"], end=row["end"], text=row["text"])
+    return _passage(row)
 
 
 def passages_of_article(connection: sqlite3.Connection, article_id: str) -> list[Passage]:
     """Every passage of an article, in reading order."""
     rows = connection.execute(_PASSAGE_SELECT + "WHERE p.article_id = ? ORDER BY p.start, p.id", (article_id,))
-    return [Passage(id=r["id"], article=article_ref(r), start=r["start"], end=r["end"], text=r["text"]) for r in rows]
+    return [_passage(r) for r in rows]
+
+
+def _passage(row: sqlite3.Row) -> Passage:
+    return Passage(id=row["id"], article=article_ref(row), start=row["start"], end=row["end"], text=row["text"],
+                   kind=row["kind"])
+
+
+def aside_kinds(connection: sqlite3.Connection) -> dict[int, str]:
+    """{passage id: kind} of every aside passage (captions, keyword lines, links): few, read once a build."""
+    return dict(connection.execute("SELECT id, kind FROM passages WHERE kind != 'text'").fetchall())
 
 
 def articles_of(connection: sqlite3.Connection, passage_ids: Sequence[int]) -> dict[int, str]:
@@ -188,7 +198,8 @@ def dates(connection: sqlite3.Connection, article_ids: Sequence[str]) -> dict[st
 
 def passage_counts(connection: sqlite3.Connection, article_ids: Sequence[str]) -> dict[str, int]:
     return dict(rows_for_ids(
-        connection, "SELECT article_id, count(*) FROM passages WHERE article_id IN ({marks}) GROUP BY article_id",
+        connection, "SELECT article_id, count(*) FROM passages WHERE kind = 'text' AND article_id IN ({marks}) "
+        "GROUP BY article_id",
         article_ids))
 
 
