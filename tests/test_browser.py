@@ -407,6 +407,35 @@ def test_carried_by_list_and_timeline(server: dict, browser_page: tuple) -> None
     assert not events["outside"], events["outside"]
 
 
+def test_tab_from_the_search_box_reaches_the_results_before_the_chart_toolbar(server: dict,
+                                                                            browser_page: tuple) -> None:
+    """A keyboard user leaving the search box meets the search's own controls and the cards
+    first, not the timeline chart's toolbar (issue 15): at most the chart itself is one stop."""
+    page, _ = browser_page
+    page.goto(f"{server['url']}/?q=" + ALLY.replace(" ", "+"))
+    page.locator(".st-key-card-1").wait_for(timeout=START_TIMEOUT_S * 1000)
+    _wait_for_one_chart(page.locator("[class*='st-key-timeline-chart']"))
+    page.get_by_role("textbox", name="Search the archive", exact=True).focus()
+    stops = []
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate(
+            "() => { const e = document.activeElement; const chart = e.closest(\"[class*='st-key-timeline-chart']\");"
+            " const bar = e.closest('[data-testid=stElementToolbar]');"
+            " return (chart ? 'CHART ' : '') + (bar ? 'TOOLBAR ' : '') + e.tagName + ' '"
+            " + (e.getAttribute('aria-label') || e.getAttribute('title') || e.innerText || '').slice(0, 40); }"))
+    in_chart = [i for i, stop in enumerate(stops[:5]) if stop.startswith(("CHART", "TOOLBAR")) or "TOOLBAR" in stop]
+    assert len(in_chart) <= 1, stops
+    assert not any("TOOLBAR" in stop for stop in stops[:5]), stops
+
+    # A remembered photo caption finds its article, and the card says it is a caption.
+    _search(page, "Black Hawk helicopter")
+    caption = _card_with_passage(page, "operable Black Hawk helicopter")
+    caption.wait_for()
+    assert caption.locator(".ar-aside").inner_text() == "Photo caption in this article"
+    _shot(page, "13-caption-card")
+
+
 def test_weak_matches_phrases_articles_and_a_shared_link(server: dict, browser_page: tuple) -> None:
     """Issue 15 as a reader meets it: a question the archive cannot answer says so before paler
     cards; a quoted phrase is obeyed; one card per article counts the matching articles; a shared
