@@ -6,7 +6,7 @@ PORT ?= 8501
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test install browser reindex clean-index
+.PHONY: run test install browser ocr reindex clean-index
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,7 @@ install: $(VENV)/.installed
 
 # Start the page over archive/ on http://localhost:$(PORT) (builds the index on first start).
 run: install
+	-@$(MAKE) --no-print-directory ocr || echo "OCR not installed: scanned PDF pages will be reported, not read"
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
 reindex: install
@@ -33,5 +34,13 @@ browser:
 	$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q \
 	  --no-install-recommends chromium chromium-driver
 
-test: install browser
+# Debian's Tesseract with English for OCR of scanned PDF pages (more languages: tesseract-ocr-deu,
+# -fra, ... and ARCHIVIST_OCR_LANGUAGES=eng+deu).
+ocr:
+	@if [ -x /usr/bin/tesseract ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q \
+	  --no-install-recommends tesseract-ocr tesseract-ocr-eng
+
+test: install browser ocr
 	$(PY) -m pytest -q

@@ -132,7 +132,7 @@ def _reindex(args: argparse.Namespace) -> int:
     else:
         print(report.summary())
         for skipped in report.skipped:
-            print(f"  skipped {skipped.path}: {skipped.reason}")
+            print(f"  {skipped.line()}")
     return 0
 
 
@@ -189,7 +189,8 @@ def _print_hits(response, out: TextIO) -> None:
               f"article{'' if response.matching_articles == 1 else 's'}\n", file=out)
     for hit in response.hits:
         meta = hit.article
-        source = " · ".join(x for x in (meta.outlet or "outlet unknown", meta.date or "undated", meta.place, meta.path) if x)
+        source = " · ".join(x for x in (meta.outlet or "outlet unknown", meta.date or "undated", meta.place,
+                                        meta.path, hit.page_label) if x)
         strength = "" if hit.relevance is None else f"relevance {hit.relevance:.2f}, " + (
             "strong" if hit.relevance >= STRONG else "weak") + "; "
         print(f"{hit.rank}. {meta.title}", file=out)

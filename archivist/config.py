@@ -9,6 +9,7 @@ agree on it:
     ARCHIVIST_API_TOKEN      the bearer token `serve` requires (without one it listens on loopback only)
     ARCHIVIST_PAGE_PASSWORD  the page's password (without one the page refuses to listen beyond loopback)
     ARCHIVIST_LOG_QUERIES    "1" to write query text to the server logs (off: it can identify sources)
+    ARCHIVIST_OCR_LANGUAGES  Tesseract's languages for scanned PDF pages, e.g. "eng+deu" (default "eng")
     ARCHIVIST_KILL_AT        tests only: a reindex stage at which the process kills itself
     XDG_CACHE_HOME           the base of the default caches (~/.cache)
 """
@@ -21,7 +22,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Bumped whenever the on-disk layout of index/ changes; readers refuse other versions.
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_DIMENSION = 384
@@ -54,6 +55,11 @@ def use_offline_model() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+def ocr_languages() -> str:
+    """Tesseract's languages ($ARCHIVIST_OCR_LANGUAGES, "eng" when unset); each needs its Debian package."""
+    return os.environ.get("ARCHIVIST_OCR_LANGUAGES", "").strip() or "eng"
 
 
 def requested_backend() -> str:

@@ -23,6 +23,10 @@ class Article:
     # Offset in `text` where the body starts (after a headline line that is also the title).
     body_start: int = 0
     place: str | None = None  # where it was filed from, e.g. a wire dateline's city
+    # Where each page starts in `text` (PDFs), so a passage can say its page; empty for other formats.
+    pages: tuple[int, ...] = ()
+    # How it was read when that is more than a plain read: reader, OCR'd pages, pages without text.
+    extraction: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,15 @@ class Hit:
     evidence: dict[str, float] = field(default_factory=dict)
     # "text", or the aside the passage is ("caption", "keywords", "link"): the card says which.
     kind: str = "text"
+    pages: tuple[int, int] | None = None  # the passage's first and last page (PDFs), for citing it
+
+    @property
+    def page_label(self) -> str | None:
+        """ "page 3" or "pages 3-4" for a passage of a paged document, else None."""
+        if self.pages is None:
+            return None
+        first, last = self.pages
+        return f"page {first}" if first == last else f"pages {first}\u2013{last}"
 
     def to_json(self) -> dict:
         out = {
@@ -143,6 +156,10 @@ class Hit:
             out["more_in_article"] = self.more_in_article
         if self.kind != "text":  # an aside: a caption, a photo keyword line or a link to another story
             out["kind"] = self.kind
+        if self.pages is not None:  # where to find it in the document: its first (and last) page
+            out["page"] = self.pages[0]
+            if self.pages[1] != self.pages[0]:
+                out["last_page"] = self.pages[1]
         return out
 
 
@@ -156,6 +173,7 @@ class Passage:
     end: int
     text: str  # article.text[start:end]
     kind: str = "text"  # or an aside: "caption", "keywords", "link" (ingest.clutter)
+    pages: tuple[int, int] | None = None  # its first and last page, for articles read from pages (PDF)
 
 
 @dataclass(frozen=True)
@@ -185,10 +203,16 @@ NO_FILTERS = Filters()
 
 @dataclass(frozen=True)
 class Skipped:
-    """A file (or record) that could not be read, and why; reported, never fatal."""
+    """A file (or record) that could not be read, and why; reported, never fatal. With `partial`,
+    the article was indexed but read only in part (a scan's pages without OCR, say)."""
 
     path: str
     reason: str
+    partial: bool = False
+
+    def line(self) -> str:
+        """ "skipped a.pdf: why" or "read in part b.pdf: why", as reports list it."""
+        return f"{'read in part' if self.partial else 'skipped'} {self.path}: {self.reason}"
 
     def to_json(self) -> dict:
         return asdict(self)

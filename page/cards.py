@@ -77,7 +77,8 @@ def render_card(searcher: Searcher, hit: Hit, terms: list[str]) -> None:
             f'<div class="ar-title{pale}"><span class="ar-rank">{hit.rank}.</span>'
             f"{escape(title_of(article), newlines=False)}</div>"
             f'<div class="ar-meta">{source_line(article)} · '
-            f"{relevance_html(hit)}</div>",
+            + (f"{hit.page_label} · " if hit.page_label else "")
+            + f"{relevance_html(hit)}</div>",
             unsafe_allow_html=True,
         )
         action.button("More like this", key=f"like-{hit.rank}", on_click=more_like,
@@ -156,6 +157,8 @@ def full_article(searcher: Searcher, hit: Hit, terms: list[str]) -> None:
     meta = source_line(ArticleRef(**{name: article[name] for name in ArticleRef.FIELDS}, place=article.get("place")))
     if article.get("author"):
         meta = f"{escape(article['author'], newlines=False)} · {meta}"
+    if article.get("extraction"):  # how it was read: the reader, OCR'd pages, pages without text
+        meta += f" · read from: {escape(article['extraction'], newlines=False)}"
     anchor = f"ar-passage-{hit.rank}"
     body = mark_html(article.get("text") or "", passage=(hit.start, hit.end),
                      best=hit.highlight, terms=terms, anchor_id=anchor)

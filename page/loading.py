@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 import streamlit as st
 
 from archivist.model.embedding import Embedder
-from archivist.build.indexer import ReindexReport
+from archivist.build.indexer import ReindexReport, skipped_counts
 from archivist.errors import ArchivistError, IndexBusy, IndexMissing
 from archivist.progress import STAGE_LABELS, Progress
 from archivist.query.search import Searcher, current_build_id
@@ -68,8 +68,13 @@ def build_index(archive: Path, index: Path, where: Any, label: str) -> str | Non
         summary = _reindex_summary(report)
         bar.progress(1.0, text="Done")
         status.update(label=summary, state="complete", expanded=False)
-        for skipped in report.skipped[:20]:
-            st.write(md(f"Skipped {skipped.path}: {skipped.reason}"))
+    if report.skipped:  # outside the folded status: which files, and why, is what the reader needs
+        with where.expander(f"Files not read whole ({len(report.skipped):,})", expanded=True):
+            for skipped in report.skipped[:200]:
+                line = skipped.line()
+                st.write(md(line[:1].upper() + line[1:]))
+            if len(report.skipped) > 200:
+                st.write(f"… and {len(report.skipped) - 200:,} more: `python -m archivist reindex` lists them all.")
     return summary
 
 
@@ -101,7 +106,7 @@ def _reindex_summary(report: ReindexReport) -> str:
                (report.updated, "updated"), (report.removed, "removed")) if n]
     parts.append(", ".join(changes) if changes else "no changes")
     if report.skipped:
-        parts.append(f"{len(report.skipped):,} files skipped")
+        parts.append(skipped_counts(report.skipped).removeprefix("; "))
     return " · ".join(parts)
 
 

@@ -37,6 +37,14 @@ from archivist.build.stories import update_stories
 from archivist.storage.vector_index import FaissVectorIndex, kind_for
 
 
+def skipped_counts(skipped: list[Skipped]) -> str:
+    """ "; 2 skipped, 1 read in part" (empty when every file was read whole)."""
+    partial = sum(1 for s in skipped if s.partial)
+    parts = [f"{len(skipped) - partial} skipped"] if len(skipped) > partial else []
+    parts += [f"{partial} read in part"] if partial else []
+    return "; " + ", ".join(parts) if parts else ""
+
+
 @dataclass
 class ReindexReport(ChangeCounts):
     """What a reindex did; `to_json` is the `--json` contract of the CLI."""
@@ -64,7 +72,7 @@ class ReindexReport(ChangeCounts):
         return (f"Indexed {self.articles} articles ({self.added} added, {self.updated} updated, "
                 f"{self.removed} removed, {self.unchanged} unchanged), {self.passages} passages "
                 f"({self.passages_embedded} embedded) in {self.seconds:.1f} s"
-                + (f"; {len(self.skipped)} skipped" if self.skipped else "") + "."
+                + skipped_counts(self.skipped) + "."
                 + (f" Build settings changed ({'; '.join(self.settings_changes[:3])}"
                    + (f"; {len(self.settings_changes) - 3} more" if len(self.settings_changes) > 3 else "")
                    + "): what depends on them was redone." if self.settings_changes else ""))

@@ -27,6 +27,8 @@ METADATA_FILE = "metadata.csv"
 METADATA_FIELDS = ("title", "outlet", "date", "url", "author", "place")
 # A single article file larger than this is refused: it is not an article, and would stall a reindex.
 MAX_ARTICLE_BYTES = 20 * 1024 * 1024
+# Scanned PDFs are images: a 40-page scan is easily 50 MB.
+MAX_PDF_BYTES = 300 * 1024 * 1024
 # Collections of records (JSON Lines / JSON) may be bigger: Reuters-21578 is 26 MB in one file.
 MAX_COLLECTION_BYTES = 512 * 1024 * 1024
 TITLE_MAX_CHARS = 110
@@ -193,7 +195,27 @@ def read_json_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Art
         yield from _record_or_report(record, rel, f"record {number}", number, skipped)
 
 
+def read_pdf_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Article]:
+    """PDF (ingest/pdf.py): the title from the document's metadata, else its first line as for
+    plain text; a scan read in part is reported beside the article, one with no text at all
+    is skipped with the reason."""
+    from archivist.ingest.pdf import pdf_problem, read_pdf, report_partial
+
+    if path.stat().st_size > MAX_PDF_BYTES:
+        raise UnreadableArticle(f"PDF is over {MAX_PDF_BYTES // (1024 * 1024)} MB; split it into parts")
+    read, meta, pages = read_pdf(path)
+    text = read.text
+    if not text.strip():
+        raise UnreadableArticle(pdf_problem(read) or "the PDF has no text on any page")
+    report_partial(rel, read, skipped)
+    title = _clean(meta.get("title"))
+    article = (_finish(rel, text, title=title, meta=meta, body_start=0) if title
+               else _article_from_plain_text(rel, text, meta))
+    yield _with_hash(replace(article, pages=tuple(read.page_starts), extraction=read.extraction(pages)))
+
+
 READERS = {
+    ".pdf": read_pdf_file,
     ".txt": read_text_file,
     ".text": read_text_file,
     ".md": read_markdown_file,
@@ -343,7 +365,7 @@ def _article_id(path: str) -> str:
 def _with_hash(article: Article) -> Article:
     digest = hashlib.sha256()
     for part in (article.text, article.title, article.outlet, article.date, article.url, article.author,
-                 str(article.body_start), article.place):
+                 str(article.body_start), article.place, article.extraction):
         digest.update((part or "").encode("utf-8") + b"\x1f")
     return replace(article, sha256=digest.hexdigest())
 

@@ -77,7 +77,7 @@ def group_hits(ranked: Sequence[tuple[int, float, dict[str, int]]], k: int, look
             continue
         hits.append(Hit(rank=len(hits) + 1, score=score, passage=_text_of(row, span), start=span[0],
                         end=span[1], article=row.article, passage_id=passage_id, also_in=sources, ranks=ranks,
-                        kind=row.kind))
+                        kind=row.kind, pages=row.pages))
     return hits
 
 
@@ -176,6 +176,8 @@ def join(hit: Hit, row: Passage, span: tuple[int, int]) -> None:
         hit.passage = row.text[span[0] - row.start:hit.start - row.start] + hit.passage
         hit.start = span[0]
     hit.joined_passage_ids.append(int(row.id))
+    if hit.pages and row.pages:
+        hit.pages = (min(hit.pages[0], row.pages[0]), max(hit.pages[1], row.pages[1]))
 
 
 def sources_of(copies: dict[int, float], row: Passage, lookups: Lookups) -> list[Source]:

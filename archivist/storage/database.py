@@ -17,7 +17,9 @@ SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY, path TEXT NOT NULL, title TEXT NOT NULL, outlet TEXT, date TEXT,
     url TEXT, author TEXT, text TEXT NOT NULL, sha256 TEXT NOT NULL, body_start INTEGER NOT NULL,
-    place TEXT
+    place TEXT,
+    pages TEXT,  -- JSON list: where each page starts in text (PDFs)
+    extraction TEXT  -- how it was read (reader, OCR pages), when more than a plain read
 );
 CREATE INDEX IF NOT EXISTS articles_outlet ON articles(outlet);
 CREATE INDEX IF NOT EXISTS articles_date ON articles(date);

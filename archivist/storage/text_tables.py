@@ -6,6 +6,8 @@ only here (`filter_clause`), so no other module composes SQL over these tables.
 
 from __future__ import annotations
 
+import bisect
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 
@@ -16,7 +18,7 @@ from archivist.records import UNDATED, Article, ArticleRef, Chunk, Filters, Pass
 
 # The article columns of an ArticleRef, read beside a passage.
 _PASSAGE_SELECT = ("SELECT p.id, p.start, p.end, p.kind, substr(a.text, p.start + 1, p.end - p.start) AS text, "
-                   "a.id AS article_id, a.path, a.title, a.outlet, a.date, a.url, a.place "
+                   "a.id AS article_id, a.path, a.title, a.outlet, a.date, a.url, a.place, a.pages "
                    "FROM passages p JOIN articles a ON a.id = p.article_id ")
 
 
@@ -37,9 +39,10 @@ def article_hashes(connection: sqlite3.Connection) -> dict[str, str]:
 
 def insert_articles(connection: sqlite3.Connection, articles: Iterable[Article]) -> None:
     connection.executemany(
-        "INSERT INTO articles(id, path, title, outlet, date, url, author, text, sha256, body_start, place) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        ((a.id, a.path, a.title, a.outlet, a.date, a.url, a.author, a.text, a.sha256, a.body_start, a.place)
+        "INSERT INTO articles(id, path, title, outlet, date, url, author, text, sha256, body_start, place, "
+        "pages, extraction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ((a.id, a.path, a.title, a.outlet, a.date, a.url, a.author, a.text, a.sha256, a.body_start, a.place,
+          json.dumps(list(a.pages)) if a.pages else None, a.extraction)
          for a in articles))
 
 
@@ -93,7 +96,15 @@ def passages_of_article(connection: sqlite3.Connection, article_id: str) -> list
 
 def _passage(row: sqlite3.Row) -> Passage:
     return Passage(id=row["id"], article=article_ref(row), start=row["start"], end=row["end"], text=row["text"],
-                   kind=row["kind"])
+                   kind=row["kind"], pages=_pages_of(row["pages"], row["start"], row["end"]))
+
+
+def _pages_of(stored: str | None, start: int, end: int) -> tuple[int, int] | None:
+    """The first and last page (1-based) of the text start..end, from the stored page starts."""
+    if not stored:
+        return None
+    starts = json.loads(stored)
+    return max(1, bisect.bisect_right(starts, start)), max(1, bisect.bisect_right(starts, max(start, end - 1)))
 
 
 def aside_kinds(connection: sqlite3.Connection) -> dict[int, str]:
@@ -113,7 +124,7 @@ def passage_ids_of_article(connection: sqlite3.Connection, article_id: str) -> s
 
 def article(connection: sqlite3.Connection, article_id: str) -> dict | None:
     """The whole stored article (metadata, author and text), for the full-article view."""
-    row = connection.execute("SELECT id, path, title, outlet, date, url, author, place, text FROM articles "
+    row = connection.execute("SELECT id, path, title, outlet, date, url, author, place, extraction, text FROM articles "
                              "WHERE id = ?", (article_id,)).fetchone()
     return dict(row) if row else None
 
