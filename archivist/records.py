@@ -27,6 +27,8 @@ class Article:
     pages: tuple[int, ...] = ()
     # How it was read when that is more than a plain read: reader, OCR'd pages, pages without text.
     extraction: str | None = None
+    # Where quoted text (an e-mail's quoted reply) starts in `text`: passages after it are marked quoted.
+    quote_start: int | None = None
 
 
 @dataclass(frozen=True)

@@ -152,21 +152,22 @@ def read_markdown_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator
 
 
 def read_html_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Article]:
-    """HTML: main text and metadata via trafilatura (boilerplate removal made for news pages)."""
-    import trafilatura
+    """HTML: main text and metadata via trafilatura (boilerplate removal made for news pages),
+    with its fallbacks for pages it first finds empty (ingest/html_text.py)."""
+    yield html_article(rel, _read_text(path, MAX_ARTICLE_BYTES))
 
-    html = _read_text(path, MAX_ARTICLE_BYTES)
-    document = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False,
-                                           include_tables=False, favor_precision=True)
-    if document is None:
-        raise UnreadableArticle("no article text found in the HTML (only scripts, menus or boilerplate)")
-    data = document.as_dict() if hasattr(document, "as_dict") else dict(document)
-    text = (data.get("text") or "").strip()
-    if not text:
-        raise UnreadableArticle("no article text found in the HTML (only scripts, menus or boilerplate)")
-    meta = {"title": data.get("title"), "outlet": data.get("sitename"), "date": data.get("date"),
-            "url": data.get("url"), "author": data.get("author")}
-    yield _finish(rel, text, title=_clean(meta["title"]), meta=meta, body_start=0)
+
+def html_article(rel: str, html: str, meta: dict | None = None, extraction: str | None = None) -> Article:
+    """An article from an HTML document; `meta` (an e-mail's, a capture's) wins over the page's own."""
+    from archivist.ingest.html_text import extract_html
+
+    found = extract_html(html)
+    if found is None:
+        raise UnreadableArticle("no article text found in the HTML (only scripts, menus or boilerplate), "
+                                "also with trafilatura's recall and baseline settings")
+    merged = {**found.meta, **{k: v for k, v in (meta or {}).items() if v}}
+    how = "; ".join(x for x in (extraction, found.how) if x) or None
+    return finish_article(rel, found.text, merged, extraction=how)
 
 
 def read_jsonl_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Article]:
@@ -201,8 +202,7 @@ def read_pdf_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Arti
     is skipped with the reason."""
     from archivist.ingest.pdf import pdf_problem, read_pdf, report_partial
 
-    if path.stat().st_size > MAX_PDF_BYTES:
-        raise UnreadableArticle(f"PDF is over {MAX_PDF_BYTES // (1024 * 1024)} MB; split it into parts")
+    _check_size(path, MAX_PDF_BYTES)
     read, meta, pages = read_pdf(path)
     text = read.text
     if not text.strip():
@@ -211,11 +211,49 @@ def read_pdf_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Arti
     title = _clean(meta.get("title"))
     article = (_finish(rel, text, title=title, meta=meta, body_start=0) if title
                else _article_from_plain_text(rel, text, meta))
-    yield _with_hash(replace(article, pages=tuple(read.page_starts), extraction=read.extraction(pages)))
+    yield with_changes(article, pages=tuple(read.page_starts), extraction=read.extraction(pages))
+
+
+def read_email_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Article]:
+    """E-mail (.eml; ingest/mail.py): the message, then each readable attachment."""
+    from archivist.ingest.mail import read_eml
+
+    _check_size(path, MAX_COLLECTION_BYTES)
+    yield from read_eml(path, rel, skipped, READERS)
+
+
+def read_mbox_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Article]:
+    """A mailbox (.mbox): one article per message (and per readable attachment)."""
+    from archivist.ingest.mail import read_mbox
+
+    _check_size(path, MAX_COLLECTION_BYTES)
+    yield from read_mbox(path, rel, skipped, READERS)
+
+
+def _check_size(path: Path, limit: int) -> None:
+    if path.stat().st_size > limit:
+        raise UnreadableArticle(f"file is over {limit // (1024 * 1024)} MB; split it into parts")
+
+
+def read_docx_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Article]:
+    """Word (.docx, ingest/office.py): the Title property, else the first heading, is the headline."""
+    from archivist.ingest.office import read_docx
+
+    _check_size(path, MAX_ARTICLE_BYTES)
+    text, meta = read_docx(path)
+    if not text.strip():
+        raise UnreadableArticle("the Word document has no text")
+    title = _clean(meta.get("title")) or _clean(meta.get("heading"))
+    first = text.split("\n\n", 1)[0]
+    body_start = len(first) if title == first and text[len(first):].strip() else 0
+    yield _finish(rel, text, title=title, meta=meta, body_start=body_start)
 
 
 READERS = {
     ".pdf": read_pdf_file,
+    ".docx": read_docx_file,
+    ".eml": read_email_file,
+    ".mbox": read_mbox_file,
     ".txt": read_text_file,
     ".text": read_text_file,
     ".md": read_markdown_file,
@@ -365,9 +403,19 @@ def _article_id(path: str) -> str:
 def _with_hash(article: Article) -> Article:
     digest = hashlib.sha256()
     for part in (article.text, article.title, article.outlet, article.date, article.url, article.author,
-                 str(article.body_start), article.place, article.extraction):
+                 str(article.body_start), article.place, article.extraction, str(article.quote_start)):
         digest.update((part or "").encode("utf-8") + b"\x1f")
     return replace(article, sha256=digest.hexdigest())
+
+
+def finish_article(rel: str, text: str, meta: dict, **extra: object) -> Article:
+    """An article of `text` with `meta` (title, author, date, ...) and extra fields, hashed."""
+    return with_changes(_finish(rel, text, title=_clean(meta.get("title")), meta=meta, body_start=0), **extra)
+
+
+def with_changes(article: Article, **changes: object) -> Article:
+    """`article` with fields changed and its content hash recomputed."""
+    return _with_hash(replace(article, **changes))
 
 
 def _clean(value: object) -> str | None:

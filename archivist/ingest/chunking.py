@@ -14,7 +14,7 @@ from archivist.ingest.acronyms import addition, defined_acronyms, spell_out, spe
 from archivist.config import MODEL_MAX_TOKENS
 import re
 
-from archivist.ingest.clutter import (CAPTION, KEYWORDS, LINK, inline_clutter_spans, is_clutter_line,
+from archivist.ingest.clutter import (CAPTION, KEYWORDS, LINK, QUOTED, TEXT, inline_clutter_spans, is_clutter_line,
                                      is_footer_line, is_keyword_line, is_link_line)
 from archivist.records import Article, Chunk
 from archivist.ingest.sentences import sentence_spans
@@ -74,7 +74,9 @@ def chunk_article(article: Article, count_tokens: TokenCounter,
     title, title_tokens = _shortened_title(article.title, count_tokens, settings.max_title_tokens)
     # [CLS] + title + [SEP] + passage + [SEP]: leave room for the special tokens.
     budget = max(32, settings.max_tokens - title_tokens - 3)
-    units, asides = _units(article.text, article.body_start, count_tokens, budget)
+    # An e-mail's quoted reply (after `quote_start`) is split like text but marked as quoted.
+    own_end = article.quote_start or len(article.text)
+    units, asides = _units(article.text[:own_end], article.body_start, count_tokens, budget)
     # Definitions come from the text that is embedded: never from captions, footers or comments.
     acronyms = _Acronyms.of(" ".join(article.text[u.start:u.end] for u in units if not u.clutter), count_tokens)
     chunks: list[Chunk] = []
@@ -83,6 +85,13 @@ def chunk_article(article: Article, count_tokens: TokenCounter,
             chunk = _make_chunk(article, title, piece, len(chunks), acronyms, budget)
             if chunk is not None:
                 chunks.append(chunk)
+    if article.quote_start:
+        quoted, _ = _units(article.text, article.quote_start, count_tokens, budget)
+        for segment in _group(quoted, lambda u: u.segment):
+            for piece in _assemble(segment, budget, settings):
+                chunk = _make_chunk(article, title, piece, len(chunks), acronyms, budget, QUOTED)
+                if chunk is not None:
+                    chunks.append(chunk)
     for start, end, kind in asides:
         chunk = _aside_chunk(article, title, start, end, kind, len(chunks), acronyms)
         if chunk is not None:
@@ -310,7 +319,7 @@ class _Acronyms:
 
 
 def _make_chunk(article: Article, title: str, piece: list[_Unit], ordinal: int,
-                acronyms: _Acronyms, budget: int) -> Chunk | None:
+                acronyms: _Acronyms, budget: int, kind: str = TEXT) -> Chunk | None:
     """A passage never starts or ends on clutter; all-clutter pieces are dropped. Acronyms are
     spelled out for the model only in the tokens a passage leaves free, so they never change
     where passages split nor push words past the model's limit."""
@@ -325,7 +334,8 @@ def _make_chunk(article: Article, title: str, piece: list[_Unit], ordinal: int,
                  text=article.text[start:end], embed_text=model_text,
                  clean_text=clean, keyword_text=acronyms.spelled_out(clean),
                  sentences=tuple((u.start, u.end) for u in content),
-                 sentence_embed_spans=_spans_in_embed_text(content, insertions, len(model_text) - len(spelled)))
+                 sentence_embed_spans=_spans_in_embed_text(content, insertions, len(model_text) - len(spelled)),
+                 kind=kind)
 
 
 def _spans_in_embed_text(content: list[_Unit], insertions: list[tuple[int, int]],

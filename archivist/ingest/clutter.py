@@ -37,11 +37,12 @@ _FOOTER_RE = re.compile(r"^\s*(?:source link|more at:?|leave a (?:reply|comment)
                         r"related (?:articles|posts|stories):?|comments)\s*$", re.IGNORECASE)
 # Photo keyword lines: "Anti, Taliban, resistance, fighter, Afghanistan, Panjshir".
 # What an aside passage is, as cards and the JSON name it ("text" is the article's own text).
-TEXT, CAPTION, KEYWORDS, LINK = "text", "caption", "keywords", "link"
-ASIDE_KINDS = (CAPTION, KEYWORDS, LINK)
+TEXT, CAPTION, KEYWORDS, LINK, QUOTED = "text", "caption", "keywords", "link", "quoted"
+ASIDE_KINDS = (CAPTION, KEYWORDS, LINK, QUOTED)  # QUOTED: an e-mail's quoted reply (ingest/mail.py)
 # How a card names an aside, so a reader never takes it for the article's reporting.
 ASIDE_LABELS = {CAPTION: "Photo caption in this article", KEYWORDS: "Photo keywords in this article",
-                LINK: "Link to another story, printed in this article"}
+                LINK: "Link to another story, printed in this article",
+                QUOTED: "Quoted from an earlier message"}
 # A whole line that links to another story: "RELATED: Afghan Vice President Says ...".
 _LINK_LINE_RE = re.compile(r"^\s*(?:related|read more|see also)\s*:\s*\S+(?:\s+\S+){2,}", re.IGNORECASE)
 _KEYWORD_LINE_RE = re.compile(r"^\s*[\w'’.-]+(?:\s[\w'’.-]+)?(?:,\s*[\w'’.-]+(?:\s[\w'’.-]+)?){3,}\s*$")
