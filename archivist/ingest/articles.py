@@ -65,9 +65,9 @@ def scan_archive(archive: Path) -> ScanResult:
     seen_ids: dict[str, str] = {}
     for path in [archive] if single_file else _walk(archive, skipped):
         rel = path.relative_to(root).as_posix()
-        reader = READERS.get(path.suffix.lower())
+        reader = READERS.get(file_type(path))
         if reader is None:
-            skipped.append(Skipped(rel, f"unsupported file type {path.suffix or '(none)'}; "
+            skipped.append(Skipped(rel, f"unsupported file type {file_type(path) or '(none)'}; "
                                         f"supported: {', '.join(sorted(READERS))}"))
             continue
         try:
@@ -87,6 +87,12 @@ def scan_archive(archive: Path) -> ScanResult:
             skipped.append(Skipped(rel, f"could not be parsed ({type(error).__name__}: "
                                         f"{first_line(error, 200)})"))
     return ScanResult(articles, skipped)
+
+
+def file_type(path: Path) -> str:
+    """The suffix that picks a reader: ".pdf", or both of ".warc.gz"."""
+    suffixes = "".join(path.suffixes[-2:]).lower()
+    return suffixes if suffixes in READERS else path.suffix.lower()
 
 
 def _walk(archive: Path, skipped: list[Skipped]) -> Iterator[Path]:
@@ -235,6 +241,22 @@ def _check_size(path: Path, limit: int) -> None:
         raise UnreadableArticle(f"file is over {limit // (1024 * 1024)} MB; split it into parts")
 
 
+def read_feed_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Article]:
+    """RSS or Atom (ingest/feeds.py): one article per item."""
+    from archivist.ingest.feeds import read_feed
+
+    _check_size(path, MAX_COLLECTION_BYTES)
+    yield from read_feed(path, rel, skipped)
+
+
+def read_warc_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Article]:
+    """A web archive (ingest/feeds.py): one article per captured HTML page, its latest capture."""
+    from archivist.ingest.feeds import read_warc
+
+    _check_size(path, MAX_COLLECTION_BYTES)
+    yield from read_warc(path, rel, skipped)
+
+
 def read_docx_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Article]:
     """Word (.docx, ingest/office.py): the Title property, else the first heading, is the headline."""
     from archivist.ingest.office import read_docx
@@ -254,6 +276,13 @@ READERS = {
     ".docx": read_docx_file,
     ".eml": read_email_file,
     ".mbox": read_mbox_file,
+    ".rss": read_feed_file,
+    ".atom": read_feed_file,
+    ".xml": read_feed_file,
+    ".warc": read_warc_file,
+    ".arc": read_warc_file,
+    ".warc.gz": read_warc_file,
+    ".arc.gz": read_warc_file,
     ".txt": read_text_file,
     ".text": read_text_file,
     ".md": read_markdown_file,

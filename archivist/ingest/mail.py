@@ -112,13 +112,15 @@ def _attachments(message: EmailMessage, rel: str, subject: str | None, skipped: 
 
     for number, part in enumerate(message.iter_attachments(), start=1):
         filename = Path(part.get_filename() or "").name  # never a path of the sender's choosing
-        reader = readers.get(Path(filename).suffix.lower())
+        from archivist.ingest.articles import file_type
+
+        reader = readers.get(file_type(Path(filename)))
         if not filename or reader is None:
             continue
         where = f"{rel}#attachment-{number}/{filename}"
         payload = part.get_payload(decode=True) or b""
         with tempfile.TemporaryDirectory() as folder:
-            saved = Path(folder) / f"attachment{Path(filename).suffix.lower()}"
+            saved = Path(folder) / f"attachment{file_type(Path(filename))}"
             saved.write_bytes(payload)
             try:
                 for article in reader(saved, where, skipped):
