@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from contextlib import closing
 from typing import TextIO
+from pathlib import Path
 
 from archivist import config
 
@@ -55,6 +56,19 @@ def _parser() -> argparse.ArgumentParser:
     reindex.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
     reindex.add_argument("--quiet", action="store_true", help="no progress bars")
     reindex.set_defaults(run=_reindex)
+
+    add = commands.add_parser("add", help="copy files (or a .zip of them) into the archive, then reindex")
+    add.add_argument("files", nargs="+", help="files to add; a .zip is unpacked into the archive")
+    add.add_argument("--archive", help="archive folder (default: archive/ or $ARCHIVIST_ARCHIVE)")
+    _index_option(add)
+    add.add_argument("--replace", action="store_true",
+                     help="overwrite archive files of the same name that hold something else")
+    add.add_argument("--outlet", help="the outlet of every added file (written to archive/metadata.csv)")
+    add.add_argument("--date", help="their date, YYYY-MM-DD (metadata.csv)")
+    add.add_argument("--url", help="their URL (metadata.csv)")
+    add.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
+    add.add_argument("--quiet", action="store_true", help="no progress bars")
+    add.set_defaults(run=_add)
 
     search = commands.add_parser("search", help="search the index")
     search.add_argument("query", nargs="?", help="a question or words; omit with --batch")
@@ -134,6 +148,37 @@ def _reindex(args: argparse.Namespace) -> int:
         for skipped in report.skipped:
             print(f"  {skipped.line()}")
     return 0
+
+
+def _add(args: argparse.Namespace) -> int:
+    from archivist.build.uploads import save_uploads, set_metadata
+    from archivist.ingest.dates import parse_user_date
+
+    date = parse_user_date(args.date, "--date")
+    files = []
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            raise BadInput(f"{name} is not a file; give the files to add (a folder: zip it, or copy it "
+                           "into the archive and run reindex).")
+        files.append((path.name, path.read_bytes()))
+    archive = config.archive_dir(args.archive)
+    result = save_uploads(archive, files, replace_all=args.replace)
+    for rel in result.saved:
+        set_metadata(archive, rel, {"outlet": args.outlet or "", "date": date or "", "url": args.url or ""})
+    if result.conflicts:
+        print(f"archivist: not replaced (a different file has that name; add --replace to overwrite): "
+              f"{', '.join(result.conflicts)}", file=sys.stderr)
+    for refused in result.refused:
+        print(f"archivist: not added {refused.path}: {refused.reason}", file=sys.stderr)
+    args.quiet = args.quiet or args.json
+    if not result.saved:
+        print("Nothing new was added" + (f" ({len(result.unchanged)} already in the archive)" if result.unchanged
+                                         else "") + ".")
+        return 1 if result.refused or result.conflicts else 0
+    print(f"Added {len(result.saved)} file{'s' if len(result.saved) != 1 else ''} to {archive}: "
+          f"{', '.join(result.saved)}", file=sys.stderr if args.json else sys.stdout)
+    return _reindex(args)
 
 
 def _search(args: argparse.Namespace) -> int:
