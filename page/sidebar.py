@@ -13,6 +13,7 @@ from page.display import fmt_date, fmt_span, fmt_timestamp, parse_date, plural
 from page.highlight import escape
 from page.highlight import escape_markdown as md
 from page.loading import build_index
+from page.uploads import upload_panel
 from archivist.records import UNKNOWN_OUTLET
 from page.state import DEFAULT_K, MAX_PAGE_K, MODES, reset_filters, results_wanted
 
@@ -77,6 +78,7 @@ def sidebar(stats: dict, archive: Path, index: Path) -> dict:
 
     sb.divider()
     index_status(stats, archive, index)
+    upload_panel(archive, index)
     if asked is not None:
         st.session_state.link_problems = link_problems(asked, outlets)
     return {"mode": MODES.get(st.session_state.get("mode") or "", "hybrid"),

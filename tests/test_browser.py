@@ -510,3 +510,43 @@ def test_the_password_gate_keeps_the_archive_closed_until_the_password(tmp_path:
         assert page.get_by_label("Password", exact=True).count() == 0
         _shot(page, "password-opened")
         context.close()
+
+
+def test_files_uploaded_from_the_page_are_saved_safely_indexed_and_found(server: dict, browser_page: tuple) -> None:
+    """Issue 16: two files dropped on the page are found by their text; the same name again with
+    other content is asked about; a name that climbs out of the folder is saved inside it."""
+    page, events = browser_page
+    archive = Path(server["log"]).parent / "archive"
+    page.goto(server["url"])
+    page.get_by_role("textbox", name="Search the archive", exact=True).wait_for(timeout=START_TIMEOUT_S * 1000)
+
+    def upload(files: list[tuple[str, bytes]]) -> None:
+        panel = page.get_by_text("Add files to the archive", exact=True)
+        if not page.get_by_role("button", name="Add to the archive").is_visible():
+            panel.click()
+            page.get_by_role("button", name="Add to the archive").wait_for()
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
+            [{"name": name, "mimeType": "text/plain", "buffer": data} for name, data in files])
+        from playwright.sync_api import expect
+
+        button = page.get_by_role("button", name="Add to the archive")
+        expect(button).to_be_enabled(timeout=30_000)  # the files reached the server
+        button.click()
+
+    upload([("ferry.txt", b"Ferry fares\n\nThe island ferry doubles its winter fares from November.\n"),
+            ("../../etc/quay.txt", b"Quay repairs\n\nDivers found cracks in the old quay wall last week.\n")])
+    page.get_by_text("Added and indexed:", exact=False).wait_for(timeout=120_000)
+    assert (archive / "ferry.txt").is_file() and (archive / "quay.txt").is_file()
+    assert not (archive.parent / "etc").exists() and not Path("/etc/quay.txt").exists()
+    _shot(page, "14-uploaded")
+    _search(page, "cracks in the quay wall")
+    card = _card_with_passage(page, "Divers found cracks")
+    card.wait_for()
+    assert "quay.txt" in card.inner_text()
+
+    upload([("ferry.txt", b"Ferry timetable\n\nA different note under the same name.\n")])
+    page.get_by_text("Already in the archive with different content: ferry.txt", exact=False).wait_for()
+    assert "doubles its winter fares" in (archive / "ferry.txt").read_text()  # nothing overwritten yet
+    _shot(page, "15-same-name-asked")
+    assert not events["dialogs"]
+    assert not events["outside"], events["outside"]
