@@ -164,8 +164,7 @@ def _add(args: argparse.Namespace) -> int:
         files.append((path.name, path.read_bytes()))
     archive = config.archive_dir(args.archive)
     result = save_uploads(archive, files, replace_all=args.replace)
-    for rel in result.saved:
-        set_metadata(archive, rel, {"outlet": args.outlet or "", "date": date or "", "url": args.url or ""})
+    set_metadata(archive, result.saved, {"outlet": args.outlet or "", "date": date or "", "url": args.url or ""})
     if result.conflicts:
         print(f"archivist: not replaced (a different file has that name; add --replace to overwrite): "
               f"{', '.join(result.conflicts)}", file=sys.stderr)

@@ -48,8 +48,7 @@ def upload_panel(archive: Path, index: Path) -> None:
             return
         result = save_uploads(archive, [(f.name, f.getvalue()) for f in files],
                               replace=set(conflicts) if replace else ())
-        for rel in result.saved:
-            set_metadata(archive, rel, {"outlet": outlet, "date": iso_date or "", "url": url})
+        set_metadata(archive, result.saved, {"outlet": outlet, "date": iso_date or "", "url": url})
         for refused in result.refused:
             st.error(md(f"Not added {refused.path}: {refused.reason}"))
         st.session_state.upload_conflicts = result.conflicts

@@ -56,8 +56,8 @@ def test_metadata_rows_are_set_without_losing_others(tmp_path):
     archive = tmp_path / "archive"
     archive.mkdir()
     (archive / "metadata.csv").write_text("path,outlet,notes\nold.txt,Old Gazette,keep me\n")
-    set_metadata(archive, "new.pdf", {"outlet": "Court Records", "date": "2021-09-08", "url": ""})
-    set_metadata(archive, "old.txt", {"url": "https://old.example/a"})
+    set_metadata(archive, ["new.pdf"], {"outlet": "Court Records", "date": "2021-09-08", "url": ""})
+    set_metadata(archive, ["old.txt"], {"url": "https://old.example/a"})
     rows = {r["path"]: r for r in csv.DictReader(open(archive / "metadata.csv"))}
     assert rows["old.txt"]["outlet"] == "Old Gazette" and rows["old.txt"]["notes"] == "keep me"
     assert rows["old.txt"]["url"] == "https://old.example/a"

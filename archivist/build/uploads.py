@@ -17,12 +17,11 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archivist.ingest.articles import (MAX_ARTICLE_BYTES, MAX_COLLECTION_BYTES, MAX_PDF_BYTES, METADATA_FIELDS,
-                                       METADATA_FILE, READERS, file_type)
+from archivist.ingest.articles import METADATA_FIELDS, METADATA_FILE, READERS, file_type, size_limit
 from archivist.records import Skipped
 
 # A zip may unpack to at most this much, in at most this many files (a zip bomb is refused whole).
@@ -52,20 +51,21 @@ def save_uploads(archive: Path, files: list[tuple[str, bytes]], replace: Collect
     `replace` holds the archive-relative names the caller agreed to overwrite (`replace_all`: any)."""
     archive.mkdir(parents=True, exist_ok=True)
     result = UploadResult()
-    replace = _Everything() if replace_all else set(replace)
+    agreed = set(replace)
+    may_replace: Callable[[str], bool] = (lambda rel: True) if replace_all else agreed.__contains__
     for name, content in files:
         if name.lower().endswith(".zip"):
-            _save_zip(archive, name, content, replace, result)
+            _save_zip(archive, name, content, may_replace, result)
         else:
-            _save_one(archive, safe_name(name), name, content, replace, result)
+            _save_one(archive, safe_name(name), name, content, may_replace, result)
     return result
 
 
-def set_metadata(archive: Path, rel: str, values: dict[str, str]) -> None:
-    """Set (or add) `rel`'s row in archive/metadata.csv with the non-empty `values` (outlet, date, url...);
-    other rows and columns are kept as they were."""
+def set_metadata(archive: Path, rels: Sequence[str], values: dict[str, str]) -> None:
+    """Set (or add) the rows of `rels` in archive/metadata.csv with the non-empty `values` (outlet,
+    date, url...), in one rewrite of the file; other rows and columns are kept as they were."""
     values = {k: v.strip() for k, v in values.items() if k in METADATA_FIELDS and v and v.strip()}
-    if not values:
+    if not values or not rels:
         return
     path = archive / METADATA_FILE
     rows: list[dict[str, str]] = []
@@ -75,11 +75,13 @@ def set_metadata(archive: Path, rel: str, values: dict[str, str]) -> None:
             reader = csv.DictReader(handle)
             columns += [c for c in (reader.fieldnames or []) if c and c not in columns]
             rows = [dict(row) for row in reader]
-    row = next((r for r in rows if (r.get("path") or "").strip() == rel), None)
-    if row is None:
-        row = {"path": rel}
-        rows.append(row)
-    row.update(values)
+    by_path = {(r.get("path") or "").strip(): r for r in rows}
+    for rel in rels:
+        row = by_path.get(rel)
+        if row is None:
+            row = by_path[rel] = {"path": rel}
+            rows.append(row)
+        row.update(values)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
@@ -87,7 +89,8 @@ def set_metadata(archive: Path, rel: str, values: dict[str, str]) -> None:
     _write_whole(path, out.getvalue().encode("utf-8"))
 
 
-def _save_zip(archive: Path, name: str, content: bytes, replace: Collection[str], result: UploadResult) -> None:
+def _save_zip(archive: Path, name: str, content: bytes, may_replace: Callable[[str], bool],
+              result: UploadResult) -> None:
     try:
         bundle = zipfile.ZipFile(io.BytesIO(content))
         members = [m for m in bundle.infolist() if not m.is_dir()]
@@ -106,10 +109,10 @@ def _save_zip(archive: Path, name: str, content: bytes, replace: Collection[str]
         if None in parts:
             result.refused.append(Skipped(f"{name}: {member.filename}", "a part of the name has no usable characters"))
             continue
-        _save_one(archive, "/".join(parts), f"{name}: {member.filename}", bundle.read(member), replace, result)
+        _save_one(archive, "/".join(parts), f"{name}: {member.filename}", bundle.read(member), may_replace, result)
 
 
-def _save_one(archive: Path, rel: str | None, shown: str, content: bytes, replace: Collection[str],
+def _save_one(archive: Path, rel: str | None, shown: str, content: bytes, may_replace: Callable[[str], bool],
               result: UploadResult) -> None:
     if rel is None:
         result.refused.append(Skipped(shown, "the name has no usable characters; rename the file"))
@@ -119,9 +122,7 @@ def _save_one(archive: Path, rel: str | None, shown: str, content: bytes, replac
         result.refused.append(Skipped(shown, f"unsupported file type {kind or '(none)'}; "
                                              f"supported: {', '.join(sorted(READERS))}, .zip"))
         return
-    limit = MAX_PDF_BYTES if kind == ".pdf" else (
-        MAX_COLLECTION_BYTES if kind in (".jsonl", ".json", ".mbox", ".warc", ".warc.gz", ".arc", ".arc.gz")
-        else MAX_ARTICLE_BYTES)
+    limit = size_limit(kind)
     if len(content) > limit:
         result.refused.append(Skipped(shown, f"over the {limit // (1024 * 1024)} MB limit for {kind} files"))
         return
@@ -133,19 +134,12 @@ def _save_one(archive: Path, rel: str | None, shown: str, content: bytes, replac
         if target.is_file() and target.read_bytes() == content:
             result.unchanged.append(rel)
             return
-        if rel not in replace:
+        if not may_replace(rel):
             result.conflicts.append(rel)
             return
     target.parent.mkdir(parents=True, exist_ok=True)
     _write_whole(target, content)
     result.saved.append(rel)
-
-
-class _Everything:
-    """The `replace` of replace_all: holds every name."""
-
-    def __contains__(self, name: object) -> bool:
-        return True
 
 
 def _write_whole(target: Path, content: bytes) -> None:

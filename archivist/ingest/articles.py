@@ -208,7 +208,7 @@ def read_pdf_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Arti
     is skipped with the reason."""
     from archivist.ingest.pdf import pdf_problem, read_pdf, report_partial
 
-    _check_size(path, MAX_PDF_BYTES)
+    _check_size(path)
     read, meta, pages = read_pdf(path)
     text = read.text
     if not text.strip():
@@ -224,7 +224,7 @@ def read_email_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Ar
     """E-mail (.eml; ingest/mail.py): the message, then each readable attachment."""
     from archivist.ingest.mail import read_eml
 
-    _check_size(path, MAX_COLLECTION_BYTES)
+    _check_size(path)
     yield from read_eml(path, rel, skipped, READERS)
 
 
@@ -232,11 +232,23 @@ def read_mbox_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Art
     """A mailbox (.mbox): one article per message (and per readable attachment)."""
     from archivist.ingest.mail import read_mbox
 
-    _check_size(path, MAX_COLLECTION_BYTES)
+    _check_size(path)
     yield from read_mbox(path, rel, skipped, READERS)
 
 
-def _check_size(path: Path, limit: int) -> None:
+# File types that hold many articles (or, for PDF, page images) and so may be larger than one article.
+_LARGE_LIMITS = {".pdf": MAX_PDF_BYTES, **dict.fromkeys(
+    (".jsonl", ".json", ".eml", ".mbox", ".rss", ".atom", ".xml", ".warc", ".warc.gz", ".arc", ".arc.gz"),
+    MAX_COLLECTION_BYTES)}
+
+
+def size_limit(kind: str) -> int:
+    """The largest file of type `kind` (a `file_type`) that is read, in bytes."""
+    return _LARGE_LIMITS.get(kind, MAX_ARTICLE_BYTES)
+
+
+def _check_size(path: Path) -> None:
+    limit = size_limit(file_type(path))
     if path.stat().st_size > limit:
         raise UnreadableArticle(f"file is over {limit // (1024 * 1024)} MB; split it into parts")
 
@@ -245,7 +257,7 @@ def read_feed_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Art
     """RSS or Atom (ingest/feeds.py): one article per item."""
     from archivist.ingest.feeds import read_feed
 
-    _check_size(path, MAX_COLLECTION_BYTES)
+    _check_size(path)
     yield from read_feed(path, rel, skipped)
 
 
@@ -253,7 +265,7 @@ def read_warc_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Art
     """A web archive (ingest/feeds.py): one article per captured HTML page, its latest capture."""
     from archivist.ingest.feeds import read_warc
 
-    _check_size(path, MAX_COLLECTION_BYTES)
+    _check_size(path)
     yield from read_warc(path, rel, skipped)
 
 
@@ -261,7 +273,7 @@ def read_docx_file(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Art
     """Word (.docx, ingest/office.py): the Title property, else the first heading, is the headline."""
     from archivist.ingest.office import read_docx
 
-    _check_size(path, MAX_ARTICLE_BYTES)
+    _check_size(path)
     text, meta = read_docx(path)
     if not text.strip():
         raise UnreadableArticle("the Word document has no text")

@@ -12,10 +12,8 @@ from dataclasses import dataclass
 
 from archivist.ingest.acronyms import addition, defined_acronyms, spell_out, spell_out_with_insertions
 from archivist.config import MODEL_MAX_TOKENS
-import re
-
 from archivist.ingest.clutter import (CAPTION, KEYWORDS, LINK, QUOTED, TEXT, inline_clutter_spans, is_clutter_line,
-                                     is_footer_line, is_keyword_line, is_link_line)
+                                     is_footer_line, is_keyword_line, is_link_line, link_headline)
 from archivist.records import Article, Chunk
 from archivist.ingest.sentences import sentence_spans
 
@@ -99,10 +97,6 @@ def chunk_article(article: Article, count_tokens: TokenCounter,
     return chunks
 
 
-# The label that opens a link teaser, left out of what is indexed: "(RELATED: ", "READ MORE: ".
-_LINK_LABEL = re.compile(r"^\(?\s*(?:related|read more|see also|watch)\s*:\s*", re.IGNORECASE)
-
-
 def _aside_chunk(article: Article, title: str, start: int, end: int, kind: str, ordinal: int,
                  acronyms: "_Acronyms") -> Chunk | None:
     """An aside as a passage of its own: its words indexed without their label. A caption is
@@ -112,7 +106,7 @@ def _aside_chunk(article: Article, title: str, start: int, end: int, kind: str, 
     start, end = start + len(raw) - len(raw.lstrip()), end - (len(raw) - len(raw.rstrip()))
     clean = " ".join(article.text[start:end].split())
     if kind == LINK:
-        clean = _LINK_LABEL.sub("", clean).removesuffix(")").strip()
+        clean = link_headline(clean)  # the label is not indexed
     if len(clean.split()) < 2:
         return None
     model_text = clean if kind == LINK else embed_text(title, clean)

@@ -45,6 +45,8 @@ ASIDE_LABELS = {CAPTION: "Photo caption in this article", KEYWORDS: "Photo keywo
                 QUOTED: "Quoted from an earlier message"}
 # A whole line that links to another story: "RELATED: Afghan Vice President Says ...".
 _LINK_LINE_RE = re.compile(r"^\s*(?:related|read more|see also)\s*:\s*\S+(?:\s+\S+){2,}", re.IGNORECASE)
+# The label opening a teaser, inline or on its own line: "(RELATED: ", "READ MORE: ".
+_LINK_LABEL = re.compile(r"^\(?\s*(?:related|read more|see also|watch)\s*:\s*", re.IGNORECASE)
 _KEYWORD_LINE_RE = re.compile(r"^\s*[\w'’.-]+(?:\s[\w'’.-]+)?(?:,\s*[\w'’.-]+(?:\s[\w'’.-]+)?){3,}\s*$")
 
 
@@ -64,6 +66,11 @@ def is_keyword_line(line: str) -> bool:
 def is_link_line(line: str) -> bool:
     """A whole line teasing another story, with at least three words of its headline."""
     return bool(_LINK_LINE_RE.match(line))
+
+
+def link_headline(teaser: str) -> str:
+    """The other story's headline in a link teaser: "(RELATED: Mayor Resigns)" -> "Mayor Resigns"."""
+    return _LINK_LABEL.sub("", teaser).removesuffix(")").strip()
 
 
 def is_footer_line(line: str) -> bool:

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+from archivist.ingest.textdecode import decode_bytes
 from archivist.records import Article, Skipped
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -82,17 +83,11 @@ def read_warc(path: Path, rel: str, skipped: list[Skipped]) -> Iterator[Article]
         note = f"web archive capture of {when[:10] or 'an unknown date'}" + (
             f" (the latest of {count} captures of this URL)" if count > 1 else "")
         try:
-            article = html_article(where, _decoded(body), {"url": url}, extraction=note)
+            article = html_article(where, decode_bytes(body), {"url": url}, extraction=note)
         except UnreadableArticle as error:
             skipped.append(Skipped(where, str(error)))
             continue
         yield article if article.date else with_changes(article, date=when[:10] or None)
-
-
-def _decoded(body: bytes) -> str:
-    from archivist.ingest.textdecode import decode_bytes
-
-    return decode_bytes(body)
 
 
 def _struct_date(value) -> str | None:

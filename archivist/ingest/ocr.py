@@ -27,16 +27,12 @@ def tesseract_path() -> str | None:
     return shutil.which("tesseract")
 
 
-def languages() -> str:
-    return config.ocr_languages()
-
-
 def recognise(image, program: str) -> str:
     """The text Tesseract reads in a PIL image (a page rendered at about 300 dpi)."""
     png = io.BytesIO()
     image.save(png, format="PNG")
     try:
-        done = subprocess.run([program, "stdin", "stdout", "-l", languages()], input=png.getvalue(),
+        done = subprocess.run([program, "stdin", "stdout", "-l", config.ocr_languages()], input=png.getvalue(),
                               capture_output=True, timeout=PAGE_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired:
         raise OcrFailed(f"OCR took over {PAGE_TIMEOUT_S} s") from None

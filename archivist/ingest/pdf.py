@@ -17,6 +17,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
+from archivist import config
 from archivist.ingest import ocr
 from archivist.records import Skipped
 
@@ -54,7 +55,7 @@ class PdfText:
         """One line for the full-article view and the reindex report."""
         said = f"PDF text layer (pypdfium2), {pages} page{'s' if pages != 1 else ''}"
         if self.ocr_pages:
-            said += f"; OCR (Tesseract, {ocr.languages()}) on page{'s' if len(self.ocr_pages) > 1 else ''} " \
+            said += f"; OCR (Tesseract, {config.ocr_languages()}) on page{'s' if len(self.ocr_pages) > 1 else ''} " \
                     + _page_list(self.ocr_pages)
         if self.unread_pages:
             said += f"; no text on page{'s' if len(self.unread_pages) > 1 else ''} " + _page_list(self.unread_pages)

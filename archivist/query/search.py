@@ -106,7 +106,7 @@ class Searcher(ArchiveBrowser):
         previous, self._retrieval = self._retrieval, Retrieval(
             DenseRetriever(vector_index, lambda filters: text_tables.allowed_passage_ids(connection, filters)),
             KeywordRetriever(self.keyword_index, vector_index.count), self.embedder.encode_query,
-            frozenset(text_tables.aside_kinds(connection)))
+            text_tables.aside_ids(connection))
         if previous is not None:
             previous.close()  # the old connection is left to the garbage collector: a thread may read it
 

@@ -107,9 +107,9 @@ def _pages_of(stored: str | None, start: int, end: int) -> tuple[int, int] | Non
     return max(1, bisect.bisect_right(starts, start)), max(1, bisect.bisect_right(starts, max(start, end - 1)))
 
 
-def aside_kinds(connection: sqlite3.Connection) -> dict[int, str]:
-    """{passage id: kind} of every aside passage (captions, keyword lines, links): few, read once a build."""
-    return dict(connection.execute("SELECT id, kind FROM passages WHERE kind != 'text'").fetchall())
+def aside_ids(connection: sqlite3.Connection) -> frozenset[int]:
+    """The ids of every aside passage (captions, keyword lines, links, quotes): few, read once a build."""
+    return frozenset(r[0] for r in connection.execute("SELECT id FROM passages WHERE kind != 'text'"))
 
 
 def articles_of(connection: sqlite3.Connection, passage_ids: Sequence[int]) -> dict[int, str]:
