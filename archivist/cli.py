@@ -21,6 +21,7 @@ from archivist.errors import ArchivistError, BadInput
 from archivist.build.failpoints import with_failpoint
 from archivist.progress import ProgressBars
 from archivist.ingest.clutter import ASIDE_LABELS
+from archivist.ingest.language import language_label, not_english_note
 from archivist.query.relevance import STRONG
 from archivist.query.search import MODES, SORTS, Searcher, check_page
 from archivist.model.embedding import shared_embedder
@@ -74,13 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("query", nargs="?", help="a question or words; omit with --batch")
     search.add_argument("-k", type=int, default=10, help="number of results (default 10)")
     search.add_argument("--mode", choices=MODES, default="hybrid")
-    search.add_argument("--outlet", action="append",
-                        help="only this outlet (repeatable; '(unknown outlet)' for articles without one)")
-    search.add_argument("--author", help="only articles whose author's name contains this")
-    search.add_argument("--since", help="only articles dated on or after YYYY-MM-DD")
-    search.add_argument("--until", help="only articles dated on or before YYYY-MM-DD")
-    search.add_argument("--dated-only", action="store_true",
-                        help="with --since/--until, leave out articles that have no date")
+    _filter_options(search)
     search.add_argument("--per-article", action="store_true",
                         help="one result per article (its best passage), with how many more passages matched")
     search.add_argument("--offset", type=int, default=0, help="skip this many results (the next page)")
@@ -185,9 +180,8 @@ def _search(args: argparse.Namespace) -> int:
     if (args.query is None) == (args.batch is None):
         raise BadInput("Give a query, or --batch FILE (or --batch - for standard input), not both.")
     searcher = Searcher.open(config.index_dir(args.index), shared_embedder())
-    options = dict(k=args.k, mode=args.mode, outlets=args.outlet, since=args.since, until=args.until,
-                   include_undated=not args.dated_only, per_article=args.per_article, offset=args.offset,
-                   author=args.author, sort=args.sort)
+    options = dict(k=args.k, mode=args.mode, per_article=args.per_article, offset=args.offset, sort=args.sort,
+                   **_filter_values(args))
     if args.batch is not None:
         return _search_batch(searcher, args.batch, options)
     response = searcher.search(args.query, **options)
@@ -196,6 +190,26 @@ def _search(args: argparse.Namespace) -> int:
     else:
         _print_hits(response, sys.stdout)
     return 0
+
+
+def _filter_options(parser: argparse.ArgumentParser) -> None:
+    """The filters every command that searches takes (search, export, watch add)."""
+    parser.add_argument("--outlet", action="append",
+                        help="only this outlet (repeatable; '(unknown outlet)' for articles without one)")
+    parser.add_argument("--author", help="only articles whose author's name contains this")
+    parser.add_argument("--since", help="only articles dated on or after YYYY-MM-DD")
+    parser.add_argument("--until", help="only articles dated on or before YYYY-MM-DD")
+    parser.add_argument("--dated-only", action="store_true",
+                        help="with --since/--until, leave out articles that have no date")
+    parser.add_argument("--language", action="append",
+                        help="only articles in this language: a name or ISO code, e.g. German or de "
+                             "(repeatable; 'unknown' for articles whose language could not be told)")
+
+
+def _filter_values(args: argparse.Namespace) -> dict:
+    """The filters of `_filter_options` as Searcher.search takes them."""
+    return dict(outlets=args.outlet, since=args.since, until=args.until, include_undated=not args.dated_only,
+                author=args.author, languages=args.language)
 
 
 def _search_batch(searcher: Searcher, source: str, options: dict) -> int:
@@ -234,7 +248,7 @@ def _print_hits(response, out: TextIO) -> None:
     for hit in response.hits:
         meta = hit.article
         source = " · ".join(x for x in (meta.outlet or "outlet unknown", meta.date or "undated", meta.place,
-                                        meta.path, hit.page_label) if x)
+                                        meta.path, hit.page_label, not_english_note(meta.language)) if x)
         strength = "" if hit.relevance is None else f"relevance {hit.relevance:.2f}, " + (
             "strong" if hit.relevance >= STRONG else "weak") + "; "
         print(f"{hit.rank}. {meta.title}", file=out)
@@ -328,6 +342,8 @@ def _stats(args: argparse.Namespace) -> int:
     print(f"Articles:   {stats['articles']} ({stats['without_outlet']} without outlet, {stats['undated']} undated)")
     print(f"Passages:   {stats['passages']}")
     print(f"Outlets:    {outlets}")
+    print("Languages:  " + (", ".join(f"{language_label(row['language'])} ({row['articles']})"
+                                      for row in stats["languages"]) or "-"))
     print(f"Dates:      {stats['date_min'] or '-'} to {stats['date_max'] or '-'}")
     print(f"Model:      {stats['model']} (embedded with {stats['backend']}, queries with {stats['query_backend']})")
     print(f"Vectors:    passages {stats['vectors']['passages']}")

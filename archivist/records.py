@@ -29,6 +29,8 @@ class Article:
     extraction: str | None = None
     # Where quoted text (an e-mail's quoted reply) starts in `text`: passages after it are marked quoted.
     quote_start: int | None = None
+    # ISO 639-1 code of the language it is written in (ingest.language), None when it cannot be told.
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class ArticleRef:
     date: str | None  # ISO YYYY-MM-DD
     url: str | None
     place: str | None = None  # shown on cards; not in FIELDS, which the JSON contract fixes
+    language: str | None = None  # ISO 639-1; cards say when it is not English (the model reads English)
 
     FIELDS = ("id", "path", "title", "outlet", "date", "url")
 
@@ -158,6 +161,8 @@ class Hit:
             out["more_in_article"] = self.more_in_article
         if self.kind != "text":  # an aside: a caption, a photo keyword line or a link to another story
             out["kind"] = self.kind
+        if self.article.language and self.article.language != "en":  # the meaning side reads English only
+            out["language"] = self.article.language
         if self.pages is not None:  # where to find it in the document: its first (and last) page
             out["page"] = self.pages[0]
             if self.pages[1] != self.pages[0]:
@@ -189,15 +194,18 @@ class Filters:
     include_undated: bool = True
     unknown_outlet: bool = False  # with `outlets`, also articles whose outlet is not known; alone, only those
     author: str | None = None  # the author's name contains this (any case)
+    languages: tuple[str, ...] = ()  # ISO 639-1 codes; UNKNOWN_LANGUAGE for articles whose language is not known
 
     @property
     def active(self) -> bool:
         return bool(self.outlets or self.unknown_outlet or self.author or self.since or self.until
-                    or not self.include_undated)
+                    or not self.include_undated or self.languages)
 
 
 # How filters, the page and the API name the articles that have no outlet.
 UNKNOWN_OUTLET = "(unknown outlet)"
+# ... and the articles whose language could not be told (too short, or a table of figures).
+UNKNOWN_LANGUAGE = "unknown"
 
 
 NO_FILTERS = Filters()

@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 import streamlit as st
 
 from archivist.ingest.clutter import ASIDE_LABELS
+from archivist.ingest.language import not_english_note
 from archivist.query.relevance import STRONG
 from archivist.records import UNDATED, ArticleRef, Hit, Source
 from archivist.query.search import Searcher
@@ -34,6 +35,9 @@ def source_line(article: ArticleRef) -> str:
         parts.append(escape(article.place, newlines=False))
     if article.path:
         parts.append(f"<code>{escape(article.path, newlines=False)}</code>")
+    note = not_english_note(article.language)
+    if note:
+        parts.append(f'<span class="ar-language">{escape(note, newlines=False)}</span>')
     url = safe_url(article.url)
     if url:
         host = urlparse(url).netloc
@@ -154,7 +158,8 @@ def full_article(searcher: Searcher, hit: Hit, terms: list[str]) -> None:
         st.write("This article is no longer in the index; press Reindex to bring the results "
                  "up to date.")
         return
-    meta = source_line(ArticleRef(**{name: article[name] for name in ArticleRef.FIELDS}, place=article.get("place")))
+    meta = source_line(ArticleRef(**{name: article[name] for name in ArticleRef.FIELDS}, place=article.get("place"),
+                                  language=article.get("language")))
     if article.get("author"):
         meta = f"{escape(article['author'], newlines=False)} · {meta}"
     if article.get("extraction"):  # how it was read: the reader, OCR'd pages, pages without text

@@ -87,6 +87,8 @@ def no_results(query: str, params: dict) -> None:
         tips.append("search all outlets (clear the outlet filter)")
     if params.get("author"):
         tips.append("search every author (clear the author filter)")
+    if params.get("languages"):
+        tips.append("search every language (clear the language filter)")
     if params["since"] or params["until"]:
         tips.append("widen the date range")
     if not params["include_undated"]:
@@ -96,7 +98,7 @@ def no_results(query: str, params: dict) -> None:
     tips.append("use fewer or different words")
     st.markdown("Try to " + "; ".join(escape(t, newlines=False) for t in tips) + ".",
                 unsafe_allow_html=True)
-    filtered = params["outlets"] or params.get("author") or params["since"] or params["until"] or \
+    filtered = params["outlets"] or params.get("author") or params.get("languages") or params["since"] or params["until"] or \
         not params["include_undated"]
     with st.container(horizontal=True):
         if params["mode"] == "keyword":

@@ -14,6 +14,7 @@ from page.highlight import escape
 from page.highlight import escape_markdown as md
 from page.loading import build_index
 from page.uploads import upload_panel
+from archivist.ingest.language import language_label
 from archivist.records import UNKNOWN_OUTLET
 from page.state import DEFAULT_K, MAX_PAGE_K, MODES, reset_filters, results_wanted
 
@@ -22,7 +23,7 @@ SORTS = {"Relevance": "relevance", "Newest": "newest", "Oldest": "oldest"}
 # The date inputs take any date in this range (the archive's own range is only a hint).
 EARLIEST, LATEST = dt.date(1800, 1, 1), dt.date(2100, 12, 31)
 # The URL parameters the sidebar's widgets read; a shared link's values are checked against them.
-LINK_KEYS = ("mode", "k", "outlet", "author", "since", "until", "undated", "sort")
+LINK_KEYS = ("mode", "k", "outlet", "author", "language", "since", "until", "undated", "sort")
 MODE_HELP = (
     "Semantic finds passages by meaning, even when they use other words. Keyword finds the "
     "words of the question. Hybrid (recommended) combines both."
@@ -57,6 +58,11 @@ def sidebar(stats: dict, archive: Path, index: Path) -> dict:
                    disabled=not outlets)
     sb.text_input("Author", key="author", bind="query-params", placeholder="Any author",
                   help="Only articles whose author's name contains these letters (any case).")
+    languages = [language_label(row["language"]) for row in stats.get("languages", [])]
+    if len(languages) > 1:  # one language (most archives): the filter could only hide nothing
+        sb.multiselect("Languages", languages, key="language", bind="query-params", placeholder="All languages",
+                       help="Only articles in these languages (detected from their text; metadata.csv's "
+                            "language column corrects it). The meaning search reads English only.")
 
     low, high = date_bounds(stats)
     # Empty means "open": a bound copied from today's index would silently hide articles that a
@@ -80,11 +86,12 @@ def sidebar(stats: dict, archive: Path, index: Path) -> dict:
     index_status(stats, archive, index)
     upload_panel(archive, index)
     if asked is not None:
-        st.session_state.link_problems = link_problems(asked, outlets)
+        st.session_state.link_problems = link_problems(asked, outlets, languages)
     return {"mode": MODES.get(st.session_state.get("mode") or "", "hybrid"),
             "k": results_wanted(int(st.session_state.get("k") or DEFAULT_K)),
             "outlets": list(st.session_state.get("outlet") or []) or None,
             "author": (st.session_state.get("author") or "").strip() or None,
+            "languages": [name for name in st.session_state.get("language") or [] if name in languages] or None,
             "per_article": bool(st.session_state.get("per_article")),
             "sort": SORTS.get(st.session_state.get("sort") or "", "relevance"),
             "since": since, "until": until, "include_undated": bool(include_undated)}
@@ -99,7 +106,7 @@ def link_values() -> dict[str, list[str]] | None:
     return {key: st.query_params.get_all(key) for key in LINK_KEYS}
 
 
-def link_problems(asked: dict[str, list[str]], outlets: list[str]) -> list[str]:
+def link_problems(asked: dict[str, list[str]], outlets: list[str], languages: list[str] = ()) -> list[str]:
     """Each value of the link that the page could not apply, and what it does instead."""
     problems = []
     for mode in asked["mode"]:
@@ -112,6 +119,9 @@ def link_problems(asked: dict[str, list[str]], outlets: list[str]) -> list[str]:
     for outlet in asked["outlet"]:
         if outlet not in outlets:
             problems.append(f"outlet {outlet!r} is not in this archive, so that filter was dropped")
+    for language in asked["language"]:
+        if language not in languages:
+            problems.append(f"language {language!r} is not in this archive, so that filter was dropped")
     for key, label in (("since", "From"), ("until", "To")):
         for value in asked[key]:
             day = parse_date(value)

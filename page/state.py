@@ -38,6 +38,7 @@ def reset_filters() -> None:
     """Callback: every filter back to 'the whole archive'."""
     st.session_state.outlet = []
     st.session_state.author = ""
+    st.session_state.language = []
     clear_dates()
     st.session_state.undated = True
 

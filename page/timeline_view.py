@@ -25,7 +25,7 @@ TIMELINE_K = 100
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def wide_matches(_searcher: Searcher, build_id: str, query: str, like: int | None, mode: str,
-                 outlets: tuple[str, ...], author: str | None = None,
+                 outlets: tuple[str, ...], author: str | None = None, languages: tuple[str, ...] = (),
                  _vector: np.ndarray | None = None) -> dict[str, str | None]:
     """The articles of the top TIMELINE_K passages, searched with no date filter at all.
 
@@ -33,7 +33,8 @@ def wide_matches(_searcher: Searcher, build_id: str, query: str, like: int | Non
     to one period, so the From/To filters are left out (every other filter applies); cached per
     build and question so that clicking a bar (a rerun) does not search again.
     """
-    params = {"k": TIMELINE_K, "mode": mode, "outlets": list(outlets) or None, "author": author}
+    params = {"k": TIMELINE_K, "mode": mode, "outlets": list(outlets) or None, "author": author,
+              "languages": list(languages) or None}
     if like is None:
         params.update(per_article=False, sort="relevance")
     return matching_articles(run_search(_searcher, query, like, params, vector=_vector).hits)
@@ -70,7 +71,8 @@ def timeline(searcher: Searcher, query: str, like: int | None, params: dict,
     started = time.perf_counter()
     try:
         found = wide_matches(searcher, searcher.build_id, query, like, params["mode"],
-                             tuple(params["outlets"] or ()), params.get("author"), vector)
+                             tuple(params["outlets"] or ()), params.get("author"),
+                             tuple(params.get("languages") or ()), vector)
     except ArchivistError as error:  # the results answer on their own; the chart is extra
         log.warning("no timeline for query %s: %s", logged_query(query), error)
         return

@@ -72,10 +72,12 @@ def create_app(index: Path, archive: Path, token: str | None = None, workers: in
                      since: str | None = None, until: str | None = None, dated_only: bool = False,
                      per_article: bool = False, offset: Annotated[int, Query(ge=0)] = 0,
                      author: Annotated[str | None, Query(description="the author's name contains this")] = None,
-                     sort: Annotated[str, Query(description=" | ".join(SORTS))] = "relevance") -> dict:
+                     sort: Annotated[str, Query(description=" | ".join(SORTS))] = "relevance",
+                     language: Annotated[list[str] | None, Query(
+                         description="only this language, a name or ISO 639-1 code (repeatable)")] = None) -> dict:
         response = await pool.run(lambda: live.get().search(
             q, k=k, mode=mode, outlets=outlet, since=since, until=until, include_undated=not dated_only,
-            per_article=per_article, offset=offset, author=author, sort=sort))
+            per_article=per_article, offset=offset, author=author, sort=sort, languages=language))
         return response.to_json()
 
     @app.get("/articles/{article_id}", summary="One article: metadata, text and passages with offsets")

@@ -18,13 +18,14 @@ from pathlib import Path
 import yaml
 
 from archivist.ingest.datelines import read_dateline
+from archivist.ingest.language import detect_language, normalise_language
 from archivist.ingest.dates import normalise_date
 from archivist.errors import first_line
 from archivist.records import Article, Skipped
 from archivist.ingest.textdecode import UndecodableText, decode_bytes
 
 METADATA_FILE = "metadata.csv"
-METADATA_FIELDS = ("title", "outlet", "date", "url", "author", "place")
+METADATA_FIELDS = ("title", "outlet", "date", "url", "author", "place", "language")
 # A single article file larger than this is refused: it is not an article, and would stall a reindex.
 MAX_ARTICLE_BYTES = 20 * 1024 * 1024
 # Scanned PDFs are images: a 40-page scan is easily 50 MB.
@@ -423,6 +424,8 @@ def _finish(path: str, text: str, title: str | None, meta: dict, body_start: int
         outlet=_clean(meta.get("outlet")), date=normalise_date(meta.get("date")),
         url=_clean(meta.get("url")), author=_clean(meta.get("author")),
         text=text, sha256="", body_start=body_start, place=_clean(meta.get("place")),
+        # a record or front matter may state it; else it is detected (metadata.csv corrects either)
+        language=normalise_language(_clean(meta.get("language"))) or detect_language(text[body_start:]),
     ))
 
 
@@ -444,7 +447,8 @@ def _article_id(path: str) -> str:
 def _with_hash(article: Article) -> Article:
     digest = hashlib.sha256()
     for part in (article.text, article.title, article.outlet, article.date, article.url, article.author,
-                 str(article.body_start), article.place, article.extraction, str(article.quote_start)):
+                 str(article.body_start), article.place, article.extraction, str(article.quote_start),
+                 article.language):
         digest.update((part or "").encode("utf-8") + b"\x1f")
     return replace(article, sha256=digest.hexdigest())
 
@@ -469,7 +473,7 @@ def _clean(value: object) -> str | None:
 # ---------------------------------------------------------------- metadata sidecar
 
 def _read_metadata_csv(archive: Path) -> tuple[dict[str, dict], Skipped | None]:
-    """`metadata.csv` (path,title,outlet,date,url,author): fills or overrides metadata per file."""
+    """`metadata.csv` (path plus any of METADATA_FIELDS): fills or overrides metadata per file."""
     path = archive / METADATA_FILE
     if not path.is_file():
         return {}, None
@@ -494,4 +498,6 @@ def _apply_overrides(article: Article, override: dict | None) -> Article:
     changes = {k: v for k, v in override.items()}
     if "date" in changes:
         changes["date"] = normalise_date(changes["date"]) or article.date
+    if "language" in changes:  # a name ("Dutch") or a code; one that is neither keeps the detected one
+        changes["language"] = normalise_language(changes["language"]) or article.language
     return _with_hash(replace(article, **changes))

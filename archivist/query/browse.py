@@ -42,10 +42,14 @@ class ArchiveBrowser:
     def outlets(self) -> list[dict]:
         return text_tables.outlets(self.connection)
 
+    def languages(self) -> list[dict]:
+        return text_tables.languages(self.connection)
+
     def stats(self) -> dict:
         return {
             **text_tables.counts(self.connection),
             "outlets": self.outlets(),
+            "languages": self.languages(),
             "built_at": self.manifest.get("built_at"),
             "model": self.manifest["model"]["name"],
             "backend": self.manifest["model"].get("backend"),

@@ -11,11 +11,13 @@ from collections.abc import Sequence
 
 from archivist.ingest.dates import parse_user_date
 from archivist.errors import BadInput
-from archivist.records import UNKNOWN_OUTLET, Filters
+from archivist.ingest.language import language_label, language_name, normalise_language
+from archivist.records import UNKNOWN_LANGUAGE, UNKNOWN_OUTLET, Filters
 
 
 def check_filters(outlets: Sequence[str] | None, since: str | None, until: str | None,
-                  include_undated: bool, known_outlets: Sequence[str], author: str | None = None) -> Filters:
+                  include_undated: bool, known_outlets: Sequence[str], author: str | None = None,
+                  languages: Sequence[str] | None = None, known_languages: Sequence[str] = ()) -> Filters:
     """The filters with dates as ISO days and outlets spelled as the index spells them
     (UNKNOWN_OUTLET stands for articles with no outlet).
 
@@ -38,4 +40,23 @@ def check_filters(outlets: Sequence[str] | None, since: str | None, until: str |
         named = tuple(known[o.lower()] for o in outlets)
     author = " ".join((author or "").split()) or None
     return Filters(outlets=named, since=since_iso, until=until_iso, include_undated=include_undated,
-                   unknown_outlet=unknown_outlet, author=author)
+                   unknown_outlet=unknown_outlet, author=author,
+                   languages=check_languages(languages or (), known_languages))
+
+
+def check_languages(languages: Sequence[str], known: Sequence[str]) -> tuple[str, ...]:
+    """Languages as codes ("German", "DE" and "de" are all "de"), each one the index holds."""
+    codes: list[str] = []
+    for given in (part.strip() for value in languages for part in value.split(",")):
+        if not given:
+            continue
+        code = UNKNOWN_LANGUAGE if given.lower() == UNKNOWN_LANGUAGE else normalise_language(given)
+        if code is None:
+            raise BadInput(f"Unknown language {given!r}; give a name or two-letter code such as 'English' or 'de'.")
+        if code not in known:
+            held = ", ".join(f"{language_label(c)} ({c})" for c in known) or "none"
+            missing = ("Every article in this index has a known language" if code == UNKNOWN_LANGUAGE
+                       else f"No article in this index is in {language_name(code)}")
+            raise BadInput(f"{missing}; languages here: {held}.")
+        codes.append(code)
+    return tuple(dict.fromkeys(codes))

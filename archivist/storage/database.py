@@ -18,11 +18,13 @@ CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY, path TEXT NOT NULL, title TEXT NOT NULL, outlet TEXT, date TEXT,
     url TEXT, author TEXT, text TEXT NOT NULL, sha256 TEXT NOT NULL, body_start INTEGER NOT NULL,
     place TEXT,
+    language TEXT,  -- ISO 639-1 (ingest/language.py); NULL when it cannot be told
     pages TEXT,  -- JSON list: where each page starts in text (PDFs)
     extraction TEXT  -- how it was read (reader, OCR pages), when more than a plain read
 );
 CREATE INDEX IF NOT EXISTS articles_outlet ON articles(outlet);
 CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
+CREATE INDEX IF NOT EXISTS articles_language ON articles(language);
 CREATE TABLE IF NOT EXISTS passages (
     id INTEGER PRIMARY KEY AUTOINCREMENT,  -- the FAISS id; never reused, so an old id never names new text
     article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,

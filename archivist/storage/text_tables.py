@@ -14,11 +14,11 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from archivist.storage.database import rows_for_ids
-from archivist.records import UNDATED, Article, ArticleRef, Chunk, Filters, Passage
+from archivist.records import UNDATED, UNKNOWN_LANGUAGE, Article, ArticleRef, Chunk, Filters, Passage
 
 # The article columns of an ArticleRef, read beside a passage.
 _PASSAGE_SELECT = ("SELECT p.id, p.start, p.end, p.kind, substr(a.text, p.start + 1, p.end - p.start) AS text, "
-                   "a.id AS article_id, a.path, a.title, a.outlet, a.date, a.url, a.place, a.pages "
+                   "a.id AS article_id, a.path, a.title, a.outlet, a.date, a.url, a.place, a.language, a.pages "
                    "FROM passages p JOIN articles a ON a.id = p.article_id ")
 
 
@@ -27,7 +27,8 @@ def article_ref(row: sqlite3.Row | dict) -> ArticleRef:
     keys = row.keys()
     return ArticleRef(id=row["article_id"] if "article_id" in keys else row["id"], path=row["path"],
                       title=row["title"], outlet=row["outlet"], date=row["date"], url=row["url"],
-                      place=row["place"] if "place" in keys else None)
+                      place=row["place"] if "place" in keys else None,
+                      language=row["language"] if "language" in keys else None)
 
 
 # ---------------------------------------------------------------- writes (the indexer)
@@ -40,8 +41,9 @@ def article_hashes(connection: sqlite3.Connection) -> dict[str, str]:
 def insert_articles(connection: sqlite3.Connection, articles: Iterable[Article]) -> None:
     connection.executemany(
         "INSERT INTO articles(id, path, title, outlet, date, url, author, text, sha256, body_start, place, "
-        "pages, extraction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "language, pages, extraction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         ((a.id, a.path, a.title, a.outlet, a.date, a.url, a.author, a.text, a.sha256, a.body_start, a.place,
+          a.language,
           json.dumps(list(a.pages)) if a.pages else None, a.extraction)
          for a in articles))
 
@@ -124,13 +126,13 @@ def passage_ids_of_article(connection: sqlite3.Connection, article_id: str) -> s
 
 def article(connection: sqlite3.Connection, article_id: str) -> dict | None:
     """The whole stored article (metadata, author and text), for the full-article view."""
-    row = connection.execute("SELECT id, path, title, outlet, date, url, author, place, extraction, text FROM articles "
+    row = connection.execute("SELECT id, path, title, outlet, date, url, author, place, language, extraction, text FROM articles "
                              "WHERE id = ?", (article_id,)).fetchone()
     return dict(row) if row else None
 
 
 def article_refs(connection: sqlite3.Connection, article_ids: Sequence[str]) -> dict[str, ArticleRef]:
-    rows = rows_for_ids(connection, "SELECT id, path, title, outlet, date, url, place FROM articles "
+    rows = rows_for_ids(connection, "SELECT id, path, title, outlet, date, url, place, language FROM articles "
                         "WHERE id IN ({marks})", article_ids)
     return {r["id"]: article_ref(r) for r in rows}
 
@@ -141,6 +143,13 @@ def outlets(connection: sqlite3.Connection) -> list[dict]:
         "SELECT outlet, count(*) AS n FROM articles WHERE outlet IS NOT NULL GROUP BY outlet "
         "ORDER BY n DESC, outlet").fetchall()
     return [{"outlet": r["outlet"], "articles": r["n"]} for r in rows]
+
+
+def languages(connection: sqlite3.Connection) -> list[dict]:
+    """Each language with its article count, largest first; UNKNOWN_LANGUAGE for those not told."""
+    rows = connection.execute("SELECT coalesce(language, ?) AS language, count(*) AS n FROM articles "
+                              "GROUP BY language ORDER BY n DESC, language", (UNKNOWN_LANGUAGE,)).fetchall()
+    return [{"language": r["language"], "articles": r["n"]} for r in rows]
 
 
 def counts(connection: sqlite3.Connection) -> dict:
@@ -181,6 +190,12 @@ def filter_clause(filters: Filters) -> tuple[str, tuple]:
         clauses.append(f"(({range_clause}) OR a.date IS NULL)" if filters.include_undated else f"({range_clause})")
     elif not filters.include_undated:
         clauses.append("a.date IS NOT NULL")
+    if filters.languages:
+        codes = [c for c in filters.languages if c != UNKNOWN_LANGUAGE]
+        either = [f"a.language IN ({','.join('?' * len(codes))})"] if codes else []
+        either += ["a.language IS NULL"] if UNKNOWN_LANGUAGE in filters.languages else []
+        clauses.append("(" + " OR ".join(either) + ")")
+        params.extend(codes)
     return " AND ".join(clauses), tuple(params)
 
 
