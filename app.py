@@ -22,6 +22,7 @@ from page.results import empty_state, results
 from page.sidebar import date_bounds, show_link_problems, sidebar
 from page.state import log, restore_like_from_url, save_like_to_url
 from page.style import apply_style
+from page.watches import watch_panel
 
 # The model ships as a package; never let a library reach for the model hub.
 config.use_offline_model()
@@ -40,6 +41,7 @@ def main() -> None:
     stats = searcher.stats()
     restore_like_from_url()
     params = sidebar(stats, archive, index)
+    watch_panel(searcher, index)
     query = search_box()
     show_link_problems()
     if query or st.session_state.get("like") is not None:

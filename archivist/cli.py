@@ -86,6 +86,36 @@ def _parser() -> argparse.ArgumentParser:
     _index_option(search)
     search.set_defaults(run=_search)
 
+    export = commands.add_parser("export", help="every match of a search as CSV or JSON Lines, no cap")
+    export.add_argument("query", help="a question or words (the search syntax)")
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    export.add_argument("--mode", choices=MODES, default="keyword",
+                        help="keyword (default): every passage holding the words, however many; hybrid and "
+                             "semantic: the ranked results, at most 5,000")
+    export.add_argument("--limit", type=int, help="stop after this many rows")
+    export.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+    _filter_options(export)
+    _index_option(export)
+    export.set_defaults(run=_export)
+
+    watch = commands.add_parser("watch", help="searches kept in a watchlist, each knowing what is new")
+    actions = watch.add_subparsers(dest="action", required=True, metavar="add|list|remove|check")
+    watch_add = actions.add_parser("add", help="watch a search or a name (what matches now counts as seen)")
+    watch_add.add_argument("query", help='the words or name, e.g. "Ahmad Massoud" (the search syntax)')
+    watch_add.add_argument("--mode", choices=MODES, default="keyword",
+                           help="keyword (default): articles holding the words; hybrid/semantic: strong matches")
+    _filter_options(watch_add)
+    watch_list = actions.add_parser("list", help="the watches, with how many new articles each has")
+    watch_remove = actions.add_parser("remove", help="stop watching")
+    watch_remove.add_argument("id", type=int, help="the watch's number (see watch list)")
+    watch_check = actions.add_parser("check", help="print each watch's new articles and mark them seen")
+    watch_check.add_argument("id", type=int, nargs="*", help="only these watches")
+    watch_check.add_argument("--peek", action="store_true", help="do not mark them seen")
+    for sub in (watch_add, watch_list, watch_remove, watch_check):
+        sub.add_argument("--json", action="store_true", help="print JSON")
+        _index_option(sub)
+    watch.set_defaults(run=_watch)
+
     evaluate = commands.add_parser("eval", help="retrieval quality on a BEIR-format collection")
     evaluate.add_argument("collection", help="folder with corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
     evaluate.add_argument("--split", default="test")
@@ -189,6 +219,70 @@ def _search(args: argparse.Namespace) -> int:
         print(json.dumps(response.to_json(), ensure_ascii=False))
     else:
         _print_hits(response, sys.stdout)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from archivist.query.export import encoded, export_rows
+
+    searcher = Searcher.open(config.index_dir(args.index), shared_embedder())
+    rows = export_rows(searcher, args.query, args.mode, args.limit, **_filter_values(args))
+    first = next(rows, None)  # a bad query or filter fails here, before any file is written
+    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
+    count = 0
+
+    def counted():
+        nonlocal count
+        for row in ([first] if first is not None else []):
+            count += 1
+            yield row
+        for row in rows:
+            count += 1
+            yield row
+
+    try:
+        for text in encoded(counted(), args.format):
+            out.write(text)
+    finally:
+        if args.output:
+            out.close()
+    print(f"Exported {count:,} row{'s' if count != 1 else ''}" + (f" to {args.output}" if args.output else "")
+          + ".", file=sys.stderr)
+    return 0
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from archivist.watchlist import Watchlist
+
+    index = config.index_dir(args.index)
+    watchlist = Watchlist(index)
+    searcher = Searcher.open(index, shared_embedder())
+    if args.action == "add":
+        watch = watchlist.add(searcher, args.query, args.mode, **_filter_values(args))
+        print(json.dumps({"id": watch.id, "query": watch.query, "seen": len(watch.seen)}) if args.json else
+              f"Watching {watch.label()!r} as watch {watch.id}; {len(watch.seen)} matching articles now count as seen.")
+        return 0
+    if args.action == "remove":
+        watch = watchlist.remove(args.id)
+        print(json.dumps({"removed": watch.id}) if args.json else f"Stopped watching {watch.label()!r}.")
+        return 0
+    statuses = (watchlist.status(searcher) if args.action == "list" else
+                watchlist.check(searcher, peek=args.peek, watch_ids=args.id))
+    if args.json:
+        print(json.dumps({"watches": [s.to_json() for s in statuses]}, ensure_ascii=False))
+        return 0
+    if not statuses and args.action == "list":
+        print("No watches yet; add one with: python -m archivist watch add \"a name or words\"")
+    for status in statuses:
+        if args.action == "check" and not status.new:
+            continue  # from cron, no output means nothing new (and so no mail)
+        watch = status.watch
+        print(f"{watch.id}. {watch.label()}: {len(status.new)} new of {len(status.matching)} matching"
+              + (f" (filters: {watch.filters})" if watch.filters else ""))
+        if args.action == "check":
+            for article in status.new:
+                print(f"   {article.date or 'undated'}  {article.title}  ({article.outlet or 'outlet unknown'}, "
+                      f"{article.url or article.path})")
     return 0
 
 

@@ -48,6 +48,7 @@ class ArticleRef:
     url: str | None
     place: str | None = None  # shown on cards; not in FIELDS, which the JSON contract fixes
     language: str | None = None  # ISO 639-1; cards say when it is not English (the model reads English)
+    author: str | None = None  # for citing it (not in FIELDS either)
 
     FIELDS = ("id", "path", "title", "outlet", "date", "url")
 

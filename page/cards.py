@@ -7,12 +7,14 @@ Every value from an article passes through page.highlight (HTML-escaped) before 
 from __future__ import annotations
 
 import html
+import json
 from urllib.parse import urlparse
 
 import streamlit as st
 
 from archivist.ingest.clutter import ASIDE_LABELS
 from archivist.ingest.language import not_english_note
+from archivist.query.citation import citation_json, plain_citation
 from archivist.query.relevance import STRONG
 from archivist.records import UNDATED, ArticleRef, Hit, Source
 from archivist.query.search import Searcher
@@ -89,6 +91,8 @@ def render_card(searcher: Searcher, hit: Hit, terms: list[str]) -> None:
                       args=(hit.passage_id, title_of(article)), type="tertiary",
                       icon=":material/manage_search:",
                       help="Search the archive with this passage instead of your question")
+        with action.popover("Copy citation", icon=":material/format_quote:", type="tertiary"):
+            citation_box(hit)
         aside = ASIDE_LABELS.get(hit.kind)
         st.markdown(
             (f'<div class="ar-aside">{escape(aside, newlines=False)}</div>' if aside else "")
@@ -108,6 +112,14 @@ def render_card(searcher: Searcher, hit: Hit, terms: list[str]) -> None:
                 st.markdown(sources_html(hit, terms), unsafe_allow_html=True)
         with st.expander("Full article"):
             full_article(searcher, hit, terms)
+
+
+def citation_box(hit: Hit) -> None:
+    """The citation in a plain style and as JSON, each with its copy button (top right of the box)."""
+    st.caption("Plain (copy with the button at the box's top right):")
+    st.code(plain_citation(hit), language=None, wrap_lines=True)
+    st.caption("JSON:")
+    st.code(json.dumps(citation_json(hit), ensure_ascii=False, indent=1), language="json", wrap_lines=True)
 
 
 def carriers(hit: Hit) -> list[tuple[ArticleRef, Source | None]]:

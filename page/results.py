@@ -9,7 +9,8 @@ import time
 import streamlit as st
 
 from archivist.errors import ArchivistError, BadInput
-from archivist.query.search import Searcher
+from archivist.query.export import encoded, hit_row
+from archivist.query.search import SearchResponse, Searcher
 from page.asking import run_search
 from page.cards import render_card
 from page.display import fmt_span, plural
@@ -18,6 +19,7 @@ from page.highlight import escape_markdown as md
 from archivist.query.search import MAX_K
 from page.state import ask, clear_like, log, logged_query, reset_filters, set_mode, show_more
 from page.timeline_view import timeline
+from page.watches import watch_button
 
 EXAMPLES = (
     "who supported the Northern Alliance",
@@ -70,6 +72,7 @@ def results(searcher: Searcher, query: str, params: dict,
     else:
         lead = f"{plural(len(response.hits), 'passage')} from {plural(len(articles), 'article')}"
     st.caption(f"{lead} · {response.mode.capitalize()} search · {response.took_ms:.0f} ms")
+    downloads(query, response)
     if response.no_strong_match and like is None:
         st.warning("No strong match in the archive; the closest passages are:", icon=":material/help:")
     for hit in response.hits:
@@ -77,6 +80,25 @@ def results(searcher: Searcher, query: str, params: dict,
     if len(response.hits) >= params["k"] and params["k"] < MAX_K:
         st.button("Show more results", key="show-more", on_click=show_more, args=(params["k"],),
                   icon=":material/expand_more:", type="secondary")
+    if like is None:
+        watch_button(searcher, searcher.index, query, params)
+
+
+def downloads(query: str, response: SearchResponse) -> None:
+    """The shown results as CSV and JSON Lines (one row a passage, with its article's metadata)."""
+    rows = [hit_row(hit) for hit in response.hits]
+    stem = "archivist-" + ("-".join(query.split()[:6]) or "results")
+    with st.container(horizontal=True, key="downloads"):
+        for fmt, label, mime in (("csv", "Download CSV", "text/csv"), ("jsonl", "Download JSON Lines",
+                                                                       "application/x-ndjson")):
+            st.download_button(label, "".join(encoded(rows, fmt)), file_name=f"{safe_file_stem(stem)}.{fmt}",
+                               mime=mime, key=f"download-{fmt}", type="tertiary", on_click="ignore",
+                               icon=":material/download:",
+                               help="These results; every match of a search: `python -m archivist export`")
+
+
+def safe_file_stem(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)[:80]
 
 
 def no_results(query: str, params: dict) -> None:

@@ -14,9 +14,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
 from archivist.access import bearer_token, secret_matches
 from archivist.api.jobs import ReindexJob
@@ -24,8 +24,10 @@ from archivist.api.searchers import LiveSearcher
 from archivist.api.workers import PoolFull, SearchPool
 from archivist.errors import ArchivistError, BadInput, IndexBusy, IndexIncompatible, IndexMissing, NotFound
 from archivist.model.embedding import Embedder
+from archivist.query.export import check_format, encoded, export_rows
 from archivist.query.search import MAX_K, MODES, SORTS
 from archivist.storage.manifest import current_build_id
+from archivist.watchlist import Watchlist
 
 OPEN_PATHS = {"/health"}  # reachable without the token: a load balancer's probe
 RETRY_AFTER_SECONDS = 1
@@ -66,19 +68,48 @@ def create_app(index: Path, archive: Path, token: str | None = None, workers: in
 
     @app.get("/search", summary="Search: the CLI's `search --json` object")
     async def search(q: Annotated[str, Query(description="a question or words", max_length=20_000)],
+                     filters: Annotated[dict, Depends(filter_params)],
                      k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
                      mode: Annotated[str, Query(description=" | ".join(MODES))] = "hybrid",
-                     outlet: Annotated[list[str] | None, Query(description="only this outlet (repeatable)")] = None,
-                     since: str | None = None, until: str | None = None, dated_only: bool = False,
                      per_article: bool = False, offset: Annotated[int, Query(ge=0)] = 0,
-                     author: Annotated[str | None, Query(description="the author's name contains this")] = None,
-                     sort: Annotated[str, Query(description=" | ".join(SORTS))] = "relevance",
-                     language: Annotated[list[str] | None, Query(
-                         description="only this language, a name or ISO 639-1 code (repeatable)")] = None) -> dict:
+                     sort: Annotated[str, Query(description=" | ".join(SORTS))] = "relevance") -> dict:
         response = await pool.run(lambda: live.get().search(
-            q, k=k, mode=mode, outlets=outlet, since=since, until=until, include_undated=not dated_only,
-            per_article=per_article, offset=offset, author=author, sort=sort, languages=language))
+            q, k=k, mode=mode, per_article=per_article, offset=offset, sort=sort, **filters))
         return response.to_json()
+
+    @app.get("/export", summary="Every match of a search as CSV or JSON Lines: `archivist export`",
+             response_class=PlainTextResponse)
+    async def export(q: Annotated[str, Query(description="a question or words", max_length=20_000)],
+                     filters: Annotated[dict, Depends(filter_params)],
+                     format: Annotated[str, Query(description="csv | jsonl")] = "csv",
+                     mode: Annotated[str, Query(description="keyword: every passage holding the words; "
+                                                "hybrid | semantic: the ranked results, at most 5,000")] = "keyword",
+                     limit: Annotated[int | None, Query(ge=1)] = None) -> PlainTextResponse:
+        check_format(format)
+        text = await pool.run(lambda: "".join(encoded(export_rows(live.get(), q, mode, limit, **filters), format)))
+        return PlainTextResponse(text, media_type="text/csv" if format == "csv" else "application/x-ndjson",
+                                 headers={"Content-Disposition": f'attachment; filename="archivist-export.{format}"'})
+
+    watchlist = Watchlist(index)
+
+    @app.get("/watches", summary="The watchlist, each watch with its new articles: `watch list --json`")
+    async def watches() -> dict:
+        return {"watches": [w.to_json() for w in await pool.run(lambda: watchlist.status(live.get()))]}
+
+    @app.post("/watches", status_code=201, summary="Watch a search or name: `watch add`")
+    async def add_watch(q: Annotated[str, Query(description="the words or name to watch", max_length=2000)],
+                        filters: Annotated[dict, Depends(filter_params)],
+                        mode: Annotated[str, Query(description=" | ".join(MODES))] = "keyword") -> dict:
+        watch = await pool.run(lambda: watchlist.add(live.get(), q, mode, **filters))
+        return {"id": watch.id, "query": watch.query, "mode": watch.mode, "seen": len(watch.seen)}
+
+    @app.delete("/watches/{watch_id}", summary="Stop watching: `watch remove`")
+    async def remove_watch(watch_id: int) -> dict:
+        return {"removed": (await pool.run(lambda: watchlist.remove(watch_id))).id}
+
+    @app.post("/watches/check", summary="Each watch's new articles, marked seen unless peek: `watch check --json`")
+    async def check_watches(peek: bool = False) -> dict:
+        return {"watches": [w.to_json() for w in await pool.run(lambda: watchlist.check(live.get(), peek=peek))]}
 
     @app.get("/articles/{article_id}", summary="One article: metadata, text and passages with offsets")
     async def article(article_id: str) -> dict:
@@ -108,6 +139,16 @@ def create_app(index: Path, archive: Path, token: str | None = None, workers: in
         return HTMLResponse(_docs_page(app.openapi()))
 
     return app
+
+
+def filter_params(outlet: Annotated[list[str] | None, Query(description="only this outlet (repeatable)")] = None,
+                  since: str | None = None, until: str | None = None, dated_only: bool = False,
+                  author: Annotated[str | None, Query(description="the author's name contains this")] = None,
+                  language: Annotated[list[str] | None, Query(
+                      description="only this language, a name or ISO 639-1 code (repeatable)")] = None) -> dict:
+    """The filters every searching endpoint takes, as Searcher.search takes them."""
+    return dict(outlets=outlet, since=since, until=until, include_undated=not dated_only, author=author,
+                languages=language)
 
 
 def _error_handlers(app: FastAPI) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from dataclasses import dataclass
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
 from archivist.storage import text_tables
@@ -208,6 +208,22 @@ class Fts5KeywordIndex:
         sql += "ORDER BY score DESC LIMIT ?"
         rows = self.connection.execute(sql, (expression, *params, limit)).fetchall()
         return [(int(r["id"]), float(r["score"])) for r in rows]
+
+    def every_match(self, query: ParsedQuery, filters: Filters = NO_FILTERS) -> Iterator[tuple[int, float]]:
+        """Every passage holding every word of `query` (Keyword mode's matches, phrases and
+        exclusions applied), best bm25 first, read from the cursor as the caller goes: an export
+        of a whole archive never holds more than SQLite's sort in memory."""
+        expression = all_words_expression(query)
+        if expression is None:
+            return
+        clause, params = text_tables.filter_clause(filters) if filters.active else ("", ())
+        sql = (f"SELECT passages_fts.rowid, -bm25(passages_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score "
+               "FROM passages_fts ")
+        if clause:
+            sql += "JOIN passages p ON p.id = passages_fts.rowid JOIN articles a ON a.id = p.article_id "
+        sql += "WHERE passages_fts MATCH ? " + (f"AND {clause} " if clause else "") + "ORDER BY score DESC"
+        for passage_id, score in self.connection.execute(sql, (expression, *params)):
+            yield int(passage_id), float(score)
 
     def holds(self, text: str, query: ParsedQuery, every_word: bool) -> bool:
         """Whether `text` alone holds what `query` requires: every word with `every_word`

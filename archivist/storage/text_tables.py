@@ -18,7 +18,7 @@ from archivist.records import UNDATED, UNKNOWN_LANGUAGE, Article, ArticleRef, Ch
 
 # The article columns of an ArticleRef, read beside a passage.
 _PASSAGE_SELECT = ("SELECT p.id, p.start, p.end, p.kind, substr(a.text, p.start + 1, p.end - p.start) AS text, "
-                   "a.id AS article_id, a.path, a.title, a.outlet, a.date, a.url, a.place, a.language, a.pages "
+                   "a.id AS article_id, a.path, a.title, a.outlet, a.date, a.url, a.place, a.language, a.author, a.pages "
                    "FROM passages p JOIN articles a ON a.id = p.article_id ")
 
 
@@ -28,7 +28,8 @@ def article_ref(row: sqlite3.Row | dict) -> ArticleRef:
     return ArticleRef(id=row["article_id"] if "article_id" in keys else row["id"], path=row["path"],
                       title=row["title"], outlet=row["outlet"], date=row["date"], url=row["url"],
                       place=row["place"] if "place" in keys else None,
-                      language=row["language"] if "language" in keys else None)
+                      language=row["language"] if "language" in keys else None,
+                      author=row["author"] if "author" in keys else None)
 
 
 # ---------------------------------------------------------------- writes (the indexer)
@@ -90,6 +91,12 @@ def passage(connection: sqlite3.Connection, passage_id: int) -> Passage | None:
     return _passage(row)
 
 
+def passages_by_id(connection: sqlite3.Connection, passage_ids: Sequence[int]) -> dict[int, Passage]:
+    """The stored passages of `passage_ids` (those still in the index), by id."""
+    rows = rows_for_ids(connection, _PASSAGE_SELECT + "WHERE p.id IN ({marks})", [int(i) for i in passage_ids])
+    return {row["id"]: _passage(row) for row in rows}
+
+
 def passages_of_article(connection: sqlite3.Connection, article_id: str) -> list[Passage]:
     """Every passage of an article, in reading order."""
     rows = connection.execute(_PASSAGE_SELECT + "WHERE p.article_id = ? ORDER BY p.start, p.id", (article_id,))
@@ -132,7 +139,7 @@ def article(connection: sqlite3.Connection, article_id: str) -> dict | None:
 
 
 def article_refs(connection: sqlite3.Connection, article_ids: Sequence[str]) -> dict[str, ArticleRef]:
-    rows = rows_for_ids(connection, "SELECT id, path, title, outlet, date, url, place, language FROM articles "
+    rows = rows_for_ids(connection, "SELECT id, path, title, outlet, date, url, place, language, author FROM articles "
                         "WHERE id IN ({marks})", article_ids)
     return {r["id"]: article_ref(r) for r in rows}
 

@@ -1,0 +1,98 @@
+"""The watchlist on the page: each watch with "N new" beside it, opening its search (which marks
+what it shows as seen), removing it, and "Watch this search" under the results.
+
+The list itself is archivist.watchlist's (beside the index, shared with `watch check` from cron
+and the API); the page only draws it and calls it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from archivist.errors import ArchivistError
+from archivist.query.search import Searcher
+from archivist.watchlist import Watchlist, WatchStatus, narrowing
+from page.highlight import escape_markdown as md
+from page.state import MODES, clear_like, log
+
+MODE_LABELS = {name: label for label, name in MODES.items()}
+
+
+def watch_panel(searcher: Searcher, index: Path) -> None:
+    """The sidebar's Watchlist: each watch, its new articles counted, a button to open it."""
+    watchlist = Watchlist(index)
+    try:
+        stamp = watchlist.path.stat().st_mtime_ns if watchlist.path.exists() else 0
+        statuses = watch_statuses(searcher, searcher.build_id, str(index), stamp)
+    except ArchivistError as error:
+        st.sidebar.warning(md(str(error)))
+        return
+    new = sum(len(s.new) for s in statuses)
+    with st.sidebar.expander(f"Watchlist ({new} new)" if new else "Watchlist", expanded=bool(new)):
+        if not statuses:
+            st.caption("No watches yet. Search for a name or words, then press “Watch this search” "
+                       "under the results; after each reindex its new articles are counted here.")
+        for status in statuses:
+            watch_row(watchlist, status)
+        message = st.session_state.pop("watch_message", None)
+        if message:
+            st.success(md(message))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def watch_statuses(_searcher: Searcher, build_id: str, index: str, stamp: int) -> list[WatchStatus]:
+    """Every watch's status, searched again only when the build or the watchlist changes (each
+    rerun of the page would otherwise run every watch's search)."""
+    return Watchlist(Path(index)).status(_searcher)
+
+
+def watch_row(watchlist: Watchlist, status: WatchStatus) -> None:
+    watch = status.watch
+    count = f"{len(status.new)} new" if status.new else f"{len(status.matching)} matching, none new"
+    with st.container(horizontal=True, key=f"watch-{watch.id}", vertical_alignment="center"):
+        st.button(f"{watch.label()} · {count}", key=f"open-watch-{watch.id}", type="tertiary",
+                  on_click=open_watch, args=(watchlist, status),
+                  help="Search it; its new articles then count as seen")
+        st.button("Remove", key=f"remove-watch-{watch.id}", type="tertiary", icon=":material/close:",
+                  on_click=remove_watch, args=(watchlist, watch.id), help=f"Stop watching {watch.query}")
+
+
+def open_watch(watchlist: Watchlist, status: WatchStatus) -> None:
+    """Callback: put the watch's search in the box (its mode and filters too) and mark it seen."""
+    watch = status.watch
+    state = st.session_state
+    state.q = watch.query
+    state.mode = MODE_LABELS.get(watch.mode, "Hybrid")
+    state.outlet = list(watch.filters.get("outlets") or [])
+    state.author = watch.filters.get("author") or ""
+    clear_like()
+    watchlist.mark_seen({watch.id: [a.id for a in status.new]})
+    if status.new:
+        state.watch_message = f"{len(status.new)} new for “{watch.query}”, now marked seen."
+
+
+def remove_watch(watchlist: Watchlist, watch_id: int) -> None:
+    try:
+        removed = watchlist.remove(watch_id)
+        st.session_state.watch_message = f"Stopped watching “{removed.query}”."
+    except ArchivistError as error:
+        st.session_state.watch_message = str(error)
+
+
+def watch_button(searcher: Searcher, index: Path, query: str, params: dict) -> None:
+    """ "Watch this search" under the results: its matching articles now count as seen."""
+    if st.button("Watch this search", key="watch-this", icon=":material/notifications:", type="secondary",
+                 help="Keep it in the sidebar's Watchlist: after each reindex it counts the new articles "
+                      "that match (also `python -m archivist watch check`)"):
+        filters = narrowing({name: params.get(name) for name in
+                             ("outlets", "since", "until", "include_undated", "author", "languages")})
+        try:
+            watch = Watchlist(index).add(searcher, query, params.get("mode", "hybrid"), **filters)
+        except ArchivistError as error:
+            st.warning(md(str(error)))
+            return
+        log.info("watch %d added", watch.id)
+        st.session_state.watch_message = f"Watching “{watch.query}”; its {len(watch.seen)} matching articles count as seen."
+        st.rerun()
