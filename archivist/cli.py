@@ -116,6 +116,18 @@ def _parser() -> argparse.ArgumentParser:
         _index_option(sub)
     watch.set_defaults(run=_watch)
 
+    entities = commands.add_parser("entities", help="people, organisations and places, with article counts")
+    entities.add_argument("--type", choices=("person", "org", "place"), help="only this kind")
+    entities.add_argument("--limit", type=int, default=50, help="the most named this many (default 50; 0: all)")
+    entities.add_argument("--hidden", action="store_true", help="list the hidden names instead")
+    entities.add_argument("--merge", nargs=2, metavar=("NAME", "INTO"),
+                          help="read NAME as INTO from now on (two spellings of one name); survives reindexing")
+    entities.add_argument("--hide", metavar="NAME", help="hide a wrong name (survives reindexing)")
+    entities.add_argument("--restore", metavar="NAME", help="undo a merge or hide of NAME")
+    entities.add_argument("--json", action="store_true", help="print JSON")
+    _index_option(entities)
+    entities.set_defaults(run=_entities)
+
     evaluate = commands.add_parser("eval", help="retrieval quality on a BEIR-format collection")
     evaluate.add_argument("collection", help="folder with corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
     evaluate.add_argument("--split", default="test")
@@ -286,6 +298,30 @@ def _watch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _entities(args: argparse.Namespace) -> int:
+    names = Searcher.open(config.index_dir(args.index)).entity_names()
+    if args.merge or args.hide or args.restore:
+        done = (names.merge(*args.merge) if args.merge else names.hide(args.hide) if args.hide
+                else names.restore(args.restore))
+        print(json.dumps(done) if args.json else
+              f"Merged {args.merge[0]!r} into {args.merge[1]!r}." if args.merge else
+              f"Hid {args.hide!r}." if args.hide else f"Restored {args.restore!r}.")
+        return 0
+    listing = names.listing(args.type, hidden=args.hidden)
+    shown = listing[:args.limit] if args.limit > 0 else listing
+    if args.json:
+        print(json.dumps({"entities": shown, "total": len(listing)}, ensure_ascii=False))
+        return 0
+    if not listing:
+        print("No hidden names." if args.hidden else "No people, organisations or places found; reindex to extract them.")
+    for row in shown:
+        merged = [name for name in row["spellings"] if name != row["name"]]
+        print(f"{row['articles']:6,}  {row['type']:<6}  {row['name']}" + (f"  (also: {', '.join(merged)})" if merged else ""))
+    if len(shown) < len(listing):
+        print(f"... and {len(listing) - len(shown):,} more (--limit 0 lists all)")
+    return 0
+
+
 def _filter_options(parser: argparse.ArgumentParser) -> None:
     """The filters every command that searches takes (search, export, watch add)."""
     parser.add_argument("--outlet", action="append",
@@ -295,6 +331,8 @@ def _filter_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--until", help="only articles dated on or before YYYY-MM-DD")
     parser.add_argument("--dated-only", action="store_true",
                         help="with --since/--until, leave out articles that have no date")
+    parser.add_argument("--entity", metavar="NAME",
+                        help="only articles naming this person, organisation or place (see `entities`)")
     parser.add_argument("--language", action="append",
                         help="only articles in this language: a name or ISO code, e.g. German or de "
                              "(repeatable; 'unknown' for articles whose language could not be told)")
@@ -303,7 +341,7 @@ def _filter_options(parser: argparse.ArgumentParser) -> None:
 def _filter_values(args: argparse.Namespace) -> dict:
     """The filters of `_filter_options` as Searcher.search takes them."""
     return dict(outlets=args.outlet, since=args.since, until=args.until, include_undated=not args.dated_only,
-                author=args.author, languages=args.language)
+                author=args.author, languages=args.language, entity=args.entity)
 
 
 def _search_batch(searcher: Searcher, source: str, options: dict) -> int:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 Progress = Callable[[str, int, int], None]
 # Each stage as a person reads it (the CLI's bars and the page's progress bar).
 STAGE_LABELS = {"reading": "Reading the archive", "splitting": "Splitting articles into passages",
-                "embedding": "Embedding passages", "writing": "Writing the index",
+                "embedding": "Embedding passages", "entities": "Finding people, organisations and places", "writing": "Writing the index",
                 "vectors": "Building the vector index", "copies": "Finding copied passages",
                 "stories": "Grouping stories", "keywords": "Counting keywords", "saving": "Saving",
                 "publishing": "Publishing", "queries": "Running queries"}

@@ -196,11 +196,13 @@ class Filters:
     unknown_outlet: bool = False  # with `outlets`, also articles whose outlet is not known; alone, only those
     author: str | None = None  # the author's name contains this (any case)
     languages: tuple[str, ...] = ()  # ISO 639-1 codes; UNKNOWN_LANGUAGE for articles whose language is not known
+    # Only articles naming this person, organisation or place: its keys, once merges apply (query.entity_names).
+    entity_keys: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:
         return bool(self.outlets or self.unknown_outlet or self.author or self.since or self.until
-                    or not self.include_undated or self.languages)
+                    or not self.include_undated or self.languages or self.entity_keys)
 
 
 # How filters, the page and the API name the articles that have no outlet.

@@ -12,9 +12,6 @@ the page, the API and a cron job can share one list.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
-import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -25,13 +22,13 @@ from archivist.query.export import export_rows
 from archivist.query.relevance import STRONG
 from archivist.query.search import Searcher
 from archivist.records import ArticleRef
-from archivist.storage import text_tables
+from archivist.storage import sidecar, text_tables
 
 WATCHLIST_FILE = "watchlist.json"
 # Articles a watch reads in Hybrid/Semantic mode: its strong matches among this many best.
 WATCH_DEPTH = 200
 # The filters a watch may carry (Searcher.search's names).
-FILTER_NAMES = ("outlets", "since", "until", "include_undated", "author", "languages")
+FILTER_NAMES = ("outlets", "since", "until", "include_undated", "author", "languages", "entity")
 
 
 @dataclass
@@ -125,16 +122,10 @@ class Watchlist:
     @contextmanager
     def _editing(self) -> Iterator[list[Watch]]:
         """The watches, locked against other writers, written back atomically when the block ends."""
-        if not self.path.parent.is_dir():
-            raise BadInput(f"No index at {self.path.parent}; run `python -m archivist reindex` first.")
-        with open(self.path.with_suffix(".lock"), "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            watches = _read(self.path)
+        with sidecar.editing(self.path, {"version": 1, "watches": []}) as stored:
+            watches = _parse(self.path, stored)
             yield watches
-            temporary = self.path.with_suffix(".tmp")
-            temporary.write_text(json.dumps({"version": 1, "watches": [asdict(w) for w in watches]},
-                                            ensure_ascii=False, indent=1), encoding="utf-8")
-            os.replace(temporary, self.path)
+            stored["watches"] = [asdict(w) for w in watches]
 
 
 def narrowing(filters: dict) -> dict:
@@ -155,12 +146,13 @@ def matching_articles(searcher: Searcher, query: str, mode: str, filters: dict) 
 
 
 def _read(path: Path) -> list[Watch]:
-    if not path.is_file():
-        return []
+    return _parse(path, sidecar.read_json(path, {}))
+
+
+def _parse(path: Path, stored: dict) -> list[Watch]:
     try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
         return [Watch(**row) for row in stored.get("watches", [])]
-    except (ValueError, TypeError, AttributeError) as error:
+    except (TypeError, AttributeError) as error:
         raise BadInput(f"The watchlist {path} is damaged ({error}); fix or delete that file.") from None
 
 

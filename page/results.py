@@ -20,6 +20,7 @@ from archivist.query.search import MAX_K
 from page.state import ask, clear_like, log, logged_query, reset_filters, set_mode, show_more
 from page.timeline_view import timeline
 from page.watches import watch_button
+from page.facets import entity_facets
 
 EXAMPLES = (
     "who supported the Northern Alliance",
@@ -73,6 +74,7 @@ def results(searcher: Searcher, query: str, params: dict,
         lead = f"{plural(len(response.hits), 'passage')} from {plural(len(articles), 'article')}"
     st.caption(f"{lead} · {response.mode.capitalize()} search · {response.took_ms:.0f} ms")
     downloads(query, response)
+    entity_facets(searcher, response)
     if response.no_strong_match and like is None:
         st.warning("No strong match in the archive; the closest passages are:", icon=":material/help:")
     for hit in response.hits:
@@ -111,6 +113,8 @@ def no_results(query: str, params: dict) -> None:
         tips.append("search every author (clear the author filter)")
     if params.get("languages"):
         tips.append("search every language (clear the language filter)")
+    if params.get("entity"):
+        tips.append("search every article (clear the Names filter)")
     if params["since"] or params["until"]:
         tips.append("widen the date range")
     if not params["include_undated"]:
@@ -120,7 +124,7 @@ def no_results(query: str, params: dict) -> None:
     tips.append("use fewer or different words")
     st.markdown("Try to " + "; ".join(escape(t, newlines=False) for t in tips) + ".",
                 unsafe_allow_html=True)
-    filtered = params["outlets"] or params.get("author") or params.get("languages") or params["since"] or params["until"] or \
+    filtered = params["outlets"] or params.get("author") or params.get("languages") or params.get("entity") or params["since"] or params["until"] or \
         not params["include_undated"]
     with st.container(horizontal=True):
         if params["mode"] == "keyword":

@@ -23,7 +23,7 @@ SORTS = {"Relevance": "relevance", "Newest": "newest", "Oldest": "oldest"}
 # The date inputs take any date in this range (the archive's own range is only a hint).
 EARLIEST, LATEST = dt.date(1800, 1, 1), dt.date(2100, 12, 31)
 # The URL parameters the sidebar's widgets read; a shared link's values are checked against them.
-LINK_KEYS = ("mode", "k", "outlet", "author", "language", "since", "until", "undated", "sort")
+LINK_KEYS = ("mode", "k", "outlet", "author", "entity", "language", "since", "until", "undated", "sort")
 MODE_HELP = (
     "Semantic finds passages by meaning, even when they use other words. Keyword finds the "
     "words of the question. Hybrid (recommended) combines both."
@@ -58,6 +58,8 @@ def sidebar(stats: dict, archive: Path, index: Path) -> dict:
                    disabled=not outlets)
     sb.text_input("Author", key="author", bind="query-params", placeholder="Any author",
                   help="Only articles whose author's name contains these letters (any case).")
+    sb.text_input("Names", key="entity", bind="query-params", placeholder="Any person, organisation or place",
+                  help="Only articles naming this person, organisation or place (click one under the results).")
     languages = [language_label(row["language"]) for row in stats.get("languages", [])]
     if len(languages) > 1:  # one language (most archives): the filter could only hide nothing
         sb.multiselect("Languages", languages, key="language", bind="query-params", placeholder="All languages",
@@ -91,6 +93,7 @@ def sidebar(stats: dict, archive: Path, index: Path) -> dict:
             "k": results_wanted(int(st.session_state.get("k") or DEFAULT_K)),
             "outlets": list(st.session_state.get("outlet") or []) or None,
             "author": (st.session_state.get("author") or "").strip() or None,
+            "entity": (st.session_state.get("entity") or "").strip() or None,
             "languages": [name for name in st.session_state.get("language") or [] if name in languages] or None,
             "per_article": bool(st.session_state.get("per_article")),
             "sort": SORTS.get(st.session_state.get("sort") or "", "relevance"),

@@ -39,6 +39,7 @@ def reset_filters() -> None:
     st.session_state.outlet = []
     st.session_state.author = ""
     st.session_state.language = []
+    st.session_state.entity = ""
     clear_dates()
     st.session_state.undated = True
 

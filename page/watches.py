@@ -13,7 +13,7 @@ import streamlit as st
 
 from archivist.errors import ArchivistError
 from archivist.query.search import Searcher
-from archivist.watchlist import Watchlist, WatchStatus, narrowing
+from archivist.watchlist import FILTER_NAMES, Watchlist, WatchStatus, narrowing
 from page.highlight import escape_markdown as md
 from page.state import MODES, clear_like, log
 
@@ -67,6 +67,7 @@ def open_watch(watchlist: Watchlist, status: WatchStatus) -> None:
     state.mode = MODE_LABELS.get(watch.mode, "Hybrid")
     state.outlet = list(watch.filters.get("outlets") or [])
     state.author = watch.filters.get("author") or ""
+    state.entity = watch.filters.get("entity") or ""
     clear_like()
     watchlist.mark_seen({watch.id: [a.id for a in status.new]})
     if status.new:
@@ -86,8 +87,7 @@ def watch_button(searcher: Searcher, index: Path, query: str, params: dict) -> N
     if st.button("Watch this search", key="watch-this", icon=":material/notifications:", type="secondary",
                  help="Keep it in the sidebar's Watchlist: after each reindex it counts the new articles "
                       "that match (also `python -m archivist watch check`)"):
-        filters = narrowing({name: params.get(name) for name in
-                             ("outlets", "since", "until", "include_undated", "author", "languages")})
+        filters = narrowing({name: params.get(name) for name in FILTER_NAMES})
         try:
             watch = Watchlist(index).add(searcher, query, params.get("mode", "hybrid"), **filters)
         except ArchivistError as error:

@@ -111,6 +111,24 @@ def create_app(index: Path, archive: Path, token: str | None = None, workers: in
     async def check_watches(peek: bool = False) -> dict:
         return {"watches": [w.to_json() for w in await pool.run(lambda: watchlist.check(live.get(), peek=peek))]}
 
+    @app.get("/entities", summary="People, organisations and places with article counts: `entities --json`")
+    async def entities(type: Annotated[str | None, Query(description="person | org | place")] = None,
+                       limit: Annotated[int, Query(ge=0)] = 50, hidden: bool = False) -> dict:
+        listing = await pool.run(lambda: live.get().entity_names().listing(type, hidden=hidden))
+        return {"entities": listing[:limit] if limit else listing, "total": len(listing)}
+
+    @app.post("/entities/merge", summary="Read one name as another from now on: `entities --merge NAME INTO`")
+    async def merge_entity(name: str, into: str) -> dict:
+        return await pool.run(lambda: live.get().entity_names().merge(name, into))
+
+    @app.post("/entities/hide", summary="Hide a wrong name: `entities --hide NAME`")
+    async def hide_entity(name: str) -> dict:
+        return await pool.run(lambda: live.get().entity_names().hide(name))
+
+    @app.post("/entities/restore", summary="Undo a merge or hide: `entities --restore NAME`")
+    async def restore_entity(name: str) -> dict:
+        return await pool.run(lambda: live.get().entity_names().restore(name))
+
     @app.get("/articles/{article_id}", summary="One article: metadata, text and passages with offsets")
     async def article(article_id: str) -> dict:
         found = await pool.run(lambda: live.get().article_with_passages(article_id))
@@ -145,10 +163,12 @@ def filter_params(outlet: Annotated[list[str] | None, Query(description="only th
                   since: str | None = None, until: str | None = None, dated_only: bool = False,
                   author: Annotated[str | None, Query(description="the author's name contains this")] = None,
                   language: Annotated[list[str] | None, Query(
-                      description="only this language, a name or ISO 639-1 code (repeatable)")] = None) -> dict:
+                      description="only this language, a name or ISO 639-1 code (repeatable)")] = None,
+                  entity: Annotated[str | None, Query(
+                      description="only articles naming this person, organisation or place")] = None) -> dict:
     """The filters every searching endpoint takes, as Searcher.search takes them."""
     return dict(outlets=outlet, since=since, until=until, include_undated=not dated_only, author=author,
-                languages=language)
+                languages=language, entity=entity)
 
 
 def _error_handlers(app: FastAPI) -> None:

@@ -26,6 +26,7 @@ from archivist.storage.cache import EmbeddingCache
 from archivist.build.changes import ChangeCounts, apply_changes
 from archivist.config import FORMAT_VERSION, MODEL_DIMENSION, MODEL_MAX_TOKENS, MODEL_NAME
 from archivist.build.copies import find_copies
+from archivist.build.entity_step import extract_new_entities
 from archivist.model.embedding import Embedder
 from archivist.errors import ArchivistError, IndexIncompatible, IndexMissing
 from archivist.storage.keyword_index import Fts5KeywordIndex
@@ -60,6 +61,8 @@ class ReindexReport(ChangeCounts):
     stage_seconds: dict[str, float] = field(default_factory=dict)
     # Build settings that differ from the previous build's, and so what this build redid.
     settings_changes: list[str] = field(default_factory=list)
+    # Why no people, organisations or places were extracted (the model is missing), if so.
+    entities_note: str | None = None
 
     def to_json(self) -> dict:
         return {"articles": self.articles, "added": self.added, "updated": self.updated,
@@ -75,7 +78,8 @@ class ReindexReport(ChangeCounts):
                 + skipped_counts(self.skipped) + "."
                 + (f" Build settings changed ({'; '.join(self.settings_changes[:3])}"
                    + (f"; {len(self.settings_changes) - 3} more" if len(self.settings_changes) > 3 else "")
-                   + "): what depends on them was redone." if self.settings_changes else ""))
+                   + "): what depends on them was redone." if self.settings_changes else "")
+                + (f" No entities: {self.entities_note}" if self.entities_note else ""))
 
 
 def reindex(archive: Path, index: Path, progress: Progress | None = None,
@@ -211,6 +215,7 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
             copy_table.clear(connection)
             story_tables.clear_relations(connection)
         changes = apply_changes(connection, articles, resplit, progress, embedder, cache, pause)
+        report.entities_note = extract_new_entities(connection, changes.new_article_ids, progress)
         # After a re-split (other settings or rules) the cache's vectors of the old split are
         # never asked for again: dropped, so every later build does not copy them along.
         pruned = cache.prune() if resplit else 0

@@ -5,8 +5,7 @@ its vectors mean little, and the card says so; the keyword side still matches th
 (such passages are keyword-indexed without English stemming: storage/keyword_index.py). Detection
 uses lingua (a library made for it: n-gram models of 75 languages, offline, in Rust), limited to
 the languages a newsroom archive is likely to hold so that short English texts full of names are
-not taken for Welsh or Latin, and in its low-accuracy mode, which is fast and reliable on the
-hundreds of characters an article gives it.
+not taken for Welsh or Latin.
 """
 
 from __future__ import annotations
@@ -31,22 +30,36 @@ _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 
 @functools.cache
-def _detector():
+def _detector(accurate: bool):
+    """lingua's detector over CANDIDATES: the quick one (trigram models, loaded in 0.3 s) or the
+    accurate one (one- to five-gram models: 3 s to load and about 400 MB)."""
     from lingua import IsoCode639_1, LanguageDetectorBuilder
 
-    codes = [getattr(IsoCode639_1, code.upper()) for code in CANDIDATES]
-    return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
+    builder = LanguageDetectorBuilder.from_iso_codes_639_1(*(getattr(IsoCode639_1, c.upper()) for c in CANDIDATES))
+    return builder.build() if accurate else builder.with_low_accuracy_mode().build()
 
 
 def detect_language(text: str) -> str | None:
-    """The ISO 639-1 code of the language `text` is written in, or None when it cannot be told."""
+    """The ISO 639-1 code of the language `text` is written in, or None when it cannot be told.
+
+    The quick detector settles text it is sure is English (nearly all of a typical archive); any
+    other verdict is taken from the accurate one, which on the first 6,000 Reuters-21578 records
+    called 12 articles another language where the quick one alone called 60 (tables of figures)."""
     sample = text[:SAMPLE_CHARS]
     if len(_LETTER.findall(sample)) < MIN_LETTERS:
         return None
-    confidences = _detector().compute_language_confidence_values(sample)
-    if not confidences or confidences[0].value < MIN_CONFIDENCE:
+    quick = _best(_detector(False), sample)
+    if quick is not None and quick[0] == ENGLISH and quick[1] >= MIN_CONFIDENCE:
+        return ENGLISH
+    accurate = _best(_detector(True), sample)
+    return accurate[0] if accurate is not None and accurate[1] >= MIN_CONFIDENCE else None
+
+
+def _best(detector, sample: str) -> tuple[str, float] | None:
+    confidences = detector.compute_language_confidence_values(sample)
+    if not confidences:
         return None
-    return confidences[0].language.iso_code_639_1.name.lower()
+    return confidences[0].language.iso_code_639_1.name.lower(), confidences[0].value
 
 
 def normalise_language(value: str | None) -> str | None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import sqlite3
 
 from archivist.build import stories
+from archivist.query.entity_names import EntityNames
 from archivist.records import Passage
-from archivist.storage import copy_table, text_tables
+from archivist.storage import copy_table, entity_tables, text_tables
 
 
 class ArchiveBrowser:
@@ -28,7 +29,8 @@ class ArchiveBrowser:
             return None
         passages = [{"id": p.id, "start": p.start, "end": p.end, "text": p.text, "kind": p.kind}
                     for p in text_tables.passages_of_article(self.connection, article_id)]
-        return {"article": article, "passages": passages}
+        return {"article": article, "passages": passages,
+                "entities": entity_tables.mentions_of(self.connection, article_id)}
 
     def passage_text(self, passage_id: int) -> str | None:
         """The text of one stored passage (what "More like this" compares with)."""
@@ -44,6 +46,10 @@ class ArchiveBrowser:
 
     def languages(self) -> list[dict]:
         return text_tables.languages(self.connection)
+
+    def entity_names(self) -> EntityNames:
+        """The people, organisations and places of this build, with the user's clean-ups."""
+        return EntityNames(self.index, self.connection)
 
     def stats(self) -> dict:
         return {

@@ -10,7 +10,7 @@ the live build named by the manifest and switches to a newer build after a reind
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -124,7 +124,7 @@ class Searcher(ArchiveBrowser):
                since: str | None = None, until: str | None = None, include_undated: bool = True,
                highlight: bool = False, vector: np.ndarray | None = None, per_article: bool = False,
                offset: int = 0, author: str | None = None, sort: str = "relevance",
-               languages: list[str] | None = None) -> SearchResponse:
+               languages: list[str] | None = None, entity: str | None = None) -> SearchResponse:
         """The best `k` passages for `query`, one per story passage, with the articles that carry it.
 
         `per_article` gives one hit per article (its best passage, with how many more matched) and
@@ -139,7 +139,7 @@ class Searcher(ArchiveBrowser):
         started = time.perf_counter()
         asked = Query(_check_query(query), vector)
         self.refresh()
-        filters = self.filters(outlets, since, until, include_undated, author, languages)
+        filters = self.filters(outlets, since, until, include_undated, author, languages, entity)
         hits = self._pool(asked, mode, filters, offset + k if sort == "relevance" else SORT_POOL + offset + k,
                           per_article)
         if asked.vector is None:  # Keyword mode: the relevance scale needs the question's meaning too
@@ -179,7 +179,7 @@ class Searcher(ArchiveBrowser):
     def more_like_passage(self, passage_id: int, k: int = 10, outlets: list[str] | None = None,
                           since: str | None = None, until: str | None = None,
                           include_undated: bool = True, author: str | None = None,
-                          languages: list[str] | None = None) -> SearchResponse:
+                          languages: list[str] | None = None, entity: str | None = None) -> SearchResponse:
         """Passages of other articles closest in meaning to a stored passage (its copies left out)."""
         started = time.perf_counter()
         self.refresh()
@@ -187,7 +187,7 @@ class Searcher(ArchiveBrowser):
         if row is None:
             raise BadInput(f"Passage {passage_id} is no longer in the index (the archive was reindexed "
                            "since); search again to get fresh results.")
-        filters = self.filters(outlets, since, until, include_undated, author, languages)
+        filters = self.filters(outlets, since, until, include_undated, author, languages, entity)
         ranked = self._retrieval.ranked(Query("", self.vector_index.vector(passage_id)), _depth(k * 3),
                                         "semantic", filters)
         # Copies of any passage of the article, not just this one: a result may show two of its
@@ -208,11 +208,15 @@ class Searcher(ArchiveBrowser):
                                       every_word=False)
 
     def filters(self, outlets: list[str] | None, since: str | None, until: str | None,
-                include_undated: bool, author: str | None = None, languages: list[str] | None = None) -> Filters:
+                include_undated: bool, author: str | None = None, languages: list[str] | None = None,
+                entity: str | None = None) -> Filters:
         """The user's filters, checked against this index (one-line BadInput when they are wrong)."""
         known = [o["outlet"] for o in self.outlets()] if outlets else []
-        return check_filters(outlets, since, until, include_undated, known, author,
-                             languages, [row["language"] for row in self.languages()] if languages else ())
+        checked = check_filters(outlets, since, until, include_undated, known, author,
+                                languages, [row["language"] for row in self.languages()] if languages else ())
+        if entity and entity.strip():
+            checked = replace(checked, entity_keys=self.entity_names().keys_for(entity))
+        return checked
 
     def close(self) -> None:
         if self._retrieval is not None:

@@ -66,6 +66,13 @@ CREATE TABLE IF NOT EXISTS term_frequencies (
     term TEXT PRIMARY KEY,  -- as FTS5 stems it
     passages INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS mentions (  -- people, organisations and places an article names (ingest/entities.py)
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,  -- the name normalised: what groups its spellings
+    name TEXT NOT NULL, type TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mentions_article ON mentions(article_id);
+CREATE INDEX IF NOT EXISTS mentions_key ON mentions(key, type);
 CREATE TABLE IF NOT EXISTS stories (id INTEGER PRIMARY KEY, kind TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS story_members (
     story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,

@@ -203,6 +203,9 @@ def filter_clause(filters: Filters) -> tuple[str, tuple]:
         either += ["a.language IS NULL"] if UNKNOWN_LANGUAGE in filters.languages else []
         clauses.append("(" + " OR ".join(either) + ")")
         params.extend(codes)
+    if filters.entity_keys:
+        clauses.append(f"a.id IN (SELECT article_id FROM mentions WHERE key IN ({','.join('?' * len(filters.entity_keys))}))")
+        params.extend(filters.entity_keys)
     return " AND ".join(clauses), tuple(params)
 
 
@@ -217,6 +220,11 @@ def allowed_passage_ids(connection: sqlite3.Connection, filters: Filters) -> np.
 def passage_paths(connection: sqlite3.Connection) -> dict[int, str]:
     """{passage id: its article's path}: how evaluation maps passages to corpus documents."""
     return dict(connection.execute("SELECT p.id, a.path FROM passages p JOIN articles a ON a.id = p.article_id"))
+
+
+def texts(connection: sqlite3.Connection, article_ids: Sequence[str]) -> dict[str, str]:
+    """Each article's whole stored text (what offsets into an article count in)."""
+    return dict(rows_for_ids(connection, "SELECT id, text FROM articles WHERE id IN ({marks})", article_ids))
 
 
 def bodies(connection: sqlite3.Connection, article_ids: Sequence[str]) -> dict[str, str]:

@@ -1,0 +1,101 @@
+"""People, organisations and places (issue 17): extracted at reindex, counted, a search filter,
+and merges and hides that survive reindexing; through the core, the CLI and the API."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import write
+from test_api import call, query, serving
+from test_cli import run
+
+from archivist.build.indexer import reindex
+from archivist.errors import BadInput
+from archivist.query.search import Searcher
+
+ARTICLES = {
+    "visit.txt": "Minister in Nairobi\n\nKenya's finance minister Njeri Kamau met officials of the World Bank "
+                 "in Nairobi on Monday to discuss a new loan.\n",
+    "loan.txt": "Loan approved\n\nThe World Bank approved the loan on Thursday, Njeri Kamau told reporters "
+                "in Mombasa.\n",
+    "typo.txt": "Budget speech\n\nFinance minister Njeri Kamawu presented the budget in Nairobi.\n",
+}
+
+
+@pytest.fixture
+def kenya(tmp_path, real_embedder):
+    archive, index = tmp_path / "archive", tmp_path / "index"
+    for name, text in ARTICLES.items():
+        write(archive / name, text)
+    reindex(archive, index, embedder=real_embedder)
+    return archive, index
+
+
+def names_of(searcher: Searcher, kind: str | None = None, **options) -> dict[str, int]:
+    return {row["name"]: row["articles"] for row in searcher.entity_names().listing(kind, **options)}
+
+
+def test_entities_are_extracted_counted_and_filter_search(kenya, real_embedder):
+    _, index = kenya
+    searcher = Searcher.open(index, real_embedder)
+    assert names_of(searcher, "person")["Njeri Kamau"] == 2
+    assert names_of(searcher, "org")["World Bank"] == 2
+    assert names_of(searcher, "place")["Nairobi"] == 2
+    article = searcher.article_with_passages(searcher.search("budget speech", k=1).hits[0].article.id)
+    assert {"name": "Nairobi", "type": "place"}.items() <= next(
+        m for m in article["entities"] if m["name"] == "Nairobi").items()
+    hits = searcher.search("minister", k=10, per_article=True, entity="Mombasa")
+    assert [h.article.path for h in hits.hits] == ["loan.txt"]
+    with pytest.raises(BadInput, match="No article in this index names 'Lagos'"):
+        searcher.search("minister", entity="Lagos")
+
+
+def test_merge_and_hide_survive_a_reindex_and_reach_new_articles(kenya, real_embedder):
+    archive, index = kenya
+    searcher = Searcher.open(index, real_embedder)
+    names = searcher.entity_names()
+    names.merge("Njeri Kamawu", "Njeri Kamau")
+    names.hide("Mombasa")
+    people = {row["name"]: row for row in names.listing("person")}
+    assert people["Njeri Kamau"]["articles"] == 3 and "Njeri Kamawu" not in people
+    assert people["Njeri Kamau"]["spellings"] == ["Njeri Kamau", "Njeri Kamawu"]
+    assert "Mombasa" not in names_of(searcher, "place") and "Mombasa" in names_of(searcher, hidden=True)
+    # The filter reads the merged name too: the misspelt article is found by the right spelling.
+    assert {h.article.path for h in searcher.search("minister", k=10, per_article=True,
+                                                    entity="Njeri Kamau").hits} == set(ARTICLES)
+
+    write(archive / "later.txt", "Reshuffle\n\nFinance minister Njeri Kamawu kept her post, officials in "
+          "Mombasa said on Friday.\n")
+    reindex(archive, index, embedder=real_embedder)
+    after = Searcher.open(index, real_embedder)
+    assert names_of(after, "person")["Njeri Kamau"] == 4 and "Mombasa" not in names_of(after, "place")
+    after.entity_names().restore("Mombasa")
+    assert names_of(after, "place")["Mombasa"] == 2  # loan.txt and later.txt
+
+
+def test_cli_lists_filters_and_cleans_up_entities(kenya):
+    _, index = kenya
+    listed = run("entities", "--type", "place", "--json", "--index", str(index))
+    assert listed.returncode == 0, listed.stderr
+    assert {"Nairobi", "Mombasa"} <= {row["name"] for row in json.loads(listed.stdout)["entities"]}
+    merged = run("entities", "--merge", "Njeri Kamawu", "Njeri Kamau", "--index", str(index))
+    assert merged.returncode == 0 and "Merged 'Njeri Kamawu' into 'Njeri Kamau'." in merged.stdout
+    table = run("entities", "--type", "person", "--index", str(index)).stdout
+    assert "3  person  Njeri Kamau  (also: Njeri Kamawu)" in table
+    found = run("search", "budget", "--entity", "njeri kamau", "--json", "--index", str(index))
+    assert {r["article"]["path"] for r in json.loads(found.stdout)["results"]} <= set(ARTICLES)
+    bad = run("entities", "--hide", "Atlantis", "--index", str(index))
+    assert bad.returncode == 2 and "No article in this index names 'Atlantis'" in bad.stderr
+
+
+def test_api_lists_and_cleans_up_entities(kenya, real_embedder):
+    archive, index = kenya
+    with serving(index, archive, real_embedder) as base:
+        status, body, _ = call(f"{base}/entities?{query(type='org')}")
+        assert status == 200 and body["entities"][0]["name"] == "World Bank"
+        assert call(f"{base}/entities/hide?{query(name='World Bank')}", method="POST")[0] == 200
+        assert "World Bank" not in {r["name"] for r in call(f"{base}/entities?{query(type='org')}")[1]["entities"]}
+        status, found, _ = call(f"{base}/search?{query(q='loan', entity='Nairobi', k=5)}")
+        assert status == 200 and {r["article"]["path"] for r in found["results"]} <= {"visit.txt", "typo.txt"}
+        assert call(f"{base}/entities?{query(type='planet')}")[0] == 400
