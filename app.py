@@ -16,6 +16,7 @@ import streamlit as st
 
 from archivist import config
 from page.asking import search_box
+from page.batch_view import batch_panel
 from page.gate import admit
 from page.loading import open_index
 from page.results import empty_state, results
@@ -43,6 +44,7 @@ def main() -> None:
     params = sidebar(stats, archive, index)
     watch_panel(searcher, index)
     query = search_box()
+    batch_panel(searcher, params)
     show_link_problems()
     if query or st.session_state.get("like") is not None:
         results(searcher, query, params, date_bounds(stats))

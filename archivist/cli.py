@@ -83,6 +83,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="newest/oldest: the strong matches among the best-ranked, by date")
     search.add_argument("--json", action="store_true", help="print JSON (the contract: docs/ARCHITECTURE.md)")
     search.add_argument("--batch", metavar="FILE", help="one query per line from FILE ('-' = stdin); JSON Lines out")
+    search.add_argument("--summary", action="store_true",
+                        help="with --batch: one row a line (matching articles, best hit, first and last date) "
+                             "as CSV, or JSON Lines with --json; a list of names wants --mode keyword")
+    search.add_argument("--column", metavar="NAME", help="with --batch: the queries are this column of a CSV file")
     _index_option(search)
     search.set_defaults(run=_search)
 
@@ -224,6 +228,8 @@ def _search(args: argparse.Namespace) -> int:
     searcher = Searcher.open(config.index_dir(args.index), shared_embedder())
     options = dict(k=args.k, mode=args.mode, per_article=args.per_article, offset=args.offset, sort=args.sort,
                    **_filter_values(args))
+    if args.batch is not None and (args.summary or args.column):
+        return _batch_summary(searcher, args, options)
     if args.batch is not None:
         return _search_batch(searcher, args.batch, options)
     response = searcher.search(args.query, **options)
@@ -344,16 +350,42 @@ def _filter_values(args: argparse.Namespace) -> dict:
                 author=args.author, languages=args.language, entity=args.entity)
 
 
-def _search_batch(searcher: Searcher, source: str, options: dict) -> int:
-    """One JSON object per input line; a bad line gets an object with "error" and the rest go on."""
+def _batch_summary(searcher: Searcher, args: argparse.Namespace, options: dict) -> int:
+    from archivist.query.batch import COLUMNS, read_lines, summarise
+    from archivist.query.export import encoded
+
+    text = _batch_source(args.batch).read()
+    filters = {name: options[name] for name in ("outlets", "since", "until", "include_undated", "author",
+                                                "languages", "entity")}
+    failed = False
+
+    def noted(rows):
+        nonlocal failed
+        for row in rows:
+            failed = failed or bool(row["error"])
+            yield row
+
+    rows = noted(summarise(searcher, read_lines(text, args.column), args.mode, **filters))
+    for chunk in encoded(rows, "jsonl" if args.json else "csv", COLUMNS):
+        sys.stdout.write(chunk)
+        sys.stdout.flush()
+    return 2 if failed else 0
+
+
+def _batch_source(source: str):
+    """The batch's lines: standard input for '-', else the file (one-line error when unreadable)."""
+    if source == "-":
+        sys.stdin.reconfigure(errors="replace")
+        return sys.stdin
     try:
-        if source == "-":
-            sys.stdin.reconfigure(errors="replace")
-            handle = sys.stdin
-        else:
-            handle = open(source, encoding="utf-8", errors="replace")
+        return open(source, encoding="utf-8", errors="replace")
     except OSError as error:
         raise BadInput(f"Cannot read the batch file {source} ({error.strerror}).") from None
+
+
+def _search_batch(searcher: Searcher, source: str, options: dict) -> int:
+    """One JSON object per input line; a bad line gets an object with "error" and the rest go on."""
+    handle = _batch_source(source)
     failed = False
     with handle:
         for line in handle:

@@ -30,13 +30,13 @@ def watch_panel(searcher: Searcher, index: Path) -> None:
         st.sidebar.warning(md(str(error)))
         return
     new = sum(len(s.new) for s in statuses)
-    with st.sidebar.expander(f"Watchlist ({new} new)" if new else "Watchlist", expanded=bool(new)):
+    message = st.session_state.pop("watch_message", None)
+    with st.sidebar.expander(f"Watchlist ({new} new)" if new else "Watchlist", expanded=bool(new or message)):
         if not statuses:
             st.caption("No watches yet. Search for a name or words, then press “Watch this search” "
                        "under the results; after each reindex its new articles are counted here.")
         for status in statuses:
             watch_row(watchlist, status)
-        message = st.session_state.pop("watch_message", None)
         if message:
             st.success(md(message))
 

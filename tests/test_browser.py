@@ -550,3 +550,56 @@ def test_files_uploaded_from_the_page_are_saved_safely_indexed_and_found(server:
     _shot(page, "15-same-name-asked")
     assert not events["dialogs"]
     assert not events["outside"], events["outside"]
+
+
+def test_cite_download_watch_and_entity_facet(server: dict, browser_page: tuple) -> None:
+    """Issue 17: copy a citation, download the results as CSV, watch a search and see "1 new"
+    after a reindex brings a matching article, click an entity facet to narrow the search."""
+    page, events = browser_page
+    archive = Path(server["log"]).parent / "archive"
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server["url"])
+    page.goto(f"{server['url']}/?q=Amrullah+Saleh&mode=Keyword")
+    card = page.locator("[class*='st-key-card-']").first
+    card.wait_for(timeout=START_TIMEOUT_S * 1000)
+
+    card.get_by_role("button", name="Copy citation").click()
+    box = page.locator("[data-testid='stPopoverBody']").locator("pre").first
+    box.hover()
+    page.locator("[data-testid='stPopoverBody']").get_by_role("button", name="Copy to clipboard").first.click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    headline = card.locator(".ar-title").inner_text().split(".", 1)[1].strip()
+    assert copied.startswith(f"\u201c{headline}\u201d, ") and re.search(r", characters [\d,]+\u2013[\d,]+: \u201c", copied), copied
+    _shot(page, "16-citation")
+    page.keyboard.press("Escape")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    rows = download.value.path().read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("rank,score,relevance,passage_id") and len(rows) >= 2
+    assert download.value.suggested_filename == "archivist-Amrullah-Saleh.csv"
+
+    page.get_by_role("button", name="Watch this search").click()
+    page.get_by_text("Watching \u201cAmrullah Saleh\u201d", exact=False).wait_for()
+    (archive / "saleh.txt").write_text("Saleh in Panjshir\n\nAmrullah Saleh said on Sunday he was still in "
+                                       "the Panjshir valley with the resistance.\n", encoding="utf-8")
+    page.get_by_role("button", name="Reindex").click()
+    page.get_by_text("1 added", exact=False).wait_for(timeout=120_000)
+    page.get_by_text("Watchlist (1 new)", exact=True).wait_for()
+    row = page.get_by_role("button", name=re.compile(r"Amrullah Saleh · 1 new"))
+    row.wait_for()
+    _shot(page, "17-watch-new")
+    row.click()
+    page.get_by_text("1 new for \u201cAmrullah Saleh\u201d, now marked seen", exact=False).wait_for()
+
+    _search(page, "resistance")
+    facet = page.locator("[class*='st-key-facets-person']").get_by_role("button", name=re.compile("^Amrullah Saleh"))
+    facet.click()
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("textbox", name="Names")).to_have_value("Amrullah Saleh")
+    page.wait_for_timeout(500)
+    expect(page.locator("[class*='st-key-card-']").first).to_be_visible()
+    assert "entity=Amrullah+Saleh" in page.url
+    _shot(page, "18-entity-facet")
+    assert not events["dialogs"]
+    assert not events["outside"], events["outside"]

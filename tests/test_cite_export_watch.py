@@ -17,6 +17,7 @@ from test_cli import run
 
 from archivist.build.indexer import reindex
 from archivist.errors import BadInput, NotFound
+from archivist.query.batch import read_lines, summarise
 from archivist.query.citation import citation_json, plain_citation
 from archivist.query.export import COLUMNS, export_rows
 from archivist.query.search import MAX_K, Searcher
@@ -146,3 +147,23 @@ def test_api_exports_and_keeps_watches(harbour_index, real_embedder):
         assert call(f"{base}/watches/check?peek=true", method="POST")[0] == 200
         assert call(f"{base}/watches/{added['id']}", method="DELETE")[1] == {"removed": added["id"]}
         assert call(f"{base}/watches/{added['id']}", method="DELETE")[0] == 404
+
+
+def test_a_list_of_names_gets_counts_best_hits_and_date_ranges(harbour_index, real_embedder, tmp_path):
+    _, index = harbour_index
+    searcher = Searcher.open(index, real_embedder)
+    lines = read_lines("name,desk\nharbour,ports\nRain,weather\nZanzibar,none\nharbour,again\n", column="name")
+    assert lines == ["harbour", "Rain", "Zanzibar"]  # a column's values, header and repeats dropped
+    rows = {row["query"]: row for row in summarise(searcher, lines)}
+    assert rows["harbour"]["matching_articles"] == HARBOUR_ARTICLES and rows["harbour"]["exact"] is True
+    assert (rows["harbour"]["first_date"], rows["harbour"]["last_date"]) == ("2021-09-01", "2021-09-28")
+    assert rows["Rain"]["matching_articles"] == 1 and rows["Rain"]["best_title"] == "Weather"
+    assert rows["Zanzibar"]["matching_articles"] == 0 and rows["Zanzibar"]["error"] is None
+    with pytest.raises(BadInput, match="The CSV has no column 'names'; its columns are: name, desk"):
+        read_lines("name,desk\nx,y\n", column="names")
+    listing = tmp_path / "names.txt"
+    listing.write_text("harbour\n\nRain\n", encoding="utf-8")
+    done = run("search", "--batch", str(listing), "--summary", "--mode", "keyword", "--index", str(index))
+    table = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert done.returncode == 0 and [r["query"] for r in table] == ["harbour", "Rain"]
+    assert table[0]["matching_articles"] == str(HARBOUR_ARTICLES)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from archivist.errors import BadInput
 from archivist.query.search import MAX_K, MAX_RESULTS, Searcher
@@ -92,14 +92,14 @@ def check_format(name: str) -> str:
     return name
 
 
-def encoded(rows: Iterable[dict], fmt: str) -> Iterator[str]:
-    """The rows as text in `fmt`, a line (or a CSV record) at a time, a header first for CSV."""
+def encoded(rows: Iterable[dict], fmt: str, columns: Sequence[str] = COLUMNS) -> Iterator[str]:
+    """The rows as text in `fmt`, a line (or a CSV record) at a time, a header of `columns` first for CSV."""
     if check_format(fmt) == "jsonl":
         for row in rows:
             yield json.dumps(row, ensure_ascii=False) + "\n"
         return
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
         writer.writerow(row)
