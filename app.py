@@ -41,7 +41,7 @@ def main() -> None:
     searcher = open_index(archive, index)
     stats = searcher.stats()
     restore_like_from_url()
-    params = sidebar(stats, archive, index)
+    params = sidebar(stats, archive, index, searcher)
     watch_panel(searcher, index)
     query = search_box()
     batch_panel(searcher, params)

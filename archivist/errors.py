@@ -35,3 +35,7 @@ class IndexBusy(ArchivistError):
 def first_line(error: BaseException, limit: int | None = None) -> str:
     """The first line of an error's message (libraries' messages run to many lines), cut to `limit`."""
     return (str(error).strip().splitlines() or [""])[0][:limit]
+
+
+class NameTaken(BadInput):
+    """A different file already has that name in the archive: replacing it must be asked for."""

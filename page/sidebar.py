@@ -35,7 +35,7 @@ def date_bounds(stats: dict) -> tuple[dt.date | None, dt.date | None]:
     return parse_date(stats.get("date_min")), parse_date(stats.get("date_max"))
 
 
-def sidebar(stats: dict, archive: Path, index: Path) -> dict:
+def sidebar(stats: dict, archive: Path, index: Path, searcher=None) -> dict:
     """Mode, size, filters (all bound to the URL) and the index's status; returns search kwargs."""
     sb = st.sidebar
     asked = link_values()
@@ -86,7 +86,7 @@ def sidebar(stats: dict, archive: Path, index: Path) -> dict:
 
     sb.divider()
     index_status(stats, archive, index)
-    upload_panel(archive, index)
+    upload_panel(archive, index, searcher)
     if asked is not None:
         st.session_state.link_problems = link_problems(asked, outlets, languages)
     return {"mode": MODES.get(st.session_state.get("mode") or "", "hybrid"),

@@ -15,17 +15,33 @@ import streamlit as st
 from archivist.build.uploads import save_uploads, set_metadata
 from archivist.errors import BadInput
 from archivist.ingest.dates import parse_user_date
+from archivist.query.search import Searcher
 from page.highlight import escape_markdown as md
 from page.loading import build_index
 
+MAX_LISTED = 20  # new articles named after an upload
 
-def upload_panel(archive: Path, index: Path) -> None:
+
+def show_new_articles(searcher: Searcher, rels: list[str]) -> None:
+    """The articles the added files gave, each with its outlet, date and file, to check them."""
+    articles = searcher.articles_from_files(rels)
+    lines = [f"- **{md(a.title)}** · {md(a.outlet or 'outlet unknown')} · {a.date or 'undated'} · `{a.path}`"
+             for a in articles[:MAX_LISTED]]
+    if len(articles) > MAX_LISTED:
+        lines.append(f"- … and {len(articles) - MAX_LISTED:,} more")
+    st.sidebar.markdown(f"New articles ({len(articles):,}):\n" + "\n".join(lines) if articles else
+                        "No article could be read from them; the reindex report says why.")
+
+
+def upload_panel(archive: Path, index: Path, searcher: Searcher | None = None) -> None:
     """The sidebar's "Add files" panel."""
     sb = st.sidebar
     round_ = st.session_state.get("upload_round", 0)  # a new uploader (emptied) after each add
     added = st.session_state.get("last_added")
     if added:  # outside the panel, which folds after a rerun
         sb.success(md(f"Added and indexed: {', '.join(added)}"))
+        if searcher is not None:
+            show_new_articles(searcher, added)
     with sb.expander("Add files to the archive", expanded=bool(st.session_state.get("upload_conflicts"))):
         files = st.file_uploader("PDF, Word, e-mail, web pages, feeds, text, or a .zip of them",
                                  accept_multiple_files=True, key=f"upload-{round_}")

@@ -525,7 +525,7 @@ def test_files_uploaded_from_the_page_are_saved_safely_indexed_and_found(server:
         if not page.get_by_role("button", name="Add to the archive").is_visible():
             panel.click()
             page.get_by_role("button", name="Add to the archive").wait_for()
-        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
+        page.locator("[data-testid='stSidebar'] [data-testid='stFileUploaderDropzoneInput']").set_input_files(
             [{"name": name, "mimeType": "text/plain", "buffer": data} for name, data in files])
         from playwright.sync_api import expect
 
@@ -536,6 +536,8 @@ def test_files_uploaded_from_the_page_are_saved_safely_indexed_and_found(server:
     upload([("ferry.txt", b"Ferry fares\n\nThe island ferry doubles its winter fares from November.\n"),
             ("../../etc/quay.txt", b"Quay repairs\n\nDivers found cracks in the old quay wall last week.\n")])
     page.get_by_text("Added and indexed:", exact=False).wait_for(timeout=120_000)
+    page.get_by_text("New articles (2):", exact=False).wait_for()  # their headlines, to check them
+    assert page.get_by_text("Quay repairs", exact=True).is_visible()
     assert (archive / "ferry.txt").is_file() and (archive / "quay.txt").is_file()
     assert not (archive.parent / "etc").exists() and not Path("/etc/quay.txt").exists()
     _shot(page, "14-uploaded")

@@ -7,6 +7,9 @@ import csv
 import io
 import json
 import random
+import time
+import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -167,3 +170,33 @@ def test_a_list_of_names_gets_counts_best_hits_and_date_ranges(harbour_index, re
     table = list(csv.DictReader(io.StringIO(done.stdout)))
     assert done.returncode == 0 and [r["query"] for r in table] == ["harbour", "Rain"]
     assert table[0]["matching_articles"] == str(HARBOUR_ARTICLES)
+
+
+def test_api_adds_a_file_to_the_archive_and_indexes_it(tmp_path, real_embedder):
+    archive, index = tmp_path / "archive", tmp_path / "index"
+    write(archive / "a.txt", "Rain\n\nRain is expected over the hills tomorrow.\n")
+    reindex(archive, index, embedder=real_embedder)
+
+    def put(name: str, body: bytes, **params) -> tuple[int, dict]:
+        request = urllib.request.Request(f"{base}/files/{urllib.parse.quote(name, safe='')}?{query(**params)}",
+                                         data=body, method="PUT")
+        try:
+            with urllib.request.urlopen(request, timeout=60) as got:
+                return got.status, json.loads(got.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    with serving(index, archive, real_embedder) as base:
+        status, body = put("../../etc/ferry.txt", b"Ferry fares\n\nThe island ferry doubles its winter fares.\n",
+                           outlet="Island News", date="2021-11-02")
+        assert status == 201 and body["saved"] == ["ferry.txt"] and body["reindex"]["state"] == "running"
+        assert (archive / "ferry.txt").is_file() and not (tmp_path / "etc").exists()
+        deadline = time.monotonic() + 120
+        while call(f"{base}/reindex")[1]["state"] == "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        found = call(f"{base}/search?{query(q='island ferry winter fares', k=1)}")[1]["results"][0]["article"]
+        assert (found["path"], found["outlet"], found["date"]) == ("ferry.txt", "Island News", "2021-11-02")
+        status, body = put("ferry.txt", b"Another note under the same name.\n")
+        assert status == 409 and "replace=true" in body["error"]
+        assert put("tool.exe", b"MZ")[0] == 400

@@ -18,17 +18,23 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
+from starlette.concurrency import run_in_threadpool
+
 from archivist.access import bearer_token, secret_matches
 from archivist.api.jobs import ReindexJob
 from archivist.api.searchers import LiveSearcher
 from archivist.api.workers import PoolFull, SearchPool
-from archivist.errors import ArchivistError, BadInput, IndexBusy, IndexIncompatible, IndexMissing, NotFound
+from archivist.build.uploads import save_uploads, set_metadata
+from archivist.errors import (ArchivistError, BadInput, IndexBusy, IndexIncompatible, IndexMissing,
+                              NameTaken, NotFound)
 from archivist.model.embedding import Embedder
+from archivist.ingest.dates import parse_user_date
 from archivist.query.export import check_format, encoded, export_rows
 from archivist.query.search import MAX_K, MODES, SORTS
 from archivist.storage.manifest import current_build_id
 from archivist.watchlist import Watchlist
 
+MAX_UPLOAD_BYTES = 300 * 10**6  # the page's upload limit too (.streamlit/config.toml)
 OPEN_PATHS = {"/health"}  # reachable without the token: a load balancer's probe
 RETRY_AFTER_SECONDS = 1
 
@@ -148,6 +154,31 @@ def create_app(index: Path, archive: Path, token: str | None = None, workers: in
     async def start_reindex() -> dict:
         return job.start()
 
+    @app.put("/files/{name:path}", status_code=201,
+             summary="Add one file (or a .zip) to the archive and index it: `archivist add`")
+    async def add_file(name: str, request: Request, replace: bool = False, outlet: str | None = None,
+                       date: str | None = None, url: str | None = None) -> dict:
+        declared = int(request.headers.get("content-length") or 0)
+        if declared > MAX_UPLOAD_BYTES:
+            raise BadInput(f"The file is {declared / 1e6:,.0f} MB; the API takes files up to "
+                           f"{MAX_UPLOAD_BYTES // 10**6} MB (copy larger ones into the archive and POST /reindex).")
+        content = await request.body()
+        day = parse_user_date(date, "date")
+        result = await run_in_threadpool(save_uploads, archive, [(name, content)], (), replace)
+        if result.conflicts:
+            raise NameTaken(f"A different file named {result.conflicts[0]} is already in the archive; "
+                            "send replace=true to overwrite it, or use another name.")
+        if result.refused:
+            raise BadInput(f"{result.refused[0].path} was not added: {result.refused[0].reason}.")
+        await run_in_threadpool(set_metadata, archive, result.saved,
+                                {"outlet": outlet or "", "date": day or "", "url": url or ""})
+        try:
+            reindexing = job.start() if result.saved else None
+        except IndexBusy:
+            reindexing = {"state": "running", "note": "a reindex was already running; POST /reindex after it "
+                                                      "ends to index this file"}
+        return {"saved": result.saved, "unchanged": result.unchanged, "reindex": reindexing}
+
     @app.get("/reindex", summary="The running or last reindex: stage, counts, report or error")
     async def reindex_status() -> dict:
         return job.status()
@@ -173,7 +204,7 @@ def filter_params(outlet: Annotated[list[str] | None, Query(description="only th
 
 def _error_handlers(app: FastAPI) -> None:
     """Errors as JSON `{"error": one sentence}` with the status code a client can act on."""
-    statuses = [(BadInput, 400), (NotFound, 404), (IndexBusy, 409), (IndexMissing, 503), (IndexIncompatible, 503),
+    statuses = [(NameTaken, 409), (BadInput, 400), (NotFound, 404), (IndexBusy, 409), (IndexMissing, 503), (IndexIncompatible, 503),
                 (ArchivistError, 500)]
 
     @app.exception_handler(ArchivistError)

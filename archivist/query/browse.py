@@ -44,6 +44,10 @@ class ArchiveBrowser:
     def outlets(self) -> list[dict]:
         return text_tables.outlets(self.connection)
 
+    def articles_from_files(self, rels: list[str]) -> list:
+        """The articles the given archive files gave (what an upload added)."""
+        return text_tables.articles_from_files(self.connection, rels)
+
     def languages(self) -> list[dict]:
         return text_tables.languages(self.connection)
 

@@ -144,6 +144,17 @@ def article_refs(connection: sqlite3.Connection, article_ids: Sequence[str]) -> 
     return {r["id"]: article_ref(r) for r in rows}
 
 
+def articles_from_files(connection: sqlite3.Connection, rels: Sequence[str]) -> list[ArticleRef]:
+    """The articles read from these archive files (a mailbox's messages, an e-mail's attachments,
+    a feed's items too), in file order."""
+    rows = []
+    for rel in rels:
+        rows += connection.execute("SELECT id, path, title, outlet, date, url, place, language, author FROM articles "
+                                   "WHERE path = ? OR substr(path, 1, ?) = ? ORDER BY path",
+                                   (rel, len(rel) + 1, rel + "#")).fetchall()
+    return [article_ref(r) for r in rows]
+
+
 def outlets(connection: sqlite3.Connection) -> list[dict]:
     """Each named outlet with its article count, largest first."""
     rows = connection.execute(
