@@ -17,7 +17,7 @@ spaCy's labels map onto three kinds: PERSON -> person, ORG -> org, GPE/LOC/FAC -
 
 from __future__ import annotations
 
-import importlib.metadata
+import importlib
 import importlib.util
 import re
 import threading
@@ -85,6 +85,8 @@ def available() -> bool:
 
 def model_id() -> str:
     """Name and version of the model, to record beside stored entities: another model means extract again."""
+    import importlib.metadata  # 80 ms to import: not on a search's path
+
     try:
         version = importlib.metadata.version(MODEL_DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
