@@ -22,7 +22,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Bumped whenever the on-disk layout of index/ changes; readers refuse other versions.
-FORMAT_VERSION = 10
+FORMAT_VERSION = 11
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_DIMENSION = 384

@@ -27,12 +27,12 @@ def test_frequencies_are_counted_on_stems_as_fts5_indexes_them(tmp_path, fake_em
 def test_common_words_are_dropped_only_in_a_large_archive(tmp_path, fake_embedder, monkeypatch):
     searcher = build(tmp_path, fake_embedder)
     terms = ["harbour", "cranes", "pelican"]
-    assert searcher.keyword_index.selective_terms(terms, passages=10) == terms  # small: untouched
+    assert searcher.keyword_index.stemmed.selective_terms(terms, passages=10) == terms  # small: untouched
     monkeypatch.setattr(keyword, "PRUNE_FROM_PASSAGES", 5)
     monkeypatch.setattr(keyword, "COMMON_SHARE", 0.5)
-    assert searcher.keyword_index.selective_terms(terms, passages=10) == ["pelican"]
+    assert searcher.keyword_index.stemmed.selective_terms(terms, passages=10) == ["pelican"]
     # Only everyday words: the two rarest are kept so the query still finds passages.
-    assert len(searcher.keyword_index.selective_terms(["harbour", "cranes", "ships"], passages=10)) == 2
+    assert len(searcher.keyword_index.stemmed.selective_terms(["harbour", "cranes", "ships"], passages=10)) == 2
     top = searcher.search("harbour cranes pelican", k=1, mode="keyword").hits[0]
     assert top.article.path == "3.txt"
 

@@ -93,3 +93,23 @@ def test_cli_filters_by_language_and_says_when_an_article_is_not_english(three_l
     bad = subprocess.run([sys.executable, "-m", "archivist", "search", "x", "--index", str(index),
                           "--language", "xx"], capture_output=True, text=True, cwd=PROJECT)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Unknown language 'xx'" in bad.stderr
+
+
+def test_other_languages_are_keyword_indexed_without_english_stemming(tmp_path, real_embedder):
+    """Porter's English rules make "universal" and "university" one stem ("univers"): fine for
+    English, wrong for a Spanish text, whose words must be matched as written."""
+    archive, index = tmp_path / "archive", tmp_path / "index"
+    write(archive / "es.txt", "La universidad\n\nLa universidad nacional abrió sus puertas el lunes después de "
+          "meses de obras, dijo el rector a los periodistas reunidos en el patio.\n")
+    write(archive / "en.txt", "The university\n\nThe national university reopened on Monday after months of "
+          "repairs, the rector told reporters gathered in the courtyard.\n")
+    reindex(archive, index, embedder=real_embedder)
+    searcher = Searcher.open(index, real_embedder)
+    english = searcher.search("universities", k=5, mode="keyword")  # stemmed: university
+    assert [h.article.path for h in english.hits] == ["en.txt"]
+    assert [h.article.path for h in searcher.search("universidad", k=5, mode="keyword").hits] == ["es.txt"]
+    # "universidades" shares the Spanish word's English stem ("universidad"), not its letters:
+    assert searcher.search("universidades", k=5, mode="keyword").hits == []
+    assert [h.article.path for h in searcher.search("puertas lunes", k=5, mode="keyword").hits] == ["es.txt"]
+    hybrid = searcher.search("universidad nacional", k=5)
+    assert hybrid.hits[0].article.path == "es.txt" and hybrid.hits[0].to_json()["language"] == "es"

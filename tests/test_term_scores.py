@@ -53,7 +53,7 @@ def test_summed_word_scores_are_fts5_scores_of_the_or_query(searcher, words):
 
 
 def with_stems(searcher: Searcher, words: list[str]) -> list[tuple[str, tuple[str, ...]]]:
-    return list(zip(words, searcher.keyword_index.stems(words)))
+    return list(zip(words, searcher.keyword_index.stemmed.stems(words)))
 
 
 def test_hybrid_keyword_list_is_the_same_with_and_without_the_word_cache(searcher):

@@ -13,7 +13,8 @@ from archivist.ingest import chunking
 from archivist.storage import copy_table, text_tables
 from archivist.storage.cache import EmbeddingCache, sentence_key, text_key
 from archivist.model.embedding import Embedder
-from archivist.storage.keyword_index import Fts5KeywordIndex
+from archivist.ingest.language import ENGLISH
+from archivist.storage.keyword_index import LanguageSplitKeywordIndex
 from archivist.progress import Progress
 from archivist.records import Article, Chunk
 from archivist.model.tokens import token_counter
@@ -67,12 +68,15 @@ def apply_changes(connection: sqlite3.Connection, articles: list[Article], respl
     progress("writing", 0, len(to_write))
     text_tables.insert_articles(connection, to_write)
     keyword_rows = []
+    other_languages: set[int] = set()  # keyword-indexed without English stemming
     for (article, chunk), key, chunk_sentence_keys in zip(chunks, keys, sentence_keys):
         passage_id = text_tables.insert_passage(connection, chunk, key, chunk_sentence_keys)
         changes.new_passage_ids.append(passage_id)
+        if article.language not in (None, ENGLISH):
+            other_languages.add(passage_id)
         # An aside is found by its own words, not by the headline of the article that printed it.
         keyword_rows.append((passage_id, article.title if chunk.kind == "text" else "", chunk.keyword_text))
-    Fts5KeywordIndex(connection).add(keyword_rows)
+    LanguageSplitKeywordIndex(connection).add(keyword_rows, other_languages)
     progress("writing", len(to_write), len(to_write))
     return changes
 
@@ -80,7 +84,7 @@ def apply_changes(connection: sqlite3.Connection, articles: list[Article], respl
 def delete_articles(connection: sqlite3.Connection, article_ids: list[str]) -> None:
     """Articles with everything stored of them, keyword rows and copy pairs included."""
     passage_ids = text_tables.passage_ids_of_articles(connection, article_ids)
-    Fts5KeywordIndex(connection).remove(passage_ids)
+    LanguageSplitKeywordIndex(connection).remove(passage_ids)
     copy_table.remove(connection, passage_ids)
     text_tables.delete_articles(connection, article_ids)
 

@@ -29,7 +29,7 @@ from archivist.build.copies import find_copies
 from archivist.build.entity_step import extract_new_entities
 from archivist.model.embedding import Embedder
 from archivist.errors import ArchivistError, IndexIncompatible, IndexMissing
-from archivist.storage.keyword_index import Fts5KeywordIndex
+from archivist.storage.keyword_index import LanguageSplitKeywordIndex
 from archivist.storage.locking import IndexLock
 from archivist.progress import Progress, StageClock
 from archivist.records import Article, Skipped
@@ -231,7 +231,7 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
         report.stories = update_stories(connection, new_articles, embedder.encode, cache)
         progress("stories", 1, 1)
         progress("keywords", 0, 1)
-        Fts5KeywordIndex(connection).finish_build()
+        LanguageSplitKeywordIndex(connection).finish_build()
         progress("saving", 0, 1)
         connection.commit()
         if pruned:

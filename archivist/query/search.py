@@ -27,7 +27,7 @@ from archivist.query.syntax import plain_query
 from archivist.records import NO_FILTERS, Filters, Hit
 from archivist.storage import copy_table, manifest, text_tables
 from archivist.storage.cache import EmbeddingCache
-from archivist.storage.keyword_index import Fts5KeywordIndex
+from archivist.storage.keyword_index import LanguageSplitKeywordIndex
 from archivist.storage.vector_index import FaissVectorIndex
 
 __all__ = ["MODES", "SearchResponse", "Searcher", "check_page", "current_build_id"]
@@ -100,7 +100,7 @@ class Searcher(ArchiveBrowser):
             raise manifest.damaged(self.index, error) from None
         self.manifest, self.build_id, self.connection = live, live["build_id"], connection
         self.vector_index = vector_index
-        self.keyword_index = Fts5KeywordIndex(connection)
+        self.keyword_index = LanguageSplitKeywordIndex(connection)
         self.cache = EmbeddingCache(connection, self.embedder.name, self.embedder.dimension)
         self.lookups = IndexLookups(connection)
         previous, self._retrieval = self._retrieval, Retrieval(

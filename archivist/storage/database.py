@@ -12,6 +12,8 @@ from pathlib import Path
 
 # How FTS5 splits and stems words; the keyword module stems query words with the same one.
 FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
+# ... and passages in another language than English: no English stemming (keyword_index.PLAIN).
+PLAIN_TOKENIZER = "unicode61 remove_diacritics 2"
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS articles (
@@ -42,6 +44,10 @@ CREATE INDEX IF NOT EXISTS sentences_passage ON sentences(passage_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
     title, body, tokenize = '{FTS_TOKENIZER}'
 );
+CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts_plain USING fts5(
+    title, body, tokenize = '{PLAIN_TOKENIZER}'
+);
+CREATE TABLE IF NOT EXISTS term_frequencies_plain (term TEXT PRIMARY KEY, passages INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS embeddings (
     model TEXT NOT NULL, text_hash TEXT NOT NULL, vector BLOB NOT NULL,
     PRIMARY KEY (model, text_hash)

@@ -7,14 +7,15 @@ and every statement over `passages_fts` and `term_frequencies` lives here.
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
 import threading
 from dataclasses import dataclass
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Protocol
 
 from archivist.storage import text_tables
-from archivist.storage.database import FTS_TOKENIZER, rows_for_ids
+from archivist.storage.database import FTS_TOKENIZER, PLAIN_TOKENIZER, rows_for_ids
 import numpy as np
 
 from archivist.records import NO_FILTERS, Filters, ParsedQuery
@@ -39,15 +40,35 @@ TITLE_WEIGHT = 1.0
 BODY_WEIGHT = 1.0
 
 
+@dataclass(frozen=True)
+class FtsTable:
+    """One FTS5 table of passages and what goes with it: how it splits words, its term counts and
+    the suffix of its scratch tables (each tokenizer needs its own)."""
+
+    name: str
+    tokenizer: str
+    terms: str
+    suffix: str
+
+
+# English and undetected text: Porter-stemmed ("supported" finds "supports").
+STEMMED = FtsTable("passages_fts", FTS_TOKENIZER, "term_frequencies", "")
+# Text in another language: Porter's English suffix rules would join unrelated words there, so its
+# words are matched as written (accents folded as in the stemmed table).
+PLAIN = FtsTable("passages_fts_plain", PLAIN_TOKENIZER, "term_frequencies_plain", "_plain")
+
+
 def settings() -> dict:
     """What shapes the stored keyword index, for the build's settings record."""
-    return {"tokenizer": FTS_TOKENIZER}
+    return {"tokenizer": FTS_TOKENIZER, "other_languages_tokenizer": PLAIN_TOKENIZER}
 
 
 class KeywordIndex(Protocol):
     """What search and the indexer need of a keyword index, whatever engine holds it."""
 
-    def add(self, rows: Iterable[tuple[int, str, str]]) -> None: ...
+    def add(self, rows: Iterable[tuple[int, str, str]], plain_ids: Collection[int] = ()) -> None:
+        """Index (passage id, headline, text) rows; those of `plain_ids` (another language than
+        English) without English stemming."""
 
     def remove(self, passage_ids: Sequence[int]) -> None: ...
 
@@ -64,34 +85,37 @@ class KeywordIndex(Protocol):
 
 
 class Fts5KeywordIndex:
-    """bm25 over the `passages_fts` table of one build's database."""
+    """bm25 over one FTS5 table of a build's database: `passages_fts` (Porter-stemmed, the default)
+    or `passages_fts_plain` (other languages' passages, words as written: PLAIN)."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, table: "FtsTable | None" = None) -> None:
         self.connection = connection
+        self.table = table or STEMMED
+        # Summed per-word scores (term_scores.py) read the stemmed table's own structures.
         self.term_scores = TermScores(connection, TITLE_WEIGHT, BODY_WEIGHT)
         self._stems: dict[str, tuple[str, ...]] = {}
 
     def add(self, rows: Iterable[tuple[int, str, str]]) -> None:
-        """Index (passage id, headline, passage text as keyword-indexed) rows."""
-        self.connection.executemany("INSERT INTO passages_fts(rowid, title, body) VALUES (?, ?, ?)", rows)
+        """Index (passage id, headline, passage text as keyword-indexed) rows into this table."""
+        self.connection.executemany(f"INSERT INTO {self.table.name}(rowid, title, body) VALUES (?, ?, ?)", rows)
 
     def remove(self, passage_ids: Sequence[int]) -> None:
-        rows_for_ids(self.connection, "DELETE FROM passages_fts WHERE rowid IN ({marks})", passage_ids)
+        rows_for_ids(self.connection, f"DELETE FROM {self.table.name} WHERE rowid IN ({{marks}})", passage_ids)
 
     def finish_build(self) -> None:
         """Copy each stemmed term's passage count out of the FTS5 index (one scan: 4 s at a million
         passages) so a query can look its words up by key; fts5vocab itself counts on every read."""
         c = self.connection
-        c.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_vocab USING fts5vocab(main, passages_fts, 'row')")
-        c.execute("DELETE FROM term_frequencies")
-        c.execute("INSERT INTO term_frequencies(term, passages) SELECT term, doc FROM temp.fts_vocab")
+        c.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_vocab{self.table.suffix} USING fts5vocab(main, {self.table.name}, 'row')")
+        c.execute(f"DELETE FROM {self.table.terms}")
+        c.execute(f"INSERT INTO {self.table.terms}(term, passages) SELECT term, doc FROM temp.fts_vocab{self.table.suffix}")
 
     def document_frequencies(self, words: list[str]) -> dict[str, int]:
         """Passages containing each word, as FTS5 stems it (its own tokenizer, on a scratch table)."""
         frequencies = dict.fromkeys(words, 0)
         # One join: each word's stems (a word can hold several tokens) with their passage counts.
         for number, passages in self._scratch_words(
-                words, "SELECT q.doc, t.passages FROM temp.query_stems q JOIN term_frequencies t ON t.term = q.term"):
+                words, f"SELECT q.doc, t.passages FROM temp.query_stems{self.table.suffix} q JOIN {self.table.terms} t ON t.term = q.term"):
             frequencies[words[number]] = max(frequencies[words[number]], passages)
         return frequencies
 
@@ -101,7 +125,7 @@ class Fts5KeywordIndex:
         unknown = [w for w in dict.fromkeys(words) if w not in self._stems]
         if unknown:
             found: list[list[str]] = [[] for _ in unknown]
-            for number, term in self._scratch_words(unknown, "SELECT doc, term FROM temp.query_stems ORDER BY doc, offset"):
+            for number, term in self._scratch_words(unknown, f"SELECT doc, term FROM temp.query_stems{self.table.suffix} ORDER BY doc, offset"):
                 found[number].append(term)
             if len(self._stems) > MAX_REMEMBERED_STEMS:
                 self._stems.clear()
@@ -116,13 +140,13 @@ class Fts5KeywordIndex:
         with _SCRATCH_LOCK:
             c = self.connection
             try:
-                c.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_words USING fts5(word, tokenize = '{FTS_TOKENIZER}')")
-                c.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_stems USING fts5vocab(temp, query_words, 'instance')")
-                c.execute("DELETE FROM temp.query_words")
-                c.executemany("INSERT INTO temp.query_words(rowid, word) VALUES (?, ?)",
+                c.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_words{self.table.suffix} USING fts5(word, tokenize = '{self.table.tokenizer}')")
+                c.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_stems{self.table.suffix} USING fts5vocab(temp, query_words{self.table.suffix}, 'instance')")
+                c.execute(f"DELETE FROM temp.query_words{self.table.suffix}")
+                c.executemany(f"INSERT INTO temp.query_words{self.table.suffix}(rowid, word) VALUES (?, ?)",
                               ((number, word) for number, word in enumerate(words)))
                 rows = c.execute(select).fetchall()
-                c.execute("DELETE FROM temp.query_words")
+                c.execute(f"DELETE FROM temp.query_words{self.table.suffix}")
                 return rows
             finally:
                 c.commit()  # end the implicit transaction the scratch writes opened
@@ -134,17 +158,17 @@ class Fts5KeywordIndex:
             return 0
         clause, params = text_tables.filter_clause(filters) if filters.active else ("", ())
         return self.connection.execute(
-            "SELECT count(DISTINCT p.article_id) FROM passages_fts JOIN passages p ON p.id = passages_fts.rowid "
-            "JOIN articles a ON a.id = p.article_id WHERE passages_fts MATCH ?" + (f" AND {clause}" if clause else ""),
+            f"SELECT count(DISTINCT p.article_id) FROM {self.table.name} JOIN passages p ON p.id = {self.table.name}.rowid "
+            f"JOIN articles a ON a.id = p.article_id WHERE {self.table.name} MATCH ?" + (f" AND {clause}" if clause else ""),
             (expression, *params)).fetchone()[0]
 
     def phrase_ids(self, words: list[str], limit: int, filters: Filters = NO_FILTERS) -> list[int]:
         """Passages whose text holds `words` in this order (at most `limit`), within `filters`."""
-        sql = "SELECT passages_fts.rowid FROM passages_fts "
+        sql = f"SELECT {self.table.name}.rowid FROM {self.table.name} "
         clause, params = text_tables.filter_clause(filters) if filters.active else ("", ())
         if clause:
-            sql += "JOIN passages p ON p.id = passages_fts.rowid JOIN articles a ON a.id = p.article_id "
-        sql += "WHERE passages_fts MATCH ? " + (f"AND {clause} " if clause else "") + "LIMIT ?"
+            sql += f"JOIN passages p ON p.id = {self.table.name}.rowid JOIN articles a ON a.id = p.article_id "
+        sql += f"WHERE {self.table.name} MATCH ? " + (f"AND {clause} " if clause else "") + "LIMIT ?"
         return [r[0] for r in self.connection.execute(sql, (f"body : {quoted(' '.join(words))}", *params, limit))]
 
     def terms_held(self, passage_ids: list[int], terms: list[str]) -> dict[int, set[str]]:
@@ -160,7 +184,7 @@ class Fts5KeywordIndex:
                     held[int(pid)].add(term)
                 continue
             for (pid,) in self.connection.execute(
-                    f"SELECT rowid FROM passages_fts WHERE passages_fts MATCH ? AND rowid IN ({marks})",
+                    f"SELECT rowid FROM {self.table.name} WHERE {self.table.name} MATCH ? AND rowid IN ({marks})",
                     (quoted(term), *passage_ids)):
                 held[pid].add(term)
         return held
@@ -195,14 +219,14 @@ class Fts5KeywordIndex:
             expression = ranking_expression(query, terms)
         if expression is None:
             return []
-        sql = (f"SELECT passages_fts.rowid AS id, -bm25(passages_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score "
-               "FROM passages_fts ")
+        sql = (f"SELECT {self.table.name}.rowid AS id, -bm25({self.table.name}, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score "
+               f"FROM {self.table.name} ")
         clause, params = text_tables.filter_clause(filters) if filters.active else ("", ())
         if clause:
-            sql += ("JOIN passages p ON p.id = passages_fts.rowid JOIN articles a ON a.id = p.article_id "
-                    f"WHERE passages_fts MATCH ? AND {clause} ")
+            sql += (f"JOIN passages p ON p.id = {self.table.name}.rowid JOIN articles a ON a.id = p.article_id "
+                    f"WHERE {self.table.name} MATCH ? AND {clause} ")
         else:
-            sql += "WHERE passages_fts MATCH ? "
+            sql += f"WHERE {self.table.name} MATCH ? "
         # Ordering by the selected score computes bm25 once a row (ordering by a second bm25() call
         # computed it twice).
         sql += "ORDER BY score DESC LIMIT ?"
@@ -217,11 +241,11 @@ class Fts5KeywordIndex:
         if expression is None:
             return
         clause, params = text_tables.filter_clause(filters) if filters.active else ("", ())
-        sql = (f"SELECT passages_fts.rowid, -bm25(passages_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score "
-               "FROM passages_fts ")
+        sql = (f"SELECT {self.table.name}.rowid, -bm25({self.table.name}, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score "
+               f"FROM {self.table.name} ")
         if clause:
-            sql += "JOIN passages p ON p.id = passages_fts.rowid JOIN articles a ON a.id = p.article_id "
-        sql += "WHERE passages_fts MATCH ? " + (f"AND {clause} " if clause else "") + "ORDER BY score DESC"
+            sql += f"JOIN passages p ON p.id = {self.table.name}.rowid JOIN articles a ON a.id = p.article_id "
+        sql += f"WHERE {self.table.name} MATCH ? " + (f"AND {clause} " if clause else "") + "ORDER BY score DESC"
         for passage_id, score in self.connection.execute(sql, (expression, *params)):
             yield int(passage_id), float(score)
 
@@ -237,13 +261,13 @@ class Fts5KeywordIndex:
         with _SCRATCH_LOCK:
             c = self.connection
             try:
-                c.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.check_text USING fts5(title, body, "
-                          f"tokenize = '{FTS_TOKENIZER}')")
-                c.execute("DELETE FROM temp.check_text")
-                c.execute("INSERT INTO temp.check_text(rowid, title, body) VALUES (1, '', ?)", (text,))
-                return c.execute("SELECT 1 FROM temp.check_text WHERE check_text MATCH ?", (expression,)).fetchone() is not None
+                c.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.check_text{self.table.suffix} USING fts5(title, body, "
+                          f"tokenize = '{self.table.tokenizer}')")
+                c.execute(f"DELETE FROM temp.check_text{self.table.suffix}")
+                c.execute(f"INSERT INTO temp.check_text{self.table.suffix}(rowid, title, body) VALUES (1, '', ?)", (text,))
+                return c.execute(f"SELECT 1 FROM temp.check_text{self.table.suffix} WHERE check_text{self.table.suffix} MATCH ?", (expression,)).fetchone() is not None
             finally:
-                c.execute("DELETE FROM temp.check_text")
+                c.execute(f"DELETE FROM temp.check_text{self.table.suffix}")
                 c.commit()
 
     def constraint(self, query: ParsedQuery) -> "Constraint":
@@ -254,7 +278,81 @@ class Fts5KeywordIndex:
 
     def _matching(self, expression: str) -> frozenset[int]:
         return frozenset(r[0] for r in self.connection.execute(
-            "SELECT rowid FROM passages_fts WHERE passages_fts MATCH ?", (expression,)))
+            f"SELECT rowid FROM {self.table.name} WHERE {self.table.name} MATCH ?", (expression,)))
+
+
+class LanguageSplitKeywordIndex:
+    """The keyword index a build searches: English (and undetected) passages in the stemmed table,
+    passages of other languages in the plain one, every read asked of both and merged by score.
+
+    bm25 scores of the two tables come from their own collections; each is bm25 over the passages
+    of its kind, which is what a reader of that language's results wants. While the plain table
+    is empty (an English archive) it is never queried, so English search costs what it did."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+        self.stemmed = Fts5KeywordIndex(connection, STEMMED)
+        self.plain = Fts5KeywordIndex(connection, PLAIN)
+        self._has_plain: bool | None = None
+
+    @property
+    def parts(self) -> list[Fts5KeywordIndex]:
+        if self._has_plain is None:
+            self._has_plain = self.connection.execute(
+                f"SELECT 1 FROM {PLAIN.name} LIMIT 1").fetchone() is not None
+        return [self.stemmed, self.plain] if self._has_plain else [self.stemmed]
+
+    def add(self, rows: Iterable[tuple[int, str, str]], plain_ids: Collection[int] = ()) -> None:
+        """Index rows as Fts5KeywordIndex.add does; those of `plain_ids` unstemmed."""
+        rows = list(rows)
+        self.stemmed.add(r for r in rows if r[0] not in plain_ids)
+        self.plain.add(r for r in rows if r[0] in plain_ids)
+        self._has_plain = None
+
+    def remove(self, passage_ids: Sequence[int]) -> None:
+        self.stemmed.remove(passage_ids)
+        self.plain.remove(passage_ids)
+
+    def finish_build(self) -> None:
+        self.stemmed.finish_build()
+        self.plain.finish_build()
+
+    def search(self, query: ParsedQuery, limit: int, filters: Filters = NO_FILTERS, passages: int = 0,
+               every_word: bool = False) -> list[tuple[int, float]]:
+        found = [hit for part in self.parts for hit in part.search(query, limit, filters, passages, every_word)]
+        return sorted(found, key=lambda hit: -hit[1])[:limit] if len(self.parts) > 1 else found
+
+    def every_match(self, query: ParsedQuery, filters: Filters = NO_FILTERS) -> Iterator[tuple[int, float]]:
+        return heapq.merge(*(part.every_match(query, filters) for part in self.parts), key=lambda hit: -hit[1])
+
+    def count_articles(self, query: ParsedQuery, filters: Filters = NO_FILTERS) -> int:
+        return sum(part.count_articles(query, filters) for part in self.parts)  # an article is one language
+
+    def phrase_ids(self, words: list[str], limit: int, filters: Filters = NO_FILTERS) -> list[int]:
+        return [pid for part in self.parts for pid in part.phrase_ids(words, limit, filters)][:limit]
+
+    def terms_held(self, passage_ids: list[int], terms: list[str]) -> dict[int, set[str]]:
+        held: dict[int, set[str]] = {pid: set() for pid in passage_ids}
+        for part in self.parts:
+            for pid, found in part.terms_held(passage_ids, terms).items():
+                held[pid] |= found
+        return held
+
+    def document_frequencies(self, words: list[str]) -> dict[str, int]:
+        frequencies = dict.fromkeys(words, 0)
+        for part in self.parts:
+            for word, count in part.document_frequencies(words).items():
+                frequencies[word] += count
+        return frequencies
+
+    def holds(self, text: str, query: ParsedQuery, every_word: bool) -> bool:
+        return any(part.holds(text, query, every_word) for part in self.parts)
+
+    def constraint(self, query: ParsedQuery) -> "Constraint":
+        found = [part.constraint(query) for part in self.parts]
+        required = [c.required for c in found if c.required is not None]
+        return Constraint(frozenset().union(*required) if required else None,
+                          frozenset().union(*(c.excluded for c in found)))
 
 
 def _only_plain_words(query: ParsedQuery) -> bool:
