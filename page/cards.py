@@ -181,6 +181,6 @@ def full_article(searcher: Searcher, hit: Hit, terms: list[str]) -> None:
                      best=hit.highlight, terms=terms, anchor_id=anchor)
     st.markdown(
         f'<div class="ar-meta">{meta} · <a href="#{anchor}" target="_self">jump to the '
-        f'passage ↓</a></div><div class="ar-article">{body}</div>',
+        f'passage ↓</a></div><div class="ar-article" tabindex="0" role="region" aria-label="Full article">{body}</div>',
         unsafe_allow_html=True,
     )

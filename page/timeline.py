@@ -19,6 +19,9 @@ from page.display import fmt_date, parse_date
 
 TIMELINE_COLOR = "#3a7bd5"
 TIMELINE_HEIGHT = 140  # pixels, axes included: small, but room for a readable bar height
+# Axis labels and titles: Streamlit's theme draws them in #808495 (3.8:1 on white); this grey is
+# 6.9:1, the page's caption colour (page/style.css).
+AXIS_TEXT_COLOR = "#5c5a57"
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,19 @@ def label_step(low: dt.date, high: dt.date, unit: str) -> int:
     return max(1, -(-periods // 10))
 
 
+def counts_sentence(timeline: Timeline) -> str:
+    """The chart's counts in words, its text alternative: "Matching articles by day: 3 Sep 2021,
+    1 article; 5 Sep 2021, 2 articles." (and the undated ones, which have no bar)."""
+    def articles(n: int) -> str:
+        return f"{n:,} article{'' if n == 1 else 's'}"
+
+    sentence = (f"Matching articles by {timeline.unit}: "
+                + "; ".join(f"{p.label}, {articles(p.articles)}" for p in timeline.periods) + ".")
+    if timeline.undated:
+        sentence += f" Undated, not on the timeline: {articles(timeline.undated)}."
+    return sentence
+
+
 def timeline_chart(timeline: Timeline, since: str | None, until: str | None) -> alt.Chart:
     """Small bars per period on a UTC time axis; bars outside the date filter are pale.
 
@@ -148,6 +164,7 @@ def timeline_chart(timeline: Timeline, since: str | None, until: str | None) -> 
     rows = [{"start": p.first.isoformat(), "end": (p.last + dt.timedelta(days=1)).isoformat(),
              "from": p.first.isoformat(), "to": p.last.isoformat(), "period": p.label,
              "articles": p.articles,
+             "said": f"{p.label}: {p.articles:,} matching article{'' if p.articles == 1 else 's'}",
              "shown": (not since or p.last.isoformat() >= since)
              and (not until or p.first.isoformat() <= until)}
             for p in timeline.periods]
@@ -172,9 +189,13 @@ def timeline_chart(timeline: Timeline, since: str | None, until: str | None) -> 
             y=alt.Y("articles:Q", title="Articles",
                     axis=alt.Axis(tickMinStep=1, format="d", tickCount=3)),
             opacity=alt.when("datum.shown").then(alt.value(1.0)).otherwise(alt.value(0.3)),
+            description="said:N",  # each bar's label for a screen reader
             tooltip=[alt.Tooltip("period:N", title=unit.capitalize()),
                      alt.Tooltip("articles:Q", title="Matching articles")],
         )
         .add_params(bar, span)
-        .properties(height=TIMELINE_HEIGHT)
+        # Vega puts the description on the chart as its accessible name ("Vega visualization"
+        # otherwise); each bar already carries its own label.
+        .properties(height=TIMELINE_HEIGHT, description="Timeline chart. " + counts_sentence(timeline))
+        .configure_axis(labelColor=AXIS_TEXT_COLOR, titleColor=AXIS_TEXT_COLOR)
     )

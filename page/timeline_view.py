@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import html
 import time
 from collections.abc import MutableMapping
 from typing import Any
@@ -17,7 +18,8 @@ from archivist.query.search import Searcher
 from page.asking import run_search
 from page.display import dates_label, plural
 from page.state import clear_dates, log, logged_query
-from page.timeline import Period, matching_articles, selected_period, timeline_chart, timeline_of
+from page.timeline import (Period, Timeline, matching_articles, selected_period, timeline_chart,
+                           timeline_of)
 
 # The timeline counts the articles of this many top passages, searched without date filters.
 TIMELINE_K = 100
@@ -26,7 +28,7 @@ TIMELINE_K = 100
 @st.cache_data(max_entries=64, show_spinner=False)
 def wide_matches(_searcher: Searcher, build_id: str, query: str, like: int | None, mode: str,
                  outlets: tuple[str, ...], author: str | None = None, languages: tuple[str, ...] = (),
-                 _vector: np.ndarray | None = None) -> dict[str, str | None]:
+                 entity: str | None = None, _vector: np.ndarray | None = None) -> dict[str, str | None]:
     """The articles of the top TIMELINE_K passages, searched with no date filter at all.
 
     The chart must show the whole spread of the question even while the results are narrowed
@@ -34,7 +36,7 @@ def wide_matches(_searcher: Searcher, build_id: str, query: str, like: int | Non
     build and question so that clicking a bar (a rerun) does not search again.
     """
     params = {"k": TIMELINE_K, "mode": mode, "outlets": list(outlets) or None, "author": author,
-              "languages": list(languages) or None}
+              "languages": list(languages) or None, "entity": entity}
     if like is None:
         params.update(per_article=False, sort="relevance")
     return matching_articles(run_search(_searcher, query, like, params, vector=_vector).hits)
@@ -65,6 +67,21 @@ def apply_selection(state: MutableMapping[str, Any], key: str, periods: tuple[Pe
         state["undated_by_timeline"] = True
 
 
+def counts_table_html(line: Timeline) -> str:
+    """The chart's text alternative: its counts as a table, for screen readers only (its wrapper's
+    class ar-sr-only keeps it off screen, not out of the accessibility tree). Labels and counts are the
+    page's own text; escaped all the same."""
+    unit = html.escape(line.unit.capitalize())
+    rows = "".join(f"<tr><td>{html.escape(p.label)}</td><td>{p.articles:,}</td></tr>"
+                   for p in line.periods)
+    if line.undated:
+        rows += f"<tr><td>Undated (not on the timeline)</td><td>{line.undated:,}</td></tr>"
+    return (f'<div class="ar-sr-only"><table><caption>Matching articles by {html.escape(line.unit)}, '
+            "as the timeline chart shows them</caption>"
+            f'<thead><tr><th scope="col">{unit}</th><th scope="col">Matching articles</th></tr>'
+            f"</thead><tbody>{rows}</tbody></table></div>")
+
+
 def timeline(searcher: Searcher, query: str, like: int | None, params: dict,
              bounds: tuple[dt.date | None, dt.date | None], vector: np.ndarray | None = None) -> None:
     """The timeline of the question's matching articles, with a way back to all dates."""
@@ -72,7 +89,7 @@ def timeline(searcher: Searcher, query: str, like: int | None, params: dict,
     try:
         found = wide_matches(searcher, searcher.build_id, query, like, params["mode"],
                              tuple(params["outlets"] or ()), params.get("author"),
-                             tuple(params.get("languages") or ()), vector)
+                             tuple(params.get("languages") or ()), params.get("entity"), vector)
     except ArchivistError as error:  # the results answer on their own; the chart is extra
         log.warning("no timeline for query %s: %s", logged_query(query), error)
         return
@@ -89,6 +106,7 @@ def timeline(searcher: Searcher, query: str, like: int | None, params: dict,
                         on_select=functools.partial(apply_selection, st.session_state, key,
                                                     line.periods, bounds),
                         selection_mode=["bar", "span"], width="stretch")
+        st.markdown(counts_table_html(line), unsafe_allow_html=True)
         notes.append(f"{plural(len(found) - line.undated, 'matching article')} by {line.unit}"
                      + (f", {line.undated:,} undated not shown" if line.undated else ""))
         if not (since or until):

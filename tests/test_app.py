@@ -196,7 +196,7 @@ def test_full_article_shows_the_whole_text_with_the_passage_marked(app: AppTest)
     expander = found.expander[0]
     assert expander.label == "Full article"
     body = "\n".join(m.value for m in expander.markdown)
-    assert '<div class="ar-article">' in body
+    assert '<div class="ar-article" tabindex="0" role="region" aria-label="Full article">' in body  # keyboard-scrollable
     assert '<mark id="ar-passage-1" class="ar-passage">' in body
     assert "the queue now reaches the church" in body
     assert "Local Gazette" in card_html(top)
