@@ -100,3 +100,17 @@ def test_each_format_s_unique_sentence_is_found_and_quoted_text_ranks_below_new_
     quoted = searcher.search("anything on the harbour contract", k=5).hits
     reply = next(h for h in quoted if h.article.path == "tip.eml")
     assert reply.kind == "quoted" and "harbour contract" in reply.passage
+
+
+def test_a_newsletter_whose_plain_part_only_points_at_the_html_is_read_from_the_html(tmp_path):
+    message = EmailMessage()
+    message["Subject"], message["From"] = "Weekly brief", "Desk <desk@paper.example>"
+    message["Date"] = "Mon, 06 Sep 2021 10:00:00 +0000"
+    message.set_content("View this newsletter in your browser: https://paper.example/brief\n")
+    story = ("The harbour board voted on Friday to sell the old grain silos to a property developer, "
+             "ending a decade of arguments about their future. ") * 4
+    message.add_alternative(f"<html><body><h1>Weekly brief</h1><p>{story}</p></body></html>", subtype="html")
+    write(tmp_path / "archive" / "brief.eml", message.as_bytes())
+    articles = scan_archive(tmp_path / "archive").articles
+    assert len(articles) == 1 and "sell the old grain silos" in articles[0].text
+    assert "HTML body" in (articles[0].extraction or "")

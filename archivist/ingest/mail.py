@@ -66,6 +66,10 @@ def message_articles(message: EmailMessage, rel: str, skipped: list[Skipped],
     name, address = email.utils.parseaddr(str(message.get("From") or ""))
     meta = {"title": subject, "author": name or address or None, "date": _date(message.get("Date"))}
     body = message.get_body(preferencelist=("plain", "html"))
+    html_body = message.get_body(preferencelist=("html",))
+    if body is not None and html_body is not None and body is not html_body \
+            and _plain_is_stub(body.get_content(), html_body.get_content()):
+        body = html_body  # a newsletter's "view this in your browser" plain part: the article is the HTML
     if body is None:
         if not any(True for _ in message.iter_attachments()):
             raise UnreadableArticle("the message has no text body")
@@ -77,6 +81,19 @@ def message_articles(message: EmailMessage, rel: str, skipped: list[Skipped],
             yield finish_article(rel, text, meta, quote_start=quote_start, extraction="e-mail, plain-text body"
                                  + ("; quoted reply kept apart" if quote_start else ""))
     yield from _attachments(message, rel, subject, skipped, readers)
+
+
+# A plain-text part this short, beside an HTML part with many times more text, is a stub.
+STUB_CHARS = 300
+STUB_RATIO = 4
+
+
+def _plain_is_stub(plain: str, html: str) -> bool:
+    """Whether the plain alternative only points at the HTML one ("View this newsletter in your
+    browser: ..."), measured by visible characters (tags and entities dropped, roughly)."""
+    plain_chars = len(" ".join(plain.split()))
+    html_chars = len(" ".join(re.sub(r"<[^>]+>|&[#\w]+;", " ", re.sub(r"(?is)<(script|style).*?</\1>", " ", html)).split()))
+    return plain_chars < STUB_CHARS and html_chars > STUB_RATIO * max(plain_chars, 1)
 
 
 def apart_from_quotes(text: str) -> tuple[str, int | None]:

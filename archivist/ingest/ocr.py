@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import os
 import subprocess
 
 from archivist import config
@@ -32,8 +33,11 @@ def recognise(image, program: str) -> str:
     png = io.BytesIO()
     image.save(png, format="PNG")
     try:
+        # One thread: Tesseract's OpenMP threads made a page 4x slower on 2 cores (5.5 s against
+        # 1.4 s, same text; benchmarks/ingest.py), and pages are read one after another anyway.
         done = subprocess.run([program, "stdin", "stdout", "-l", config.ocr_languages()], input=png.getvalue(),
-                              capture_output=True, timeout=PAGE_TIMEOUT_S, check=False)
+                              capture_output=True, timeout=PAGE_TIMEOUT_S, check=False,
+                              env={**os.environ, "OMP_THREAD_LIMIT": "1"})
     except subprocess.TimeoutExpired:
         raise OcrFailed(f"OCR took over {PAGE_TIMEOUT_S} s") from None
     if done.returncode != 0:

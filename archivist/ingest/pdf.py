@@ -3,8 +3,9 @@
 Why pypdfium2 (PDFium, Apache-2.0 / BSD-3-Clause): one library both extracts the text layer and
 renders a page to an image for OCR. pypdf extracts but cannot render, so scans would need a
 second library and poppler; PyMuPDF does both but is AGPL-3.0, which would bind every copy of
-Archivist served to others; pdfplumber (on pdfminer) extracts the same text several times
-slower (benchmarks/ingest.py measures them side by side).
+Archivist served to others; pdfplumber (on pdfminer) scrambles columns and is about 90x slower.
+`benchmarks/pdf_libraries.py` measures them side by side on PDFs it makes (word F1, reading
+order, phrases kept whole, pages/s); the README has the table.
 
 An article keeps where each page starts in its text (`Article.pages`), so a result can say
 "page 3", and says how it was read (`Article.extraction`): which pages came from OCR, and which
@@ -80,7 +81,10 @@ def read_pdf(path: Path) -> tuple[PdfText, dict, int]:
         pages = len(document)
         for number in range(pages):
             page = document[number]
-            text = page.get_textpage().get_text_range().replace("\r\n", "\n").replace("\r", "\n")
+            # U+FFFE is PDFium's mark for a hyphen it joined at a line end ("heari\ufffeng"): dropped,
+            # the word is whole again.
+            text = (page.get_textpage().get_text_range().replace("\r\n", "\n").replace("\r", "\n")
+                    .replace("\ufffe", ""))
             if len(text.strip()) < MIN_PAGE_CHARS and _has_images(page, pdfium_c):
                 text = _ocr_page(page, number + 1, program, read) or text
             read.add_page(text.strip())
