@@ -62,6 +62,12 @@ def ocr_languages() -> str:
     return os.environ.get("ARCHIVIST_OCR_LANGUAGES", "").strip() or "eng"
 
 
+def entities_enabled() -> bool:
+    """Whether reindex reads people, organisations and places ($ARCHIVIST_ENTITIES=0 turns it off:
+    on a large archive it is about half of a reindex from nothing, and search does not need it)."""
+    return os.environ.get("ARCHIVIST_ENTITIES", "").strip().lower() not in ("0", "false", "no", "off")
+
+
 def requested_backend() -> str:
     """The embedding backend asked for in $ARCHIVIST_BACKEND ("auto" when unset)."""
     return (os.environ.get("ARCHIVIST_BACKEND") or "auto").lower()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 
+from archivist import config
 from archivist.ingest.entities import EntityModelMissing, extract_entities
 from archivist.progress import Progress
 from archivist.storage import entity_tables, text_tables
@@ -22,6 +23,8 @@ def extract_new_entities(connection: sqlite3.Connection, article_ids: list[str],
     """Store the mentions of `article_ids`; a one-line note instead when the model is missing."""
     if not article_ids:
         return None
+    if not config.entities_enabled():
+        return "entity extraction is off (ARCHIVIST_ENTITIES=0); new articles have no names to browse."
     progress("entities", 0, len(article_ids))
     for begin in range(0, len(article_ids), ARTICLES_PER_STEP):
         ids = article_ids[begin:begin + ARTICLES_PER_STEP]
