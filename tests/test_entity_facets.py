@@ -12,6 +12,7 @@ from test_cli import run
 
 from archivist.build.indexer import reindex
 from archivist.errors import BadInput
+from archivist.query.export import export_rows
 from archivist.query.search import Searcher
 
 ARTICLES = {
@@ -47,6 +48,8 @@ def test_entities_are_extracted_counted_and_filter_search(kenya, real_embedder):
         m for m in article["entities"] if m["name"] == "Nairobi").items()
     hits = searcher.search("minister", k=10, per_article=True, entity="Mombasa")
     assert [h.article.path for h in hits.hits] == ["loan.txt"]
+    exported = list(export_rows(searcher, "loan", "keyword", entity="Mombasa"))
+    assert {r["path"] for r in exported} == {"loan.txt"}  # visit.txt has "loan" but not Mombasa
     with pytest.raises(BadInput, match="No article in this index names 'Lagos'"):
         searcher.search("minister", entity="Lagos")
 
@@ -99,3 +102,14 @@ def test_api_lists_and_cleans_up_entities(kenya, real_embedder):
         status, found, _ = call(f"{base}/search?{query(q='loan', entity='Nairobi', k=5)}")
         assert status == 200 and {r["article"]["path"] for r in found["results"]} <= {"visit.txt", "typo.txt"}
         assert call(f"{base}/entities?{query(type='planet')}")[0] == 400
+
+
+def test_entity_extraction_can_be_turned_off_and_the_reindex_says_so(tmp_path, real_embedder, monkeypatch):
+    archive, index = tmp_path / "archive", tmp_path / "index"
+    write(archive / "visit.txt", ARTICLES["visit.txt"])
+    monkeypatch.setenv("ARCHIVIST_ENTITIES", "0")
+    report = reindex(archive, index, embedder=real_embedder)
+    assert "entity extraction is off (ARCHIVIST_ENTITIES=0)" in report.summary()
+    searcher = Searcher.open(index, real_embedder)
+    assert searcher.entity_names().listing() == []
+    assert searcher.search("finance minister", k=1).hits  # search does not need names

@@ -92,3 +92,27 @@ def test_a_feed_item_and_an_archived_page_are_found_by_their_sentence(tmp_path, 
     assert searcher.search("petition to scrap the bridge toll", k=1).hits[0].article.path == "valley.atom#urn:valley:1"
     assert searcher.search("jobs return to the mill", k=1).hits[0].article.path == \
         "crawl.warc.gz#https://mill.example/jobs"
+
+
+def arc_file(captures: list[tuple[str, str, bytes]]) -> bytes:
+    """An ARC (version 1) file, the Internet Archive's format before WARC: a file header record,
+    then per capture one line `URL IP DATE MIME LENGTH` and the HTTP response of that length."""
+    header_body = b"1 0 Archivist test\nURL IP-address Archive-date Content-type Archive-length\n"
+    out = [b"filedesc://test.arc 0.0.0.0 20210906000000 text/plain %d\n" % len(header_body) + header_body + b"\n"]
+    for url, when, body in captures:
+        response = (b"HTTP/1.0 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n\r\n"
+                    % len(body)) + body
+        out.append(f"{url} 192.0.2.1 {when} text/html {len(response)}\n".encode() + response + b"\n")
+    return b"".join(out)
+
+
+def test_an_arc_web_archive_is_read_like_a_warc(tmp_path):
+    page = (b"<html><head><title>Mill reopens</title></head><body><article><h1>Mill reopens</h1><p>"
+            + b"The old paper mill by the river reopened on Monday with two hundred jobs, the owners said. " * 3
+            + b"</p></article></body></html>")
+    write(tmp_path / "archive" / "crawl.arc", arc_file([("https://mill.example/news", "20210906101500", page)]))
+    result = scan_archive(tmp_path / "archive")
+    assert not result.skipped, result.skipped
+    [article] = result.articles
+    assert article.url == "https://mill.example/news" and article.date == "2021-09-06"
+    assert "two hundred jobs" in article.text

@@ -50,7 +50,7 @@ def _keyword_rows(searcher: Searcher, query: str, limit: int | None, filters: di
     searcher.refresh()
     checked = searcher.filters(filters.get("outlets"), filters.get("since"), filters.get("until"),
                                filters.get("include_undated", True), filters.get("author"),
-                               filters.get("languages"))
+                               filters.get("languages"), filters.get("entity"))
     parsed = parse_query(" ".join((query or "").split()))
     if not parsed.units and not parsed.phrases:
         raise BadInput("The query has no words to match; type the words to export every passage holding them.")
