@@ -7,7 +7,7 @@ Every input is generated here, in a temporary folder (nothing downloaded, ../sha
 and read through the project's own entry point, `archivist.ingest.articles.scan_archive`, so a
 number includes everything a reindex does before splitting: the format's reader (ingest/pdf.py,
 ocr.py, mail.py, feeds.py, office.py), HTML main-text extraction where a format carries HTML,
-title and dateline finding, language detection and hashing. The formats:
+title and dateline finding and hashing (language detection happens at indexing, for what is written). The formats:
 
 - pdf:  one text-layer PDF (tests/pdfmaker.text_pdf: Helvetica, 44 lines a page); pages/s.
 - ocr:  one image-only PDF (tests/pdfmaker.scanned_pdf pages: A4 at 300 dpi, no text layer), each

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from archivist.ingest.datelines import read_dateline
-from archivist.ingest.language import detect_language, normalise_language
+from archivist.ingest.language import normalise_language
 from archivist.ingest.dates import normalise_date
 from archivist.errors import first_line
 from archivist.records import Article, Skipped
@@ -424,8 +424,9 @@ def _finish(path: str, text: str, title: str | None, meta: dict, body_start: int
         outlet=_clean(meta.get("outlet")), date=normalise_date(meta.get("date")),
         url=_clean(meta.get("url")), author=_clean(meta.get("author")),
         text=text, sha256="", body_start=body_start, place=_clean(meta.get("place")),
-        # a record or front matter may state it; else it is detected (metadata.csv corrects either)
-        language=normalise_language(_clean(meta.get("language"))) or detect_language(text[body_start:]),
+        # as a record or front matter states it; else the indexer detects it for what it writes
+        # (build/changes.with_language), and metadata.csv corrects either
+        language=normalise_language(_clean(meta.get("language"))),
     ))
 
 
@@ -498,6 +499,6 @@ def _apply_overrides(article: Article, override: dict | None) -> Article:
     changes = {k: v for k, v in override.items()}
     if "date" in changes:
         changes["date"] = normalise_date(changes["date"]) or article.date
-    if "language" in changes:  # a name ("Dutch") or a code; one that is neither keeps the detected one
+    if "language" in changes:  # a name ("Dutch") or a code; one that is neither is left to detection
         changes["language"] = normalise_language(changes["language"]) or article.language
     return _with_hash(replace(article, **changes))
