@@ -7,6 +7,7 @@ or 2 (bad usage or input); anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from collections.abc import Sequence
@@ -229,7 +230,7 @@ def _search(args: argparse.Namespace) -> int:
     options = dict(k=args.k, mode=args.mode, per_article=args.per_article, offset=args.offset, sort=args.sort,
                    **_filter_values(args))
     if args.batch is not None and (args.summary or args.column):
-        return _batch_summary(searcher, args, options)
+        return _batch_summary(searcher, args)
     if args.batch is not None:
         return _search_batch(searcher, args.batch, options)
     response = searcher.search(args.query, **options)
@@ -249,17 +250,13 @@ def _export(args: argparse.Namespace) -> int:
     out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
     count = 0
 
-    def counted():
+    def counted(rows):
         nonlocal count
-        for row in ([first] if first is not None else []):
-            count += 1
-            yield row
-        for row in rows:
-            count += 1
+        for count, row in enumerate(rows, start=1):
             yield row
 
     try:
-        for text in encoded(counted(), args.format):
+        for text in encoded(counted(itertools.chain([first] if first is not None else [], rows)), args.format):
             out.write(text)
     finally:
         if args.output:
@@ -350,13 +347,11 @@ def _filter_values(args: argparse.Namespace) -> dict:
                 author=args.author, languages=args.language, entity=args.entity)
 
 
-def _batch_summary(searcher: Searcher, args: argparse.Namespace, options: dict) -> int:
+def _batch_summary(searcher: Searcher, args: argparse.Namespace) -> int:
     from archivist.query.batch import COLUMNS, read_lines, summarise
     from archivist.query.export import encoded
 
     text = _batch_source(args.batch).read()
-    filters = {name: options[name] for name in ("outlets", "since", "until", "include_undated", "author",
-                                                "languages", "entity")}
     failed = False
 
     def noted(rows):
@@ -365,7 +360,7 @@ def _batch_summary(searcher: Searcher, args: argparse.Namespace, options: dict) 
             failed = failed or bool(row["error"])
             yield row
 
-    rows = noted(summarise(searcher, read_lines(text, args.column), args.mode, **filters))
+    rows = noted(summarise(searcher, read_lines(text, args.column), args.mode, **_filter_values(args)))
     for chunk in encoded(rows, "jsonl" if args.json else "csv", COLUMNS):
         sys.stdout.write(chunk)
         sys.stdout.flush()

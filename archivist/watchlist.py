@@ -18,17 +18,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from archivist.errors import BadInput, NotFound
-from archivist.query.export import export_rows
+from archivist.query.export import matching_article_ids
 from archivist.query.relevance import STRONG
-from archivist.query.search import Searcher
+from archivist.query.search import FILTER_NAMES, Searcher
 from archivist.records import ArticleRef
 from archivist.storage import sidecar, text_tables
 
 WATCHLIST_FILE = "watchlist.json"
 # Articles a watch reads in Hybrid/Semantic mode: its strong matches among this many best.
 WATCH_DEPTH = 200
-# The filters a watch may carry (Searcher.search's names).
-FILTER_NAMES = ("outlets", "since", "until", "include_undated", "author", "languages", "entity")
 
 
 @dataclass
@@ -139,8 +137,9 @@ def matching_articles(searcher: Searcher, query: str, mode: str, filters: dict) 
     """The articles a watch's search matches: in Keyword mode every article holding the words
     (no cap: export's rows), else the strong matches among the WATCH_DEPTH best articles."""
     if mode == "keyword":
-        articles = {row["article_id"]: None for row in export_rows(searcher, query, mode, **filters)}
-        return list(text_tables.article_refs(searcher.connection, list(articles)).values())
+        ids = matching_article_ids(searcher, query, **filters)
+        refs = text_tables.article_refs(searcher.connection, ids)
+        return [refs[i] for i in ids if i in refs]
     response = searcher.search(query, k=WATCH_DEPTH, mode=mode, per_article=True, **filters)
     return [h.article for h in response.hits if (h.relevance or 0.0) >= STRONG]
 

@@ -11,11 +11,9 @@ import streamlit as st
 from archivist.errors import ArchivistError
 from archivist.query.batch import COLUMNS, read_lines, summarise
 from archivist.query.export import encoded
-from archivist.query.search import Searcher
+from archivist.query.search import FILTER_NAMES, Searcher
 from page.highlight import escape_markdown as md
 from page.state import MODES
-
-FILTER_NAMES = ("outlets", "since", "until", "include_undated", "author", "languages", "entity")
 
 
 def batch_panel(searcher: Searcher, params: dict) -> None:

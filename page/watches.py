@@ -12,8 +12,8 @@ from pathlib import Path
 import streamlit as st
 
 from archivist.errors import ArchivistError
-from archivist.query.search import Searcher
-from archivist.watchlist import FILTER_NAMES, Watchlist, WatchStatus, narrowing
+from archivist.query.search import FILTER_NAMES, Searcher
+from archivist.watchlist import Watchlist, WatchStatus, narrowing
 from page.highlight import escape_markdown as md
 from page.state import MODES, clear_like, log
 

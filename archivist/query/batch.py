@@ -15,9 +15,10 @@ import io
 from collections.abc import Iterable, Iterator
 
 from archivist.errors import BadInput
-from archivist.query.export import export_rows
+from archivist.query.export import matching_article_ids
 from archivist.query.relevance import STRONG
 from archivist.query.search import Searcher
+from archivist.storage import text_tables
 from archivist.watchlist import WATCH_DEPTH
 
 COLUMNS = ("query", "matching_articles", "exact", "best_title", "best_date", "best_path", "first_date",
@@ -53,10 +54,9 @@ def summarise(searcher: Searcher, queries: Iterable[str], mode: str = "keyword",
 
 def _summary(searcher: Searcher, query: str, mode: str, filters: dict) -> dict:
     if mode == "keyword":
-        articles: dict[str, dict] = {}
-        for row in export_rows(searcher, query, mode, **filters):
-            articles.setdefault(row["article_id"], row)  # the first row of an article is its best
-        found = [(row["title"], row["date"], row["path"]) for row in articles.values()]
+        ids = matching_article_ids(searcher, query, **filters)  # by their best passage
+        refs = text_tables.article_refs(searcher.connection, ids)
+        found = [(refs[i].title, refs[i].date, refs[i].path) for i in ids if i in refs]
         exact = True
     else:
         hits = searcher.search(query, k=WATCH_DEPTH, mode=mode, per_article=True, **filters).hits

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -46,20 +47,32 @@ def export_rows(searcher: Searcher, query: str, mode: str = "hybrid", limit: int
             return
 
 
-def _keyword_rows(searcher: Searcher, query: str, limit: int | None, filters: dict) -> Iterator[dict]:
+def keyword_matches(searcher: Searcher, query: str, **filters) -> Iterator[list[tuple[int, float]]]:
+    """Every (passage id, bm25) holding every word of `query` within the filters, best first, in
+    batches of _READ_BATCH (Keyword mode's "every match")."""
     searcher.refresh()
-    checked = searcher.filters(filters.get("outlets"), filters.get("since"), filters.get("until"),
-                               filters.get("include_undated", True), filters.get("author"),
-                               filters.get("languages"), filters.get("entity"))
+    checked = searcher.filters(**filters)
     parsed = parse_query(" ".join((query or "").split()))
     if not parsed.units and not parsed.phrases:
         raise BadInput("The query has no words to match; type the words to export every passage holding them.")
     matches = searcher.keyword_index.every_match(parsed, checked)
+    while batch := list(itertools.islice(matches, _READ_BATCH)):
+        yield batch
+
+
+def matching_article_ids(searcher: Searcher, query: str, **filters) -> list[str]:
+    """The articles holding every word of `query` (no cap), by their best passage: what watches and
+    lists of names count, read without the passages' text."""
+    found: dict[str, None] = {}
+    for batch in keyword_matches(searcher, query, **filters):
+        article_of = text_tables.articles_of(searcher.connection, [pid for pid, _ in batch])
+        found.update((article_of[pid], None) for pid, _ in batch if pid in article_of)
+    return list(found)
+
+
+def _keyword_rows(searcher: Searcher, query: str, limit: int | None, filters: dict) -> Iterator[dict]:
     rank = 0
-    while True:
-        batch = [m for _, m in zip(range(_READ_BATCH), matches)]
-        if not batch:
-            return
+    for batch in keyword_matches(searcher, query, **filters):
         passages = text_tables.passages_by_id(searcher.connection, [pid for pid, _ in batch])
         for passage_id, score in batch:
             if passage_id in passages:

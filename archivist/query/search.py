@@ -40,6 +40,8 @@ PER_ARTICLE_SPREAD = 3
 # Sorting by date orders the strong matches among this many best-ranked results (plus the page).
 SORT_POOL = 100
 SORTS = ("relevance", "newest", "oldest")
+# The filter keywords of Searcher.search (and Searcher.filters): what export, watches and lists pass on.
+FILTER_NAMES = ("outlets", "since", "until", "include_undated", "author", "languages", "entity")
 MAX_K = 1000  # results one search returns at most (a page of them; `offset` pages on)
 MAX_RESULTS = 5000  # how deep paging reaches (offset + k)
 
@@ -207,8 +209,8 @@ class Searcher(ArchiveBrowser):
         return self._retrieval.ranked(Query(query, vector, parsed=plain_query(query)), depth, mode, NO_FILTERS,
                                       every_word=False)
 
-    def filters(self, outlets: list[str] | None, since: str | None, until: str | None,
-                include_undated: bool, author: str | None = None, languages: list[str] | None = None,
+    def filters(self, outlets: list[str] | None = None, since: str | None = None, until: str | None = None,
+                include_undated: bool = True, author: str | None = None, languages: list[str] | None = None,
                 entity: str | None = None) -> Filters:
         """The user's filters, checked against this index (one-line BadInput when they are wrong)."""
         known = [o["outlet"] for o in self.outlets()] if outlets else []

@@ -138,9 +138,12 @@ def article(connection: sqlite3.Connection, article_id: str) -> dict | None:
     return dict(row) if row else None
 
 
+# The article columns an ArticleRef is made of (article_ref), read on their own.
+_REF_SELECT = "SELECT id, path, title, outlet, date, url, place, language, author FROM articles "
+
+
 def article_refs(connection: sqlite3.Connection, article_ids: Sequence[str]) -> dict[str, ArticleRef]:
-    rows = rows_for_ids(connection, "SELECT id, path, title, outlet, date, url, place, language, author FROM articles "
-                        "WHERE id IN ({marks})", article_ids)
+    rows = rows_for_ids(connection, _REF_SELECT + "WHERE id IN ({marks})", article_ids)
     return {r["id"]: article_ref(r) for r in rows}
 
 
@@ -149,8 +152,7 @@ def articles_from_files(connection: sqlite3.Connection, rels: Sequence[str]) -> 
     a feed's items too), in file order."""
     rows = []
     for rel in rels:
-        rows += connection.execute("SELECT id, path, title, outlet, date, url, place, language, author FROM articles "
-                                   "WHERE path = ? OR substr(path, 1, ?) = ? ORDER BY path",
+        rows += connection.execute(_REF_SELECT + "WHERE path = ? OR substr(path, 1, ?) = ? ORDER BY path",
                                    (rel, len(rel) + 1, rel + "#")).fetchall()
     return [article_ref(r) for r in rows]
 
