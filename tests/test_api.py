@@ -264,3 +264,41 @@ def test_a_reindex_gives_way_to_running_searches_between_batches():
     runner.join(5)
     assert 0.25 <= waited < 2  # busy: it waited, but only as long as it may
     pool.close()
+
+
+def test_searches_in_worker_processes_answer_as_on_threads_and_survive_a_dead_worker(api, seed_index, real_embedder):
+    """What `serve` runs: searches in worker processes, those that wait handed over together."""
+    import os
+    import signal
+    from concurrent.futures import ThreadPoolExecutor
+
+    asked = [dict(q=QUESTION, k=3), dict(q="Panjshir resistance", k=4, per_article="true"),
+             dict(q="Taliban", mode="keyword", k=5), dict(q='"Lion of Panjshir" -Massoud', k=3),
+             dict(q="price of cocoa in Brazil", k=2), dict(q="Massoud", mode="semantic", k=2, outlet="Newsweek"),
+             dict(q="   ", k=2), dict(q="Taliban", k=2, sort="sideways")] * 2
+
+    def answers(base: str) -> list[tuple[int, dict]]:
+        with ThreadPoolExecutor(len(asked)) as clients:  # all at once, so several wait together
+            return [(status, body) for status, body, _ in
+                    clients.map(lambda params: call(f"{base}/search?{query(**params)}"), asked)]
+
+    def ranking(body: dict) -> tuple:
+        """Each result's place and relevance, and the rest of the object but its timing."""
+        return ([(r["article"]["id"], r["start"], round(r["relevance"], 1)) for r in body.get("results", [])],
+                {key: value for key, value in body.items() if key not in ("results", "took_ms")})
+
+    on_threads = answers(api)
+    with serving(seed_index, SEED_ARCHIVE, real_embedder, workers=2, queue=32, processes=True) as base:
+        in_processes = answers(base)
+        assert [status for status, _ in in_processes] == [status for status, _ in on_threads]
+        assert [status for status, _ in in_processes[:8]] == [200] * 6 + [400, 400]
+        for (_, mine), (_, theirs) in zip(in_processes, on_threads):
+            assert ranking(mine) == ranking(theirs)
+            assert set(mine) == set(theirs)  # the same JSON object: same keys, same errors
+        children = os.popen(f"ps -o pid=,args= --ppid {os.getpid()}").read().splitlines()
+        workers = [int(line.split()[0]) for line in children if "multiprocessing.spawn" in line and "ps -o" not in line]
+        assert len(workers) == 2
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        statuses = [call(f"{base}/search?{query(q=QUESTION, k=1)}")[0] for _ in range(3)]
+        assert statuses[0] in (200, 503) and statuses[1:] == [200, 200]  # fresh workers take over

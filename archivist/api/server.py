@@ -16,11 +16,14 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from starlette.concurrency import run_in_threadpool
 
 from archivist.access import bearer_token, secret_matches
+from archivist.api import search_processes
 from archivist.api.jobs import ReindexJob
 from archivist.api.searchers import LiveSearcher
 from archivist.api.workers import PoolFull, SearchPool
@@ -40,15 +43,18 @@ RETRY_AFTER_SECONDS = 1
 
 
 def create_app(index: Path, archive: Path, token: str | None = None, workers: int = 2, queue: int = 32,
-               embedder: Embedder | None = None) -> FastAPI:
-    """The API over one index folder (and the archive a reindex reads)."""
+               embedder: Embedder | None = None, processes: bool = False) -> FastAPI:
+    """The API over one index folder (and the archive a reindex reads). `processes`: searches run
+    in `workers` worker processes (see api/search_processes.py), else on threads of this one."""
     embedder = embedder or Embedder()
     live = LiveSearcher(index, embedder)
-    pool = SearchPool(workers, queue)
+    pool = SearchPool(workers, queue, processes=(lambda count: search_processes.start(index, count))
+                      if processes else None, batch_function=search_processes.search_many)
     job = ReindexJob(archive, index, embedder, pause=pool.yield_to_searches)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await pool.warm_up(search_processes.warm)
         yield
         pool.close()
 
@@ -56,15 +62,8 @@ def create_app(index: Path, archive: Path, token: str | None = None, workers: in
                   description="Search a news archive by meaning and by words; every result cites its source.")
     app.state.live, app.state.pool, app.state.job = live, pool, job
 
-    @app.middleware("http")
-    async def require_token(request: Request, call_next):
-        if token and request.url.path not in OPEN_PATHS:
-            if not secret_matches(bearer_token(request.headers.get("authorization")), token):
-                return JSONResponse({"error": "A valid token is required; send the header "
-                                     "Authorization: Bearer <ARCHIVIST_API_TOKEN>."},
-                                    status_code=401, headers={"WWW-Authenticate": "Bearer"})
-        return await call_next(request)
-
+    if token:
+        app.add_middleware(TokenGate, token=token)
     _error_handlers(app)
 
     @app.get("/health", summary="Liveness and whether an index is ready (no token needed)")
@@ -72,16 +71,21 @@ def create_app(index: Path, archive: Path, token: str | None = None, workers: in
         build = current_build_id(index)
         return {"status": "ok", "index": "ready" if build else "missing", "build_id": build}
 
-    @app.get("/search", summary="Search: the CLI's `search --json` object")
+    @app.get("/search", summary="Search: the CLI's `search --json` object", response_class=JSONResponse)
     async def search(q: Annotated[str, Query(description="a question or words", max_length=20_000)],
                      filters: Annotated[dict, Depends(filter_params)],
                      k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
                      mode: Annotated[str, Query(description=" | ".join(MODES))] = "hybrid",
                      per_article: bool = False, offset: Annotated[int, Query(ge=0)] = 0,
-                     sort: Annotated[str, Query(description=" | ".join(SORTS))] = "relevance") -> dict:
-        response = await pool.run(lambda: live.get().search(
-            q, k=k, mode=mode, per_article=per_article, offset=offset, sort=sort, **filters))
-        return response.to_json()
+                     sort: Annotated[str, Query(description=" | ".join(SORTS))] = "relevance") -> Response:
+        # Encoded by the worker, not by FastAPI's generic encoder on the event loop: under load
+        # that encoder held up every other request.
+        options = dict(k=k, mode=mode, per_article=per_article, offset=offset, sort=sort, **filters)
+        if pool.in_processes:
+            body = await pool.run_batched((q, options))
+        else:
+            body = await pool.run(lambda: search_processes.encode(live.get().search(q, **options).to_json()))
+        return Response(body, media_type="application/json")
 
     @app.get("/export", summary="Every match of a search as CSV or JSON Lines: `archivist export`",
              response_class=PlainTextResponse)
@@ -188,6 +192,26 @@ def create_app(index: Path, archive: Path, token: str | None = None, workers: in
         return HTMLResponse(_docs_page(app.openapi()))
 
     return app
+
+
+class TokenGate:
+    """Every path but the open ones needs `Authorization: Bearer <token>`. A plain ASGI layer:
+    Starlette's decorator middleware runs each request through extra tasks and streams, which
+    cost more than the check itself."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app, self.token = app, token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in OPEN_PATHS:
+            authorization = Headers(scope=scope).get("authorization")
+            if not secret_matches(bearer_token(authorization), self.token):
+                refusal = JSONResponse({"error": "A valid token is required; send the header "
+                                        "Authorization: Bearer <ARCHIVIST_API_TOKEN>."},
+                                       status_code=401, headers={"WWW-Authenticate": "Bearer"})
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def filter_params(outlet: Annotated[list[str] | None, Query(description="only this outlet (repeatable)")] = None,

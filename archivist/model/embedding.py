@@ -75,8 +75,14 @@ class Embedder:
     name = MODEL_NAME
     dimension = MODEL_DIMENSION
 
-    def __init__(self, model_path: Path | None = None, backend: str | None = None) -> None:
+    def __init__(self, model_path: Path | None = None, backend: str | None = None,
+                 threads: int | None = None) -> None:
+        """`threads`: cores one query's inference may use (None: all). A server's search processes
+        pass 1: they run side by side, and an inference spread over both cores spends about twice
+        the CPU time of one on a single core (its threads wait for each other), which under load
+        is time another search could have had (api/search_processes.py)."""
         self.model_path = model_path or bundled_model_path()
+        self.threads = threads
         self._requested = backend
         self._backend: str | None = None
         self._model = None
@@ -133,7 +139,7 @@ class Embedder:
         from archivist.model.openvino_encoder import OpenVinoEncoder
 
         precision = "bf16" if self.backend == "openvino-bf16" else "f32"
-        return OpenVinoEncoder(self.model_path, precision, MODEL_MAX_TOKENS)
+        return OpenVinoEncoder(self.model_path, precision, MODEL_MAX_TOKENS, threads=self.threads)
 
     def _load_torch(self):
         import torch
@@ -141,7 +147,7 @@ class Embedder:
         from sentence_transformers import SentenceTransformer
 
         transformers.logging.disable_progress_bar()
-        torch.set_num_threads(max(1, os.cpu_count() or 1))
+        torch.set_num_threads(self.threads or max(1, os.cpu_count() or 1))
         model = SentenceTransformer(str(self.model_path), device="cpu")
         model.max_seq_length = MODEL_MAX_TOKENS
         return model

@@ -142,10 +142,13 @@ def _convert(model_path: Path):
         return convert_model(Pooled(transformer), example_input=example)
 
 
-def _compile(xml: Path, precision: str, hint: str = "LATENCY"):
+def _compile(xml: Path, precision: str, hint: str = "LATENCY", threads: int | None = None):
     core = _core()
     core.set_property({"CACHE_DIR": str(xml.parent / "compiled")})
-    return core.compile_model(str(xml), "CPU", {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": hint})
+    settings = {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": hint}
+    if threads:
+        settings["INFERENCE_NUM_THREADS"] = threads
+    return core.compile_model(str(xml), "CPU", settings)
 
 
 def compiled_precision(compiled) -> str:
@@ -161,16 +164,16 @@ Output = tuple[np.ndarray, np.ndarray | None]  # (pooled vectors, token states o
 class OpenVinoEncoder:
     """Compiled model plus tokenizer: token ids in, normalised vectors out."""
 
-    def __init__(self, model_path: Path, precision: str, max_tokens: int) -> None:
+    def __init__(self, model_path: Path, precision: str, max_tokens: int, threads: int | None = None) -> None:
         from archivist.model.tokens import model_tokenizer
 
         xml = exported_model(model_path)
         try:
-            self.compiled = _compile(xml, precision)
+            self.compiled = _compile(xml, precision, threads=threads)
         except RuntimeError:
             shutil.rmtree(xml.parent, ignore_errors=True)  # a damaged export: convert again, once
             xml = exported_model(model_path)
-            self.compiled = _compile(xml, precision)
+            self.compiled = _compile(xml, precision, threads=threads)
         self.xml = xml
         self.precision = compiled_precision(self.compiled)
         self._bulk = None
