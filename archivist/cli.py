@@ -168,6 +168,14 @@ def _parser() -> argparse.ArgumentParser:
                        help="log each request line, query text included (off by default: it can identify sources)")
     serve.set_defaults(run=_serve)
 
+    publish = commands.add_parser(
+        "publish", help="copy the embedded index into PostgreSQL (pgvector) as its live build, without re-embedding")
+    _index_option(publish)
+    publish.add_argument("--index-url", help="postgresql://... (default: $ARCHIVIST_INDEX_URL)")
+    publish.add_argument("--quiet", action="store_true", help="no progress bars")
+    publish.add_argument("--json", action="store_true")
+    publish.set_defaults(run=_publish)
+
     stats = commands.add_parser("stats", help="what the index holds")
     _index_option(stats)
     stats.add_argument("--json", action="store_true")
@@ -494,6 +502,29 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"archivist: serving http://{args.host}:{args.port} (docs at /docs)"
           + ("; token required" if token else "; loopback only, no token"), file=sys.stderr, flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=args.access_log)
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from archivist.build.publish_postgres import publish_embedded
+    from archivist.storage.postgres.connection import redacted
+
+    url = config.index_url(args.index_url)
+    if not url:
+        raise BadInput("Say which database to publish to: --index-url postgresql://... or $ARCHIVIST_INDEX_URL.")
+    bars = ProgressBars(enabled=not args.quiet)
+    try:
+        report = publish_embedded(config.index_dir(args.index), url, progress=with_failpoint(bars.update))
+    finally:
+        bars.close()
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        counts = report.counts
+        print(f"Published build {report.build_id} to {redacted(url)} as generation {report.generation}"
+              + (f" (replacing {report.replaced})" if report.replaced else "")
+              + f": {counts['articles']:,} articles, {counts['passages']:,} passages with their vectors, "
+              f"in {report.seconds:.1f} s.")
     return 0
 
 

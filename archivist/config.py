@@ -84,6 +84,12 @@ def model_cache_dir() -> Path | None:
     return Path(explicit).expanduser() if explicit else None
 
 
+def index_url(override: str | None = None) -> str | None:
+    """--index-url, else $ARCHIVIST_INDEX_URL: a PostgreSQL index (storage/postgres/), or None
+    for the embedded default under index/."""
+    return override or os.environ.get("ARCHIVIST_INDEX_URL") or None
+
+
 def api_token() -> str | None:
     """$ARCHIVIST_API_TOKEN: the token every API request but /health must carry."""
     return os.environ.get("ARCHIVIST_API_TOKEN") or None

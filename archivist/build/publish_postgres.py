@@ -1,0 +1,139 @@
+"""Copy a published embedded build (SQLite + FAISS under index/) into PostgreSQL as a new
+generation, without re-embedding: the vectors are read back from the FAISS index.
+
+This is how an archive moves off the embedded default: `archivist publish --index-url URL`.
+The copy goes into a 'writing' generation beside the live one; only when every row and index is
+in does one transaction make it live, so readers see the old build or the new one, never part
+of one. Killed mid-way, it leaves the live generation as it was, and the next publish drops the
+half-written one and starts again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from archivist.storage import manifest
+from archivist.storage.postgres import generations, schema
+from archivist.storage.postgres.connection import connect
+from archivist.storage.vector_index import FaissVectorIndex
+
+Progress = Callable[[str, int, int], None]
+BATCH = 2_000  # passages read, vectors reconstructed and copied at a time
+
+
+@dataclass
+class PublishReport:
+    generation: int
+    replaced: int | None
+    build_id: str
+    counts: dict
+    seconds: float
+
+    def to_json(self) -> dict:
+        return {"generation": self.generation, "replaced": self.replaced, "build_id": self.build_id,
+                "counts": self.counts, "seconds": round(self.seconds, 2)}
+
+
+def publish_embedded(index: Path, url: str, progress: Progress | None = None,
+                     after_rows: Callable[[int], None] | None = None) -> PublishReport:
+    """Copy the live build of `index` into the database at `url` and make it live there.
+    `after_rows(n)` is called after each batch of passages (tests stop a publish there)."""
+    started = time.perf_counter()
+    progress = progress or (lambda stage, done, total: None)
+    live = manifest.read_manifest(index)
+    source = manifest.open_live_database(index, live)
+    vectors = FaissVectorIndex.load(manifest.build_dir(index, live["build_id"]) / manifest.VECTORS)
+    target = connect(url)
+    try:
+        schema.migrate(target)
+        from archivist.storage.postgres.connection import register_vector_types
+
+        register_vector_types(target)  # the extension may be new
+        with generations.writer(target):
+            generation = generations.begin(target, live["build_id"])
+            counts = _copy(source, vectors, target, generation, progress, after_rows)
+            progress("building the vector and keyword indexes", 0, 1)
+            generations.build_indexes(target, generation)
+            progress("building the vector and keyword indexes", 1, 1)
+            replaced = generations.publish(target, generation, counts)
+    finally:
+        target.close()
+        source.close()
+    return PublishReport(generation, replaced, live["build_id"], counts, time.perf_counter() - started)
+
+
+def _copy(source, vectors: FaissVectorIndex, target, generation: int, progress: Progress,
+          after_rows: Callable[[int], None] | None) -> dict:
+    tables = {t: generations.partition(t, generation) for t in schema.GENERATION_TABLES}
+    counts: dict[str, int] = {}
+    article_columns = ("id", "path", "title", "outlet", "date", "url", "author", "place", "language", "pages",
+                       "extraction", "text", "sha256", "body_start")
+    counts["articles"] = _copy_rows(target, tables["articles"], ("generation",) + article_columns, (
+        (generation, *row) for row in source.execute(f"SELECT {', '.join(article_columns)} FROM articles")))
+    total = source.execute("SELECT count(*) FROM passages").fetchone()[0]
+    plain = {r[0] for r in source.execute("SELECT rowid FROM passages_fts_plain")}
+    done = 0
+    passage_columns = ("generation", "id", "article_id", "start", "end", "kind", "title", "body", "stemmed", "embedding")
+    from pgvector import HalfVector
+
+    with target.cursor() as cursor, cursor.copy(
+            f"COPY {tables['passages']} ({', '.join(_quoted(passage_columns))}) FROM STDIN WITH (FORMAT BINARY)") as copy:
+        copy.set_types(["integer", "bigint", "text", "integer", "integer", "text", "text", "text", "boolean", "halfvec"])
+        for batch in _batches(source.execute(
+                "SELECT p.id, p.article_id, p.start, p.end, p.kind, coalesce(f.title, g.title, ''), "
+                "substr(a.text, p.start + 1, p.end - p.start) FROM passages p JOIN articles a ON a.id = p.article_id "
+                "LEFT JOIN passages_fts f ON f.rowid = p.id LEFT JOIN passages_fts_plain g ON g.rowid = p.id "
+                "ORDER BY p.id"), BATCH):
+            stored = vectors.vectors(np.asarray([row[0] for row in batch], dtype=np.int64))
+            for row, vector in zip(batch, stored):
+                copy.write_row((generation, *row[:6], row[6], row[0] not in plain, HalfVector(vector)))
+            done += len(batch)
+            progress("copying passages and their vectors", done, total)
+            if after_rows:
+                after_rows(done)
+    counts["passages"] = done
+    counts["sentences"] = _copy_rows(target, tables["sentences"], ("generation", "passage_id", "start", "end"), (
+        (generation, *row) for row in source.execute("SELECT passage_id, start, end FROM sentences")))
+    counts["copies"] = _copy_rows(target, tables["copies"], ("generation", "passage_id", "other_id", "similarity"), (
+        (generation, *row) for row in source.execute("SELECT passage_id, other_id, similarity FROM copies")))
+    counts["story_members"] = _copy_rows(
+        target, tables["story_members"], ("generation", "story_id", "story_kind", "article_id", "kind"), (
+            (generation, *row) for row in source.execute(
+                "SELECT m.story_id, s.kind, m.article_id, m.kind FROM story_members m JOIN stories s ON s.id = m.story_id")))
+    counts["relations"] = _copy_rows(target, tables["relations"], ("generation", "a", "b", "kind"), (
+        (generation, *row) for row in source.execute("SELECT a, b, kind FROM relations")))
+    counts["mentions"] = _copy_rows(target, tables["mentions"], ("generation", "article_id", "key", "name", "type",
+                                                                 "start", "end"), (
+        (generation, *row) for row in source.execute("SELECT article_id, key, name, type, start, end FROM mentions")))
+    target.commit()
+    return counts
+
+
+def _copy_rows(target, table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> int:
+    """COPY `rows` into `table` (text format: psycopg adapts each value); returns how many."""
+    count = 0
+    with target.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(_quoted(columns))}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
+
+
+def _quoted(columns: Iterable[str]) -> list[str]:
+    return [f'"{c}"' for c in columns]  # "end" is a reserved word in PostgreSQL
+
+
+def _batches(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
+    batch: list[tuple] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,8 @@
+"""The server index backend: an archive's index in PostgreSQL with pgvector (issue 19, first part).
+
+What exists: versioned schema migrations (schema.py), build generations that readers switch to
+in one transaction (generations.py), copying a published embedded build in without
+re-embedding (archivist/build/publish_postgres.py) and vector search on pgvector's HNSW with
+filters that lose no results (vectors.py). Searching a Postgres index end to end (keyword
+ranking, grouping, the page and the API on it) is not built yet.
+"""

@@ -1,0 +1,109 @@
+"""Build generations: a writer fills a new generation beside the live one, then one transaction
+makes it live. Readers ask which generation is live and read only its partitions, so they never
+see half a build; a writer killed mid-way leaves a 'writing' generation that nobody reads and
+that the next writer drops before it starts.
+
+One writer at a time: a session advisory lock, released when the writer's connection ends
+(even when its process is killed), so a crash never leaves the index locked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from archivist.errors import IndexBusy, IndexMissing
+from archivist.storage.postgres.schema import GENERATION_TABLES
+
+WRITER_LOCK = "archivist_writer"
+
+# Built after the rows are in (much faster than keeping them up to date row by row).
+# HNSW settings: pgvector's defaults (m 16, ef_construction 64); see benchmarks/postgres.py.
+INDEXES = (
+    "CREATE INDEX ON {passages} USING hnsw (embedding halfvec_ip_ops)",
+    "CREATE INDEX ON {passages} USING gin (tsv)",
+    "CREATE INDEX ON {passages} (article_id)",
+    "CREATE INDEX ON {articles} (outlet)",
+    "CREATE INDEX ON {articles} (date)",
+    "CREATE INDEX ON {articles} (language)",
+    "CREATE INDEX ON {sentences} (passage_id)",
+    "CREATE INDEX ON {copies} (passage_id)",
+    "CREATE INDEX ON {story_members} (article_id)",
+    "CREATE INDEX ON {relations} (a, b)",
+    "CREATE INDEX ON {mentions} (key, type)",
+    "CREATE INDEX ON {mentions} (article_id)",
+)
+
+
+def partition(table: str, generation: int) -> str:
+    return f"{table}_g{int(generation)}"
+
+
+def live_generation(connection) -> int:
+    """The generation readers use; IndexMissing when none was ever published."""
+    row = connection.execute("SELECT id FROM generations WHERE state = 'live'").fetchone()
+    if row is None:
+        raise IndexMissing("The PostgreSQL index has no published build yet; run `archivist publish "
+                           "--index-url URL` (or a reindex into it) first.")
+    return row[0]
+
+
+@contextmanager
+def writer(connection) -> Iterator[None]:
+    """Hold the one-writer lock for the block; IndexBusy at once when another writer has it."""
+    if not connection.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (WRITER_LOCK,)).fetchone()[0]:
+        connection.commit()
+        raise IndexBusy("Another reindex or publish is writing this PostgreSQL index; wait for it to finish.")
+    connection.commit()
+    try:
+        yield
+    finally:
+        connection.rollback()
+        connection.execute("SELECT pg_advisory_unlock(hashtext(%s))", (WRITER_LOCK,))
+        connection.commit()
+
+
+def begin(connection, build_id: str) -> int:
+    """A new generation in state 'writing', with empty partitions; drops abandoned ones first."""
+    with connection.transaction():
+        for (stale,) in connection.execute("SELECT id FROM generations WHERE state IN ('writing', 'retired')").fetchall():
+            drop(connection, stale)
+        generation = connection.execute("SELECT nextval('generation_ids')").fetchone()[0]
+        connection.execute("INSERT INTO generations(id, build_id, state) VALUES (%s, %s, 'writing')",
+                           (generation, build_id))
+        for table in GENERATION_TABLES:
+            connection.execute(f"CREATE TABLE {partition(table, generation)} PARTITION OF {table} "
+                               f"FOR VALUES IN ({int(generation)})")
+    return generation
+
+
+def build_indexes(connection, generation: int) -> None:
+    names = {table: partition(table, generation) for table in GENERATION_TABLES}
+    with connection.transaction():
+        for statement in INDEXES:
+            connection.execute(statement.format(**names))
+        for table in names.values():
+            connection.execute(f"ANALYZE {table}")
+
+
+def publish(connection, generation: int, counts: dict) -> int | None:
+    """Make `generation` live in one transaction; returns the generation it replaced (retired,
+    then dropped once no reader can still be reading it: DROP waits for their transactions)."""
+    import json
+
+    with connection.transaction():
+        previous = connection.execute("SELECT id FROM generations WHERE state = 'live' FOR UPDATE").fetchone()
+        connection.execute("UPDATE generations SET state = 'retired' WHERE state = 'live'")
+        connection.execute("UPDATE generations SET state = 'live', published_at = now(), counts = %s "
+                           "WHERE id = %s", (json.dumps(counts), generation))
+    if previous is not None:
+        with connection.transaction():
+            drop(connection, previous[0])
+        return previous[0]
+    return None
+
+
+def drop(connection, generation: int) -> None:
+    for table in GENERATION_TABLES:
+        connection.execute(f"DROP TABLE IF EXISTS {partition(table, generation)}")
+    connection.execute("DELETE FROM generations WHERE id = %s AND state != 'live'", (generation,))

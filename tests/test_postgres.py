@@ -1,0 +1,139 @@
+"""The PostgreSQL + pgvector backend on a real server (tests/pg_server.py): schema migrations,
+publishing an embedded build as a generation, vector search against the embedded index, and a
+publish killed mid-way."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from pg_server import fresh_database, start
+from conftest import PROJECT
+from test_cli import run
+
+from archivist.errors import IndexIncompatible, IndexMissing
+from archivist.storage import manifest, text_tables
+from archivist.storage.postgres import generations, schema
+from archivist.storage.postgres.connection import connect, redacted
+from archivist.storage.postgres.vectors import PgVectorIndex
+from archivist.storage.vector_index import FaissVectorIndex
+
+SEED_QUESTIONS = ["who supported the Northern Alliance", "Lion of Panjshir", "What did the Taliban claim",
+                  "Ahmad Massoud called for a national uprising", "price of cocoa in Brazil"]
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory):
+    server, url = start(tmp_path_factory.mktemp("postgres") / "data")
+    yield url
+    if server is not None:
+        server.cleanup()
+
+
+@pytest.fixture
+def database(server_url) -> str:
+    return fresh_database(server_url)
+
+
+def published(seed_index, url: str) -> dict:
+    result = run("publish", "--index", str(seed_index), "--index-url", url, "--json", "--quiet")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def embedded(seed_index):
+    live = manifest.read_manifest(seed_index)
+    connection = manifest.open_live_database(seed_index, live)
+    vectors = FaissVectorIndex.load(manifest.build_dir(seed_index, live["build_id"]) / manifest.VECTORS)
+    return live, connection, vectors
+
+
+def test_publish_copies_the_embedded_build_as_the_live_generation(seed_index, database):
+    report = published(seed_index, database)
+    live, source, _ = embedded(seed_index)
+    assert report["generation"] == 1 and report["replaced"] is None and report["build_id"] == live["build_id"]
+    with connect(database) as target:
+        assert schema.schema_version(target) == schema.LATEST
+        assert generations.live_generation(target) == 1
+        for table in ("articles", "passages", "sentences", "copies", "mentions"):
+            stored = target.execute(f"SELECT count(*) FROM {table} WHERE generation = 1").fetchone()[0]
+            assert stored == source.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == report["counts"][table]
+        # the passage text and its keyword vector: stemmed English words, so "supporters" finds "supported"
+        passage_id = target.execute("SELECT id FROM passages WHERE tsv @@ to_tsquery('english', 'supporters') "
+                                    "ORDER BY id LIMIT 1").fetchone()[0]
+        assert "support" in text_tables.passage(source, passage_id).text.lower()
+        assert target.execute("SELECT body FROM passages WHERE id = %s", (passage_id,)).fetchone()[0] == \
+            text_tables.passage(source, passage_id).text
+    again = published(seed_index, database)
+    assert again["generation"] == 2 and again["replaced"] == 1
+    with connect(database) as target:  # the old generation is gone, partitions and all
+        assert target.execute("SELECT array_agg(id) FROM generations").fetchone()[0] == [2]
+        assert target.execute("SELECT to_regclass('passages_g1')").fetchone()[0] is None
+
+
+def test_migrations_run_once_and_a_newer_schema_is_refused(database):
+    with connect(database) as connection:
+        assert schema.migrate(connection) == [m[0] for m in schema.MIGRATIONS]
+        assert schema.migrate(connection) == []
+        with pytest.raises(IndexMissing, match="no published build"):
+            generations.live_generation(connection)
+        connection.execute("INSERT INTO archivist_schema(version, description) VALUES (%s, 'from the future')",
+                           (schema.LATEST + 1,))
+        connection.commit()
+        with pytest.raises(IndexIncompatible, match="upgrade Archivist"):
+            schema.migrate(connection)
+
+
+def test_vector_search_finds_what_the_embedded_index_finds(seed_index, database, real_embedder):
+    published(seed_index, database)
+    _, source, faiss_index = embedded(seed_index)
+    queries = real_embedder.encode(SEED_QUESTIONS)
+    with connect(database) as connection:
+        pg = PgVectorIndex(connection, generations.live_generation(connection))
+        assert pg.count == faiss_index.count
+        for exact in (False, True):
+            scores, ids = pg.search(queries, 5, exact=exact)
+            faiss_scores, faiss_ids = faiss_index.search(queries, 5)
+            assert (ids[:, 0] == faiss_ids[:, 0]).all()  # the same passage first for every question
+            assert np.allclose(scores, faiss_scores, atol=2e-3)  # both store fp16
+        # a filter: only the Newsweek report's passages, through the graph and exactly
+        allowed = np.asarray(sorted(text_tables.passage_ids_of_article(
+            source, source.execute("SELECT id FROM articles WHERE outlet = 'Newsweek'").fetchone()[0])))
+        graph = PgVectorIndex(connection, 1, exact_filter_limit=0)
+        for index in (pg, graph):
+            _, ids = index.search(queries, 3, allowed_ids=allowed)
+            _, expected = faiss_index.search(queries, 3, allowed_ids=allowed)
+            assert set(ids.ravel()) - {-1} <= set(allowed.tolist())
+            assert (ids == expected).all()
+
+
+def test_a_publish_killed_midway_leaves_readers_on_the_previous_generation(seed_index, database, real_embedder):
+    published(seed_index, database)
+    env = {**os.environ, "ARCHIVIST_KILL_AT": "copying passages and their vectors"}
+    killed = subprocess.run([sys.executable, "-m", "archivist", "publish", "--index", str(seed_index),
+                             "--index-url", database, "--quiet"], cwd=PROJECT, env=env, capture_output=True, text=True)
+    assert killed.returncode == -9
+    with connect(database) as connection:
+        states = dict(connection.execute("SELECT id, state FROM generations").fetchall())
+        assert states == {1: "live", 2: "writing"}
+        _, ids = PgVectorIndex(connection, generations.live_generation(connection)).search(
+            real_embedder.encode(SEED_QUESTIONS[:1]), 3)
+        assert (ids >= 0).all()  # readers still search the whole previous build
+    finished = published(seed_index, database)
+    assert finished["generation"] == 3 and finished["replaced"] == 1
+    with connect(database) as connection:
+        assert dict(connection.execute("SELECT id, state FROM generations").fetchall()) == {3: "live"}
+
+
+def test_bad_urls_and_unreachable_servers_get_one_line(tmp_path, seed_index):
+    result = run("publish", "--index", str(seed_index), "--index-url", "mysql://x")
+    assert result.returncode == 2 and "not a PostgreSQL URL" in result.stderr
+    result = run("publish", "--index", str(seed_index), "--index-url",
+                 f"postgresql://someone:hunter2@/nowhere?host={tmp_path}")
+    assert result.returncode != 0 and "Cannot reach PostgreSQL" in result.stderr and "hunter2" not in result.stderr
+    assert redacted("postgresql://u:secret@db.example.org/archive") == "postgresql://u@db.example.org/archive"
