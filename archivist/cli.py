@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     _index_option(reindex)
     reindex.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
     reindex.add_argument("--quiet", action="store_true", help="no progress bars")
+    reindex.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                         help="embed the passages on a Ray cluster at ADDRESS (default $RAY_ADDRESS, else a "
+                              "local one in this process)")
     reindex.set_defaults(run=_reindex)
 
     add = commands.add_parser("add", help="copy files (or a .zip of them) into the archive, then reindex")
@@ -190,10 +193,19 @@ def _index_option(parser: argparse.ArgumentParser) -> None:
 def _reindex(args: argparse.Namespace) -> int:
     from archivist.build.indexer import reindex
 
+    embedder = None
+    if args.ray:
+        from archivist.build.ray_embedding import RayEmbedder, check_ray
+
+        check_ray()
+        from archivist.model.embedding import Embedder
+
+        embedder = RayEmbedder(Embedder(), None if args.ray == "local" else args.ray,
+                               actors=config.ray_actors())
     bars = ProgressBars(enabled=not args.quiet)
     try:
         report = reindex(config.archive_dir(args.archive), config.index_dir(args.index),
-                         progress=with_failpoint(bars.update))
+                         progress=with_failpoint(bars.update), embedder=embedder)
     finally:
         bars.close()
     if args.json:

@@ -90,6 +90,12 @@ def index_url(override: str | None = None) -> str | None:
     return override or os.environ.get("ARCHIVIST_INDEX_URL") or None
 
 
+def ray_actors() -> int | None:
+    """$ARCHIVIST_RAY_ACTORS: the size of `reindex --ray`'s actor pool (default: from the cluster)."""
+    value = os.environ.get("ARCHIVIST_RAY_ACTORS")
+    return int(value) if value and value.isdigit() and int(value) > 0 else None
+
+
 def api_token() -> str | None:
     """$ARCHIVIST_API_TOKEN: the token every API request but /health must carry."""
     return os.environ.get("ARCHIVIST_API_TOKEN") or None

@@ -76,13 +76,14 @@ class Embedder:
     dimension = MODEL_DIMENSION
 
     def __init__(self, model_path: Path | None = None, backend: str | None = None,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, device: str = "cpu") -> None:
         """`threads`: cores one query's inference may use (None: all). A server's search processes
         pass 1: they run side by side, and an inference spread over both cores spends about twice
         the CPU time of one on a single core (its threads wait for each other), which under load
         is time another search could have had (api/search_processes.py)."""
         self.model_path = model_path or bundled_model_path()
         self.threads = threads
+        self.device = device  # the torch backend's device ("cuda" for a Ray actor given a GPU)
         self._requested = backend
         self._backend: str | None = None
         self._model = None
@@ -148,7 +149,7 @@ class Embedder:
 
         transformers.logging.disable_progress_bar()
         torch.set_num_threads(self.threads or max(1, os.cpu_count() or 1))
-        model = SentenceTransformer(str(self.model_path), device="cpu")
+        model = SentenceTransformer(str(self.model_path), device=self.device)
         model.max_seq_length = MODEL_MAX_TOKENS
         return model
 
@@ -240,9 +241,9 @@ class Embedder:
             else:
                 for text_index, item in zip(rows, model.encode(chunk, batch_size=batch_size, output_value=None,
                                                                show_progress_bar=False)):
-                    vector = item["sentence_embedding"].float().numpy()
+                    vector = item["sentence_embedding"].float().cpu().numpy()
                     out[text_index] = vector / max(float(np.linalg.norm(vector)), 1e-12)
-                    pooled.add(text_index, item["token_embeddings"].float().numpy(), out[text_index])
+                    pooled.add(text_index, item["token_embeddings"].float().cpu().numpy(), out[text_index])
             if progress:
                 progress(begin + len(rows), len(order))
 
