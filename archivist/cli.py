@@ -194,7 +194,7 @@ def _reindex(args: argparse.Namespace) -> int:
     from archivist.build.indexer import reindex
 
     embedder = None
-    if args.ray:
+    if getattr(args, "ray", None):  # `add` reindexes through here too, without --ray
         from archivist.build.ray_embedding import RayEmbedder, check_ray
 
         check_ray()
