@@ -340,8 +340,39 @@ def _url_dates(url: str) -> tuple[str | None, str | None]:
     return tuple(m.group(1) if m else None for m in found)
 
 
-def _wait_for_dates(page, since: str | None, until: str | None) -> None:
-    page.wait_for_url(lambda url: _url_dates(url) == (since, until))
+def _wait_for_dates(page, since: str | None, until: str | None, timeout_ms: float = 60_000) -> None:
+    page.wait_for_url(lambda url: _url_dates(url) == (since, until), timeout=timeout_ms)
+
+
+def _gesture_until_dates(page, gesture, since: str, until: str, tries: int = 3) -> None:
+    """Do a mouse gesture on the timeline's bars until the URL carries the dates it chooses.
+
+    Vega can redraw the chart between measuring a bar and the click landing on it (a Streamlit
+    rerun replaces the SVG), and a gesture on a chart mid-redraw is lost; a person would simply
+    click again, so the test does too, measuring the bars afresh each time.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    for attempt in range(tries):
+        gesture(_timeline_bars(page))
+        try:
+            _wait_for_dates(page, since, until, timeout_ms=15_000)
+            return
+        except PlaywrightTimeoutError:
+            if attempt == tries - 1:
+                raise
+
+
+def _click_bar(page, bar: dict) -> None:
+    page.mouse.click(bar["x"] + bar["width"] / 2, bar["y"] + bar["height"] / 2)
+
+
+def _brush_across(page, left: dict, right: dict) -> None:
+    y = left["y"] + left["height"] / 2
+    page.mouse.move(left["x"] + left["width"] * 0.6, y)
+    page.mouse.down()
+    page.mouse.move(right["x"] + right["width"] * 0.4, y, steps=8)
+    page.mouse.up()
 
 
 def test_carried_by_list_and_timeline(server: dict, browser_page: tuple) -> None:
@@ -379,9 +410,7 @@ def test_carried_by_list_and_timeline(server: dict, browser_page: tuple) -> None
     _shot(page, "8-carried-by-and-timeline")
 
     # Clicking the 5 Sep bar narrows the results to that day, through the URL's date filter.
-    last = bars[-1]
-    page.mouse.click(last["x"] + last["width"] / 2, last["y"] + last["height"] / 2)
-    _wait_for_dates(page, "2021-09-05", "2021-09-05")
+    _gesture_until_dates(page, lambda bars: _click_bar(page, bars[-1]), "2021-09-05", "2021-09-05")
     # A bar means that period: undated articles are left out too (the URL fills in steps).
     page.wait_for_url(re.compile(r"[?&]undated=false"))
     page.get_by_text("showing results of 5 Sep 2021", exact=False).wait_for()
@@ -395,13 +424,8 @@ def test_carried_by_list_and_timeline(server: dict, browser_page: tuple) -> None
     page.get_by_role("button", name="Show all dates").click()
     _wait_for_dates(page, None, None)
     page.get_by_text("click a bar or drag across bars", exact=False).wait_for()
-    bars = _timeline_bars(page)
-    left, right = bars[0], bars[-1]
-    page.mouse.move(left["x"] + left["width"] * 0.6, left["y"] + left["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(right["x"] + right["width"] * 0.4, left["y"] + left["height"] / 2, steps=8)
-    page.mouse.up()
-    _wait_for_dates(page, "2021-09-03", "2021-09-05")
+    _gesture_until_dates(page, lambda bars: _brush_across(page, bars[0], bars[-1]),
+                         "2021-09-03", "2021-09-05")
     page.get_by_text("showing results 3 Sep 2021 \u2013 5 Sep 2021", exact=False).wait_for()
     assert not events["dialogs"]
     assert not events["outside"], events["outside"]
