@@ -9,6 +9,9 @@ agree on it:
     ARCHIVIST_API_TOKEN      the bearer token `serve` requires (without one it listens on loopback only)
     ARCHIVIST_PAGE_PASSWORD  the page's password (without one the page refuses to listen beyond loopback)
     ARCHIVIST_LOG_QUERIES    "1" to write query text to the server logs (off: it can identify sources)
+    ARCHIVIST_ENTITIES       "0" to skip people/organisations/places at reindex
+    ARCHIVIST_ENTITY_PROCESSES  worker processes for entity extraction (default: one per core
+                             for large reindexes; 1 keeps it in the reindexing process)
     ARCHIVIST_OCR_LANGUAGES  Tesseract's languages for scanned PDF pages, e.g. "eng+deu" (default "eng")
     ARCHIVIST_KILL_AT        tests only: a reindex stage at which the process kills itself
     XDG_CACHE_HOME           the base of the default caches (~/.cache)
@@ -66,6 +69,20 @@ def entities_enabled() -> bool:
     """Whether reindex reads people, organisations and places ($ARCHIVIST_ENTITIES=0 turns it off:
     on a large archive it is about half of a reindex from nothing, and search does not need it)."""
     return os.environ.get("ARCHIVIST_ENTITIES", "").strip().lower() not in ("0", "false", "no", "off")
+
+
+def entity_processes() -> int | None:
+    """$ARCHIVIST_ENTITY_PROCESSES as a number, or None when unset (the reindex chooses)."""
+    raw = os.environ.get("ARCHIVIST_ENTITY_PROCESSES", "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        from archivist.errors import ArchivistError
+
+        raise ArchivistError(f"ARCHIVIST_ENTITY_PROCESSES must be a whole number, not {raw!r}: "
+                             "unset it to let the reindex choose, or set 1 to stay in one process") from None
 
 
 def requested_backend() -> str:

@@ -113,3 +113,42 @@ def test_entity_extraction_can_be_turned_off_and_the_reindex_says_so(tmp_path, r
     searcher = Searcher.open(index, real_embedder)
     assert searcher.entity_names().listing() == []
     assert searcher.search("finance minister", k=1).hits  # search does not need names
+
+
+def test_entities_found_in_worker_processes_equal_those_found_in_process(tmp_path, real_embedder, monkeypatch):
+    """A large reindex reads names in a pool of processes; what it stores must not depend on that."""
+    stored = {}
+    for processes in ("1", "2"):
+        archive, index = tmp_path / processes / "archive", tmp_path / processes / "index"
+        for name, text in ARTICLES.items():
+            write(archive / name, text)
+        monkeypatch.setenv("ARCHIVIST_ENTITY_PROCESSES", processes)
+        reindex(archive, index, embedder=real_embedder)
+        searcher = Searcher.open(index, real_embedder)
+        stored[processes] = {kind: names_of(searcher, kind) for kind in ("person", "org", "place")}
+    assert stored["1"]["person"]["Njeri Kamau"] == 2
+    assert stored["2"] == stored["1"]
+
+
+def test_a_worker_killed_midway_loses_no_article(caplog):
+    """A worker killed (for memory, say) mid-reindex: its batches are read in the reindexing process."""
+    import multiprocessing
+    import os
+    import signal
+
+    from archivist.build.entity_processes import extract_in_processes
+    from archivist.ingest.entities import extract_entities
+
+    texts = [text for text in ARTICLES.values()] * 6
+    batches = [texts[i:i + 2] for i in range(0, len(texts), 2)]
+    before = {child.pid for child in multiprocessing.active_children()}
+    results = []
+    for number, found in enumerate(extract_in_processes(iter(batches), processes=2)):
+        results.append(found)
+        if number == 0:
+            for child in multiprocessing.active_children():
+                if child.pid not in before:
+                    os.kill(child.pid, signal.SIGKILL)
+    assert "an entity worker process died" in caplog.text
+    assert len(results) == len(batches)
+    assert results == [extract_entities(batch) for batch in batches]

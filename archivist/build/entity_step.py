@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Iterator
 
 from archivist import config
-from archivist.ingest.entities import EntityModelMissing, extract_entities
+from archivist.build.entity_processes import extract_in_processes, process_count
+from archivist.ingest.entities import EntityModelMissing
 from archivist.progress import Progress
 from archivist.storage import entity_tables, text_tables
 
@@ -26,15 +28,23 @@ def extract_new_entities(connection: sqlite3.Connection, article_ids: list[str],
     if not config.entities_enabled():
         return "entity extraction is off (ARCHIVIST_ENTITIES=0); new articles have no names to browse."
     progress("entities", 0, len(article_ids))
-    for begin in range(0, len(article_ids), ARTICLES_PER_STEP):
-        ids = article_ids[begin:begin + ARTICLES_PER_STEP]
-        texts = text_tables.texts(connection, ids)
-        try:
-            found = extract_entities([texts[i] for i in ids])
-        except EntityModelMissing as error:
-            log.warning("no entities extracted: %s", error)
-            return str(error)
-        for article_id, mentions in zip(ids, found):
-            entity_tables.insert_mentions(connection, article_id, mentions)
-        progress("entities", begin + len(ids), len(article_ids))
+    steps = [article_ids[begin:begin + ARTICLES_PER_STEP]
+             for begin in range(0, len(article_ids), ARTICLES_PER_STEP)]
+
+    def texts_of_each_step() -> Iterator[list[str]]:
+        for ids in steps:
+            texts = text_tables.texts(connection, ids)
+            yield [texts[i] for i in ids]
+
+    done = 0
+    try:
+        found_per_step = extract_in_processes(texts_of_each_step(), process_count(len(article_ids)))
+        for ids, found in zip(steps, found_per_step):
+            for article_id, mentions in zip(ids, found):
+                entity_tables.insert_mentions(connection, article_id, mentions)
+            done += len(ids)
+            progress("entities", done, len(article_ids))
+    except EntityModelMissing as error:
+        log.warning("no entities extracted: %s", error)
+        return str(error)
     return None

@@ -108,7 +108,13 @@ def _pipeline() -> Any:
             try:
                 import spacy
 
-                _nlp = spacy.load(MODEL_PACKAGE, exclude=list(_unneeded_components(spacy)))
+                from thinc.api import use_ops
+
+                # NumPy's OpenBLAS multiplies the recogniser's matrices about 1.4x faster than
+                # thinc's bundled BLIS kernels on these CPUs (same entities found; measured in
+                # benchmarks/entities.py), so the model is built on NumPy ops without BLIS.
+                with use_ops("numpy", use_blis=False):
+                    _nlp = spacy.load(MODEL_PACKAGE, exclude=list(_unneeded_components(spacy)))
             except Exception as error:  # a spaCy too old or too new for the weights, damaged files
                 first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
                 raise EntityModelMissing(f"The entity model could not be loaded ({first}): "
