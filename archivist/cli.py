@@ -146,6 +146,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true")
     evaluate.add_argument("--quiet", action="store_true")
     evaluate.add_argument("--index", help="index folder for the collection (default: a cache folder, reused)")
+    evaluate.add_argument("--index-url", help="postgresql://...: publish the collection's index there and rank "
+                                              "through PostgreSQL + pgvector (default: $ARCHIVIST_INDEX_URL)")
     evaluate.set_defaults(run=_eval)
 
     stories = commands.add_parser("stories", help="groups of articles telling the same story")
@@ -466,16 +468,18 @@ def _eval(args: argparse.Namespace) -> int:
     collection = Path(args.collection)
     if not collection.is_dir():
         raise BadInput(f"{collection} is not a folder; give a BEIR collection folder.")
+    url = config.index_url(args.index_url)
     result = evaluate(collection, args.split, Path(args.index) if args.index else None, args.mode,
-                      args.aggregate, quiet=args.quiet)
+                      args.aggregate, quiet=args.quiet, index_url=url)
     if args.run_out:
         write_trec_run(result.run, Path(args.run_out), f"archivist-{args.mode}")
     if args.json:
         print(json.dumps({"collection": str(collection), "split": args.split, "mode": args.mode,
-                          **result.to_json()}))
+                          "backend": "postgresql" if url else "embedded", **result.to_json()}))
     else:
         metrics = "  ".join(f"{name} {value:.4f}" for name, value in result.metrics.items())
-        print(f"{collection.name} {args.split} ({result.queries} queries, {args.mode}): {metrics}")
+        backend = ", PostgreSQL" if url else ""
+        print(f"{collection.name} {args.split} ({result.queries} queries, {args.mode}{backend}): {metrics}")
     return 0
 
 

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from archivist.storage import text_tables
 from archivist.config import cache_home
 from archivist.errors import BadInput
 from archivist.build.indexer import reindex
@@ -84,7 +83,7 @@ def rank_documents(searcher: Searcher, queries: dict[str, str], mode: str, aggre
     """Run every query; a document's score aggregates its passages' fused scores."""
     if aggregation not in AGGREGATIONS:
         raise BadInput(f"Unknown aggregation {aggregation!r}; use one of {', '.join(AGGREGATIONS)}.")
-    doc_of = {passage: path.split("#", 1)[1] for passage, path in text_tables.passage_paths(searcher.connection).items()}
+    doc_of = {passage: path.split("#", 1)[1] for passage, path in searcher.passage_paths().items()}
     ids = list(queries)
     vectors = searcher.embedder.encode([queries[q] for q in ids]) if mode != "keyword" else [None] * len(ids)
     run: dict[str, dict[str, float]] = {}
@@ -130,8 +129,9 @@ def write_trec_run(run: dict[str, dict[str, float]], path: Path, tag: str) -> No
 
 
 def evaluate(collection: Path, split: str = "test", index: Path | None = None, mode: str = "hybrid",
-             aggregation: str = "max", quiet: bool = False) -> EvalResult:
-    """Index the corpus (reusing an up-to-date index) and score the split's queries."""
+             aggregation: str = "max", quiet: bool = False, index_url: str | None = None) -> EvalResult:
+    """Index the corpus (reusing an up-to-date index) and score the split's queries; with
+    `index_url`, the index is published to that PostgreSQL database and ranked from there."""
     queries, qrels = load_queries(collection, split)
     index = index or default_index_for(collection)
     bars = ProgressBars(enabled=not quiet, min_items=1)
@@ -139,8 +139,22 @@ def evaluate(collection: Path, split: str = "test", index: Path | None = None, m
         report = reindex(collection / "corpus.jsonl", index, progress=bars.update)
         if not quiet:
             print(f"index: {report.summary()}", file=sys.stderr)
-        searcher = Searcher.open(index)
-        run = rank_documents(searcher, queries, mode, aggregation, progress=bars.update)
+        searcher = _ranker(index, index_url, bars.update)
+        try:
+            run = rank_documents(searcher, queries, mode, aggregation, progress=bars.update)
+        finally:
+            searcher.close()
     finally:
         bars.close()
     return EvalResult(score_run(run, qrels), len(queries), run)
+
+
+def _ranker(index: Path, index_url: str | None, progress: Callable[[str, int, int], None]):
+    """What ranks the passages: the embedded build itself, or its copy published to PostgreSQL."""
+    if not index_url:
+        return Searcher.open(index)
+    from archivist.build.publish_postgres import publish_embedded
+    from archivist.storage.postgres.ranking import PostgresRanker
+
+    publish_embedded(index, index_url, progress=progress)
+    return PostgresRanker(index_url)

@@ -137,3 +137,42 @@ def test_bad_urls_and_unreachable_servers_get_one_line(tmp_path, seed_index):
                  f"postgresql://someone:hunter2@/nowhere?host={tmp_path}")
     assert result.returncode != 0 and "Cannot reach PostgreSQL" in result.stderr and "hunter2" not in result.stderr
     assert redacted("postgresql://u:secret@db.example.org/archive") == "postgresql://u@db.example.org/archive"
+
+
+def test_ranking_on_postgres_puts_the_same_passages_first_as_the_embedded_index(seed_index, seed_searcher, database):
+    """Only retrieval differs: pgvector and bm25 in SQL, fused by the same code as embedded."""
+    from archivist.storage.postgres.ranking import PostgresRanker
+
+    published(seed_index, database)
+    ranker = PostgresRanker(database, seed_searcher.embedder)
+    try:
+        for question in SEED_QUESTIONS:
+            for mode in ("hybrid", "semantic", "keyword"):
+                ours = ranker.rank_passages(question, None, 10, mode)
+                theirs = seed_searcher.rank_passages(question, None, 10, mode)
+                assert [row[0] for row in ours[:1]] == [row[0] for row in theirs[:1]], (question, mode)
+        # bm25 as FTS5 computes it (idf and length), not ts_rank: where both stemmers give the same
+        # words, the scores are FTS5's own.
+        ours = {pid: score for pid, score, _ in ranker.rank_passages("Massoud Taliban resistance", None, 20, "keyword")}
+        theirs = {pid: score for pid, score, _ in seed_searcher.rank_passages("Massoud Taliban resistance", None, 20,
+                                                                             "keyword")}
+        assert list(ours)[:3] == list(theirs)[:3]
+        for pid in list(theirs)[:5]:
+            assert ours[pid] == pytest.approx(theirs[pid], rel=0.05), (pid, ours, theirs)
+        assert ranker.rank_passages("the of and", None, 10, "keyword") == []  # stop words only
+    finally:
+        ranker.close()
+
+
+def test_eval_through_postgres_scores_like_the_embedded_backend(tmp_path, database):
+    from conftest import DATA
+
+    embedded_run = run("eval", str(DATA / "tiny_beir"), "--mode", "keyword", "--json", "--quiet",
+                       "--index", str(tmp_path / "index"))
+    postgres_run = run("eval", str(DATA / "tiny_beir"), "--mode", "keyword", "--json", "--quiet",
+                       "--index", str(tmp_path / "index"), "--index-url", database)
+    assert embedded_run.returncode == 0 and postgres_run.returncode == 0, postgres_run.stderr
+    ours, theirs = json.loads(postgres_run.stdout), json.loads(embedded_run.stdout)
+    assert ours["backend"] == "postgresql" and theirs["backend"] == "embedded"
+    for name in ("nDCG@10", "Recall@100", "MRR@10"):
+        assert ours[name] == pytest.approx(theirs[name], abs=1e-4), name

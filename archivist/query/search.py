@@ -214,6 +214,10 @@ class Searcher(ArchiveBrowser):
         return self._retrieval.ranked(Query(query, vector, parsed=plain_query(query)), depth, mode, NO_FILTERS,
                                       every_word=False)
 
+    def passage_paths(self) -> dict[int, str]:
+        """{passage id: its article's path}: how evaluation maps passages to corpus documents."""
+        return text_tables.passage_paths(self.connection)
+
     def filters(self, outlets: list[str] | None = None, since: str | None = None, until: str | None = None,
                 include_undated: bool = True, author: str | None = None, languages: list[str] | None = None,
                 entity: str | None = None) -> Filters:

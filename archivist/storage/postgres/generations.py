@@ -33,6 +33,15 @@ INDEXES = (
     "CREATE INDEX ON {mentions} (key, type)",
     "CREATE INDEX ON {mentions} (article_id)",
 )
+# What bm25 needs and a tsvector does not keep at hand (storage/postgres/keywords.py): each
+# passage's length in words (positions, as FTS5 counts tokens) and each lexeme's passage count.
+KEYWORD_STATISTICS = (
+    "INSERT INTO {passage_words} SELECT {generation}, id, "
+    "coalesce((SELECT sum(cardinality(positions)) FROM unnest(tsv)), 0) FROM {passages}",
+    "INSERT INTO {term_stats} SELECT {generation}, word, ndoc FROM ts_stat('SELECT tsv FROM {passages}')",
+    "CREATE UNIQUE INDEX ON {passage_words} (id)",
+    "CREATE UNIQUE INDEX ON {term_stats} (lexeme)",
+)
 
 
 def partition(table: str, generation: int) -> str:
@@ -80,8 +89,8 @@ def begin(connection, build_id: str) -> int:
 def build_indexes(connection, generation: int) -> None:
     names = {table: partition(table, generation) for table in GENERATION_TABLES}
     with connection.transaction():
-        for statement in INDEXES:
-            connection.execute(statement.format(**names))
+        for statement in INDEXES + KEYWORD_STATISTICS:
+            connection.execute(statement.format(generation=int(generation), **names))
         for table in names.values():
             connection.execute(f"ANALYZE {table}")
 

@@ -65,10 +65,19 @@ CREATE TABLE embeddings (  -- the embedding cache, shared by every generation
     PRIMARY KEY (model, text_hash)
 );
 """),
+    (2, "bm25 statistics: each passage's word count and each word's passage count, per generation", """
+CREATE TABLE passage_words (
+    generation integer NOT NULL, id bigint NOT NULL, words integer NOT NULL
+) PARTITION BY LIST (generation);
+CREATE TABLE term_stats (
+    generation integer NOT NULL, lexeme text NOT NULL, passages integer NOT NULL
+) PARTITION BY LIST (generation);
+"""),
 ]
 LATEST = MIGRATIONS[-1][0]
 # The tables written per generation, each a partition of its parent.
-GENERATION_TABLES = ("articles", "passages", "sentences", "copies", "story_members", "relations", "mentions")
+GENERATION_TABLES = ("articles", "passages", "sentences", "copies", "story_members", "relations", "mentions",
+                     "passage_words", "term_stats")
 
 
 def schema_version(connection) -> int:

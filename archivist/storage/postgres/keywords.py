@@ -1,0 +1,122 @@
+"""bm25 on PostgreSQL: the keyword list of the Postgres backend, scored as the embedded one scores it.
+
+PostgreSQL's own `ts_rank` counts how often and how close the query's words occur but knows
+nothing of how rare a word is (no idf), so "the effect of vitamin D" ranks passages by "effect"
+as much as by "vitamin". bm25 needs two numbers a tsvector does not carry: each word's passage
+count and each passage's length. Both are computed once per generation when it is built
+(`generations.KEYWORD_STATISTICS`: `ts_stat` over the partition, and the positions in each
+tsvector) and kept in tables, so a query costs one GIN lookup for the candidates plus a sum over
+the query's words in each candidate. The formula and constants are FTS5's (k1 1.2, b 0.75, idf
+ln((N - n + 0.5) / (n + 0.5)), at least 1e-6), title and body weighted alike as the embedded
+backend weights them; the words are PostgreSQL's English stems (Snowball, stop words dropped)
+where the embedded index uses Porter's, so scores are close, not equal.
+`benchmarks/postgres.py --quality` compares SciFact and TIME nDCG@10 with the embedded backend.
+"""
+
+from __future__ import annotations
+
+from archivist.errors import BadInput, IndexIncompatible
+from archivist.records import NO_FILTERS, Filters, ParsedQuery
+from archivist.storage.postgres.generations import partition
+from archivist.storage.term_scores import B, K1
+
+MIN_IDF = 1e-6  # FTS5's floor for a word in more than half the passages
+
+# One query's bm25: candidates by the GIN index, then each candidate's share of every query word.
+BM25 = """
+WITH weights AS (
+    SELECT t.lexeme, greatest(ln((%(n)s - t.passages + 0.5) / (t.passages + 0.5)), {min_idf}) AS idf
+    FROM {term_stats} t WHERE t.lexeme = ANY(%(lexemes)s))
+SELECT p.id, sum(s.idf * u.tf * ({k1} + 1) / (u.tf + {k1} * (1 - {b} + {b} * l.words / %(average)s))) AS score
+FROM {passages} p
+JOIN {passage_words} l ON l.id = p.id
+CROSS JOIN LATERAL (SELECT lexeme, cardinality(positions) AS tf FROM unnest(p.tsv)) u
+JOIN weights s ON s.lexeme = u.lexeme
+WHERE p.tsv @@ ({matches})
+GROUP BY p.id ORDER BY score DESC, p.id LIMIT %(limit)s
+"""
+
+
+class PgKeywordIndex:
+    """The keyword verbs retrieval and the exact-words bonuses read, over one generation in Postgres.
+
+    Filters and query operators (phrases, exclusions) are not read here yet: a search that uses
+    them on this backend is refused with a one-line message rather than answered wrongly.
+    """
+
+    def __init__(self, connection, generation: int) -> None:
+        self.connection = connection
+        self.tables = {name: partition(name, generation)
+                       for name in ("passages", "passage_words", "term_stats")}
+        exists = connection.execute("SELECT to_regclass(%s) IS NOT NULL", (self.tables["term_stats"],)).fetchone()[0]
+        if not exists:
+            connection.rollback()
+            raise IndexIncompatible("This PostgreSQL generation has no bm25 statistics (it was published by an "
+                                    "older Archivist); publish the index again with `archivist publish --index-url`.")
+        self.passages, self.average_words = connection.execute(
+            f"SELECT count(*), coalesce(avg(words), 1) FROM {self.tables['passage_words']}").fetchone()
+        # Passages in languages other than English hold words as written ('simple'), not stemmed.
+        self.configs = ("english", "simple") if connection.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {self.tables['passages']} WHERE NOT stemmed)").fetchone()[0] else ("english",)
+        connection.commit()
+
+    def search(self, query: ParsedQuery, limit: int, filters: Filters = NO_FILTERS, passages: int = 0,
+               every_word: bool = False) -> list[tuple[int, float]]:
+        """Top passages as (passage id, bm25 score; higher is better): any of the query's words, or all."""
+        _refuse_what_is_not_read_yet(query, filters)
+        lexemes = {config: self._lexemes(config, query.terms) for config in self.configs} if query.terms else {}
+        used = {config: found for config, found in lexemes.items() if found}
+        if not used:
+            return []
+        joiner = " & " if every_word else " | "
+        matches = " || ".join(f"to_tsquery('{config}', %({config})s)" for config in used)
+        statement = BM25.format(min_idf=MIN_IDF, k1=K1, b=B, matches=matches, **self.tables)
+        rows = self.connection.execute(statement, {
+            "n": self.passages, "average": float(self.average_words), "limit": limit,
+            "lexemes": sorted({word for found in used.values() for word in found}),
+            **{config: joiner.join(_quoted(found)) for config, found in used.items()}}).fetchall()
+        self.connection.commit()
+        return [(int(i), float(s)) for i, s in rows]
+
+    def _lexemes(self, config: str, words: list[str]) -> list[str]:
+        """The query words as `config` stems them (stop words drop out)."""
+        rows = self.connection.execute(
+            "SELECT DISTINCT lexeme FROM unnest(tsvector_to_array(to_tsvector(%s::regconfig, %s))) AS lexeme",
+            (config, " ".join(words))).fetchall()
+        return sorted(row[0] for row in rows)
+
+    def document_frequencies(self, words: list[str]) -> dict[str, int]:
+        """How many passages hold each word (as stemmed; a stop word counts as held by none)."""
+        found: dict[str, int] = {}
+        for word in words:
+            found[word] = self.connection.execute(
+                f"SELECT count(*) FROM {self.tables['passages']} WHERE tsv @@ plainto_tsquery('english', %s)",
+                (word,)).fetchone()[0] if self._lexemes("english", [word]) else 0
+        self.connection.commit()
+        return found
+
+    def phrase_ids(self, words: list[str], limit: int, filters: Filters = NO_FILTERS) -> list[int]:
+        """Passages holding `words` in this order (stop words in between count as any word)."""
+        _refuse_what_is_not_read_yet(None, filters)
+        rows = self.connection.execute(
+            f"SELECT id FROM {self.tables['passages']} WHERE tsv @@ phraseto_tsquery('english', %s) "
+            f"ORDER BY id LIMIT %s", (" ".join(words), limit)).fetchall()
+        self.connection.commit()
+        return [int(row[0]) for row in rows]
+
+    def constraint(self, query: ParsedQuery):
+        _refuse_what_is_not_read_yet(query, NO_FILTERS)
+
+
+def _quoted(lexemes: list[str]) -> list[str]:
+    """Lexemes as to_tsquery operands: quoted, so no word is read as an operator."""
+    return ["'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in lexemes]
+
+
+def _refuse_what_is_not_read_yet(query: ParsedQuery | None, filters: Filters) -> None:
+    if filters.active:
+        raise BadInput("Filters are not available on the PostgreSQL backend yet; search the embedded index "
+                       "for a filtered search.")
+    if query is not None and query.constrained:
+        raise BadInput("Phrases and excluded words are not available on the PostgreSQL backend yet; "
+                       "search the embedded index for them.")
