@@ -67,7 +67,7 @@ def ocr_languages() -> str:
 
 def entities_enabled() -> bool:
     """Whether reindex reads people, organisations and places ($ARCHIVIST_ENTITIES=0 turns it off:
-    on a large archive it is about half of a reindex from nothing, and search does not need it)."""
+    on a large archive it is over a third of a reindex from nothing, and search does not need it)."""
     return os.environ.get("ARCHIVIST_ENTITIES", "").strip().lower() not in ("0", "false", "no", "off")
 
 
