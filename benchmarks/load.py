@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import numpy as np  # noqa: E402
 
+from machine import cpu_flags, cpu_line, cpu_model  # noqa: E402
 from speed import reuters_records, write_jsonl  # noqa: E402
 
 PYTHON = sys.executable
@@ -242,7 +243,7 @@ def main() -> int:
     archive, index, records = build_index(args.data, args.work)
     questions = questions_from(records, args.questions)
     results: dict = {"date": dt.date.today().isoformat(), "workers": args.workers, "queue": args.queue,
-                     "questions": len(questions)}
+                     "questions": len(questions), "cpu": cpu_model(), "cores": os.cpu_count(), "flags": cpu_flags()}
     print("CLI batch ...", file=sys.stderr)
     results["cli_batch"] = cli_batch_rate(index, questions[:300], args.work)
     server = Server(index, archive, args.workers, args.queue, args.work / "server.log")
@@ -267,6 +268,7 @@ def main() -> int:
     cli = results["cli_batch"]["throughput_qps"]
     print(f"Archivist HTTP API under load, Reuters-21578, {results['date']} "
           f"({args.workers} workers, queue {args.queue}; {len(questions)} distinct questions)")
+    print(cpu_line())
     print(row("run", "clients", "queries/s", "p50 ms", "p95 ms", "p99 ms", "answered", "refused (503)", "errors"))
     print(row(*["---"] * 9))
     for level in results["levels"]:

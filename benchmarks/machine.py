@@ -18,6 +18,31 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+# The CPU features that pick the embedding path: with avx512_bf16 (or AMX) OpenVINO computes in
+# bf16; on a host with AVX2 only it falls back to f32 at about a third of the speed, so two runs
+# of one benchmark on these machines compare only when these flags match.
+FAST_PATH_FLAGS = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "avx_vnni", "amx_tile", "amx_bf16", "amx_int8")
+
+
+def cpu_flags() -> list[str]:
+    """Which of FAST_PATH_FLAGS this CPU has (empty where /proc/cpuinfo cannot be read)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                held = set(line.split(":", 1)[1].split())
+                return [flag for flag in FAST_PATH_FLAGS if flag in held]
+    except OSError:
+        pass
+    return []
+
+
+def cpu_line() -> str:
+    """One line naming the CPU and its fast-path flags, for the top of a benchmark's table."""
+    import os
+
+    return f"CPU: {cpu_model()}, {os.cpu_count()} cores; flags: {' '.join(cpu_flags()) or 'none of ' + ' '.join(FAST_PATH_FLAGS)}"
+
+
 def package_version(name: str, missing: str = "not installed") -> str:
     try:
         return version(name)

@@ -307,7 +307,6 @@ def coldstart_section(work: Path, repeat: int) -> dict:
     return {"runs": times, "median_s": statistics.median(times), "backend": backend}
 
 
-FAST_PATH_FLAGS = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "avx_vnni", "amx_tile", "amx_bf16", "amx_int8")
 LIBRARIES = ("openvino", "faiss-cpu", "torch", "sentence-transformers", "transformers", "numpy", "tokenizers")
 
 
@@ -317,14 +316,9 @@ def machine() -> dict:
     from importlib.metadata import PackageNotFoundError, version
     import sqlite3
 
-    info = {"cores": os.cpu_count(), "cpu": "?", "flags": []}
-    try:
-        cpuinfo = Path("/proc/cpuinfo").read_text()
-        info["cpu"] = next(line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name"))
-        flags = set(next(line.split(":", 1)[1].split() for line in cpuinfo.splitlines() if line.startswith("flags")))
-        info["flags"] = [f for f in FAST_PATH_FLAGS if f in flags]
-    except (OSError, StopIteration):
-        pass
+    from machine import cpu_flags, cpu_model
+
+    info = {"cores": os.cpu_count(), "cpu": cpu_model(), "flags": cpu_flags()}
     versions = {}
     for name in LIBRARIES:
         try:
