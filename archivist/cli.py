@@ -92,6 +92,8 @@ def _parser() -> argparse.ArgumentParser:
                              "as CSV, or JSON Lines with --json; a list of names wants --mode keyword")
     search.add_argument("--column", metavar="NAME", help="with --batch: the queries are this column of a CSV file")
     _index_option(search)
+    search.add_argument("--index-url", help="postgresql://...: search an index published there instead "
+                                            "(default: $ARCHIVIST_INDEX_URL; unset: the embedded index)")
     search.set_defaults(run=_search)
 
     export = commands.add_parser("export", help="every match of a search as CSV or JSON Lines, no cap")
@@ -253,7 +255,7 @@ def _search(args: argparse.Namespace) -> int:
     check_page(args.k, args.offset)
     if (args.query is None) == (args.batch is None):
         raise BadInput("Give a query, or --batch FILE (or --batch - for standard input), not both.")
-    searcher = Searcher.open(config.index_dir(args.index), shared_embedder())
+    searcher = _searcher_for(args)
     options = dict(k=args.k, mode=args.mode, per_article=args.per_article, offset=args.offset, sort=args.sort,
                    **_filter_values(args))
     if args.batch is not None and (args.summary or args.column):
@@ -266,6 +268,16 @@ def _search(args: argparse.Namespace) -> int:
     else:
         _print_hits(response, sys.stdout)
     return 0
+
+
+def _searcher_for(args: argparse.Namespace) -> Searcher:
+    """The Searcher of the PostgreSQL index named by --index-url or $ARCHIVIST_INDEX_URL, else of the embedded one."""
+    url = config.index_url(getattr(args, "index_url", None))
+    if url:
+        from archivist.query.postgres_search import PostgresSearcher
+
+        return PostgresSearcher.open(url, shared_embedder())
+    return Searcher.open(config.index_dir(args.index), shared_embedder())
 
 
 def _export(args: argparse.Namespace) -> int:

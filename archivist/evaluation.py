@@ -154,7 +154,7 @@ def _ranker(index: Path, index_url: str | None, progress: Callable[[str, int, in
     if not index_url:
         return Searcher.open(index)
     from archivist.build.publish_postgres import publish_embedded
-    from archivist.storage.postgres.ranking import PostgresRanker
+    from archivist.query.postgres_search import PostgresSearcher
 
     publish_embedded(index, index_url, progress=progress)
-    return PostgresRanker(index_url)
+    return PostgresSearcher(index_url)

@@ -141,10 +141,10 @@ def test_bad_urls_and_unreachable_servers_get_one_line(tmp_path, seed_index):
 
 def test_ranking_on_postgres_puts_the_same_passages_first_as_the_embedded_index(seed_index, seed_searcher, database):
     """Only retrieval differs: pgvector and bm25 in SQL, fused by the same code as embedded."""
-    from archivist.storage.postgres.ranking import PostgresRanker
+    from archivist.query.postgres_search import PostgresSearcher
 
     published(seed_index, database)
-    ranker = PostgresRanker(database, seed_searcher.embedder)
+    ranker = PostgresSearcher(database, seed_searcher.embedder)
     try:
         for question in SEED_QUESTIONS:
             for mode in ("hybrid", "semantic", "keyword"):
@@ -176,3 +176,66 @@ def test_eval_through_postgres_scores_like_the_embedded_backend(tmp_path, databa
     assert ours["backend"] == "postgresql" and theirs["backend"] == "embedded"
     for name in ("nDCG@10", "Recall@100", "MRR@10"):
         assert ours[name] == pytest.approx(theirs[name], abs=1e-4), name
+
+
+def _comparable(response: dict) -> dict:
+    """A search's CLI JSON without what may differ between backends: the time taken, and the
+    figures (halfvec rounding in pgvector; PostgreSQL's Snowball stems count a few words' passages
+    differently), which are compared as numbers."""
+    loose = {"relevance", "evidence", "score"}
+    return {**{k: v for k, v in response.items() if k != "took_ms"},
+            "results": [{k: v for k, v in hit.items() if k not in loose} for hit in response["results"]]}
+
+
+def test_search_through_postgres_prints_the_cli_json_of_the_embedded_index(seed_index, database):
+    """`search --index-url` runs the embedded Searcher's own stages over Postgres: same results,
+    same cards (copies, highlight, weak-match verdict), same JSON shape."""
+    published(seed_index, database)
+    questions = "\n".join(SEED_QUESTIONS) + "\n"
+    for mode in ("hybrid", "keyword"):
+        options = ("--batch", "-", "--json", "-k", "5", "--mode", mode)
+        theirs = run("search", *options, "--index", str(seed_index), stdin=questions)
+        ours = run("search", *options, "--index-url", database, stdin=questions)
+        assert theirs.returncode == 0 and ours.returncode == 0, ours.stderr
+        pairs = list(zip(map(json.loads, ours.stdout.splitlines()), map(json.loads, theirs.stdout.splitlines())))
+        assert len(pairs) == len(SEED_QUESTIONS)
+        for mine, embedded_one in pairs:
+            assert _comparable(mine) == _comparable(embedded_one), (mode, mine["query"])
+            for a, b in zip(mine["results"], embedded_one["results"]):
+                assert a["relevance"] == pytest.approx(b["relevance"], abs=0.05)
+                assert a["score"] == pytest.approx(b["score"], rel=0.05)
+    weak = json.loads(run("search", "price of cocoa in Brazil", "--json", "--index-url", database).stdout)
+    assert weak["no_strong_match"] is True
+    strong = json.loads(run("search", "Lion of Panjshir", "--json", "--index-url", database).stdout)
+    assert strong["no_strong_match"] is False
+
+
+def test_search_through_postgres_refuses_what_it_cannot_read_yet_in_one_line(seed_index, database):
+    published(seed_index, database)
+    for arguments in (("Taliban", "--since", "2021-09-01"), ('"Lion of Panjshir"',), ("Panjshir NOT Massoud",),
+                      ("Panj*",), ("Massoud OR Saleh",)):
+        result = run("search", *arguments, "--mode", "keyword", "--index-url", database)
+        assert result.returncode != 0, arguments
+        message = result.stderr.strip().splitlines()
+        assert len(message) == 1 and "not available on the PostgreSQL backend yet" in message[0], result.stderr
+
+
+def test_search_through_postgres_marks_the_same_best_sentences_and_follows_a_new_publish(
+        seed_index, seed_searcher, database):
+    from archivist.query.postgres_search import PostgresSearcher
+
+    first = published(seed_index, database)["generation"]
+    searcher = PostgresSearcher(database, seed_searcher.embedder)
+    try:
+        for question in SEED_QUESTIONS[:4]:  # the page's cards: the sentence that answers, marked
+            ours = searcher.search(question, k=3, highlight=True).hits
+            theirs = seed_searcher.search(question, k=3, highlight=True).hits
+            assert [h.highlight for h in ours] == [h.highlight for h in theirs], question
+            assert any(h.highlight for h in ours), question
+        before = searcher.search("Lion of Panjshir", k=3)
+        second = published(seed_index, database)["generation"]
+        after = searcher.search("Lion of Panjshir", k=3)
+        assert second != first and searcher.generation == second
+        assert [h.passage_id for h in after.hits] == [h.passage_id for h in before.hits]
+    finally:
+        searcher.close()

@@ -56,7 +56,7 @@ def publish_embedded(index: Path, url: str, progress: Progress | None = None,
         register_vector_types(target)  # the extension may be new
         with generations.writer(target):
             generation = generations.begin(target, live["build_id"])
-            counts = _copy(source, vectors, target, generation, progress, after_rows)
+            counts = _copy(source, vectors, target, generation, live["model"]["name"], progress, after_rows)
             progress("building the vector and keyword indexes", 0, 1)
             generations.build_indexes(target, generation)
             progress("building the vector and keyword indexes", 1, 1)
@@ -67,7 +67,7 @@ def publish_embedded(index: Path, url: str, progress: Progress | None = None,
     return PublishReport(generation, replaced, live["build_id"], counts, time.perf_counter() - started)
 
 
-def _copy(source, vectors: FaissVectorIndex, target, generation: int, progress: Progress,
+def _copy(source, vectors: FaissVectorIndex, target, generation: int, model: str, progress: Progress,
           after_rows: Callable[[int], None] | None) -> dict:
     tables = {t: generations.partition(t, generation) for t in schema.GENERATION_TABLES}
     counts: dict[str, int] = {}
@@ -97,8 +97,12 @@ def _copy(source, vectors: FaissVectorIndex, target, generation: int, progress: 
             if after_rows:
                 after_rows(done)
     counts["passages"] = done
-    counts["sentences"] = _copy_rows(target, tables["sentences"], ("generation", "passage_id", "start", "end"), (
-        (generation, *row) for row in source.execute("SELECT passage_id, start, end FROM sentences")))
+    counts["sentences"] = _copy_rows(
+        target, tables["sentences"], ("generation", "passage_id", "start", "end", "embedding"), (
+            (generation, passage_id, start, end, _halfvec(vector)) for passage_id, start, end, vector in source.execute(
+                "SELECT s.passage_id, s.start, s.end, e.vector FROM sentences s LEFT JOIN embeddings e "
+                "ON e.model = ? AND e.text_hash = s.embed_hash", (model,))),
+        types=("integer", "bigint", "integer", "integer", "halfvec"))
     counts["copies"] = _copy_rows(target, tables["copies"], ("generation", "passage_id", "other_id", "similarity"), (
         (generation, *row) for row in source.execute("SELECT passage_id, other_id, similarity FROM copies")))
     counts["story_members"] = _copy_rows(
@@ -114,10 +118,25 @@ def _copy(source, vectors: FaissVectorIndex, target, generation: int, progress: 
     return counts
 
 
-def _copy_rows(target, table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> int:
-    """COPY `rows` into `table` (text format: psycopg adapts each value); returns how many."""
+def _halfvec(blob: bytes | None):
+    """A stored float32 vector (the embedding cache's blob) as pgvector's halfvec, or None."""
+    if blob is None:
+        return None
+    from pgvector import HalfVector
+
+    return HalfVector(np.frombuffer(blob, dtype="<f4"))
+
+
+def _copy_rows(target, table: str, columns: tuple[str, ...], rows: Iterable[tuple],
+               types: tuple[str, ...] | None = None) -> int:
+    """COPY `rows` into `table`; returns how many. Text format (psycopg adapts each value), or
+    binary with the column `types` given (what a vector column needs)."""
     count = 0
-    with target.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(_quoted(columns))}) FROM STDIN") as copy:
+    binary = " WITH (FORMAT BINARY)" if types else ""
+    with target.cursor() as cursor, cursor.copy(
+            f"COPY {table} ({', '.join(_quoted(columns))}) FROM STDIN{binary}") as copy:
+        if types:
+            copy.set_types(list(types))
         for row in rows:
             copy.write_row(row)
             count += 1

@@ -105,10 +105,10 @@ def passages_of_article(connection: sqlite3.Connection, article_id: str) -> list
 
 def _passage(row: sqlite3.Row) -> Passage:
     return Passage(id=row["id"], article=article_ref(row), start=row["start"], end=row["end"], text=row["text"],
-                   kind=row["kind"], pages=_pages_of(row["pages"], row["start"], row["end"]))
+                   kind=row["kind"], pages=pages_of(row["pages"], row["start"], row["end"]))
 
 
-def _pages_of(stored: str | None, start: int, end: int) -> tuple[int, int] | None:
+def pages_of(stored: str | None, start: int, end: int) -> tuple[int, int] | None:
     """The first and last page (1-based) of the text start..end, from the stored page starts."""
     if not stored:
         return None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from archivist.errors import BadInput, IndexIncompatible
 from archivist.records import NO_FILTERS, Filters, ParsedQuery
+from archivist.storage.fts_expressions import content_words
 from archivist.storage.postgres.generations import partition
 from archivist.storage.term_scores import B, K1
 
@@ -32,7 +33,7 @@ FROM {passages} p
 JOIN {passage_words} l ON l.id = p.id
 CROSS JOIN LATERAL (SELECT lexeme, cardinality(positions) AS tf FROM unnest(p.tsv)) u
 JOIN weights s ON s.lexeme = u.lexeme
-WHERE p.tsv @@ ({matches})
+WHERE p.tsv @@ ({matches}){body_only}
 GROUP BY p.id ORDER BY score DESC, p.id LIMIT %(limit)s
 """
 
@@ -70,7 +71,9 @@ class PgKeywordIndex:
             return []
         joiner = " & " if every_word else " | "
         matches = " || ".join(f"to_tsquery('{config}', %({config})s)" for config in used)
-        statement = BM25.format(min_idf=MIN_IDF, k1=K1, b=B, matches=matches, **self.tables)
+        # Keyword mode holds every word in the passage's text, as the embedded index's "body :" does.
+        body_only = f" AND ts_filter(p.tsv, '{{d}}') @@ ({matches})" if every_word else ""
+        statement = BM25.format(min_idf=MIN_IDF, k1=K1, b=B, matches=matches, body_only=body_only, **self.tables)
         rows = self.connection.execute(statement, {
             "n": self.passages, "average": float(self.average_words), "limit": limit,
             "lexemes": sorted({word for found in used.values() for word in found}),
@@ -107,6 +110,52 @@ class PgKeywordIndex:
     def constraint(self, query: ParsedQuery):
         _refuse_what_is_not_read_yet(query, NO_FILTERS)
 
+    def terms_held(self, passage_ids: list[int], terms: list[str]) -> dict[int, set[str]]:
+        """Which of `terms` each passage holds, in its headline or text (the relevance scale's coverage)."""
+        held: dict[int, set[str]] = {int(pid): set() for pid in passage_ids}
+        wanted = list(held)
+        for term in terms:
+            matches = " OR ".join(f"tsv @@ plainto_tsquery('{config}', %(term)s)" for config in self.configs)
+            for (pid,) in self.connection.execute(
+                    f"SELECT id FROM {self.tables['passages']} WHERE id = ANY(%(ids)s) AND ({matches})",
+                    {"ids": wanted, "term": term}).fetchall():
+                held[int(pid)].add(term)
+        self.connection.commit()
+        return held
+
+    def _every_word(self, query: ParsedQuery) -> dict[str, str]:
+        """{config: to_tsquery text} of Keyword mode's words, for each config that keeps any
+        (stop words drop out; a query of stop words alone keeps them, as the embedded index does)."""
+        words = content_words(query)
+        found = {config: self._lexemes(config, words) for config in self.configs} if words else {}
+        return {config: " & ".join(_quoted(lexemes)) for config, lexemes in found.items() if lexemes}
+
+    def count_articles(self, query: ParsedQuery, filters: Filters = NO_FILTERS) -> int:
+        """How many articles hold every word of the query in one passage's text (Keyword mode's matches)."""
+        _refuse_what_is_not_read_yet(query, filters)
+        wanted = self._every_word(query)
+        if not wanted:
+            return 0
+        matches = " OR ".join(f"(tsv @@ to_tsquery('{c}', %({c})s) AND ts_filter(tsv, '{{d}}') @@ to_tsquery('{c}', %({c})s))"
+                              for c in wanted)
+        count = self.connection.execute(
+            f"SELECT count(DISTINCT article_id) FROM {self.tables['passages']} WHERE {matches}", wanted).fetchone()[0]
+        self.connection.commit()
+        return int(count)
+
+    def holds(self, text: str, query: ParsedQuery, every_word: bool) -> bool:
+        """Whether `text` alone holds every word of the query (Keyword mode), stemmed as the index
+        stems; with phrases refused on this backend, nothing else is required of a text."""
+        if not every_word:
+            return True
+        wanted = self._every_word(query)
+        if not wanted:
+            return True
+        matches = " OR ".join(f"to_tsvector('{c}', %(text)s) @@ to_tsquery('{c}', %({c})s)" for c in wanted)
+        found = self.connection.execute(f"SELECT {matches}", {"text": text, **wanted}).fetchone()[0]
+        self.connection.commit()
+        return bool(found)
+
 
 def _quoted(lexemes: list[str]) -> list[str]:
     """Lexemes as to_tsquery operands: quoted, so no word is read as an operator."""
@@ -119,4 +168,7 @@ def _refuse_what_is_not_read_yet(query: ParsedQuery | None, filters: Filters) ->
                        "for a filtered search.")
     if query is not None and query.constrained:
         raise BadInput("Phrases and excluded words are not available on the PostgreSQL backend yet; "
+                       "search the embedded index for them.")
+    if query is not None and any(unit.prefix or len(unit.words) > 1 for unit in query.units):
+        raise BadInput("Prefixes (word*) and OR are not available on the PostgreSQL backend yet; "
                        "search the embedded index for them.")

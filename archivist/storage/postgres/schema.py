@@ -73,6 +73,9 @@ CREATE TABLE term_stats (
     generation integer NOT NULL, lexeme text NOT NULL, passages integer NOT NULL
 ) PARTITION BY LIST (generation);
 """),
+    (3, "each sentence's stored vector, so a search on Postgres marks a hit's best sentence", f"""
+ALTER TABLE sentences ADD COLUMN embedding halfvec({DIMENSION});
+"""),
 ]
 LATEST = MIGRATIONS[-1][0]
 # The tables written per generation, each a partition of its parent.

@@ -1,0 +1,119 @@
+"""Search over a PostgreSQL index: the Searcher with its retrieval and reads swapped for Postgres.
+
+Only retrieval differs between the backends. The dense list comes from pgvector's HNSW graph
+(`storage.postgres.vectors`), the keyword list from bm25 computed in SQL
+(`storage.postgres.keywords`), and what grouping and highlighting read from the generation's
+tables (`storage.postgres.lookups`). Fusion, exact-words bonuses, grouping, the relevance scale,
+the weak-match verdict and the best sentence are the embedded backend's own code (`Searcher.search`
+is inherited, not copied), which is why the two backends put the same passages first.
+
+The keyword list runs on a thread beside the dense one (as embedded), so each has its own
+connection: one psycopg connection must not carry two transactions at once. Before each search
+the live generation is read again, so a publish elsewhere is picked up as the embedded Searcher
+picks up a new build.
+
+Not read from Postgres yet, each refused with a one-line message: filters, phrases, excluded
+words, prefixes and OR, "more like this", and the browsing views (articles, stories, stats).
+"""
+
+from __future__ import annotations
+
+from archivist.errors import BadInput
+from archivist.model.embedding import Embedder
+from archivist.query.retrieval import DenseRetriever, KeywordRetriever, Retrieval
+from archivist.query.search import SearchResponse, Searcher
+from archivist.records import NO_FILTERS, Filters
+from archivist.storage.postgres import generations, schema
+from archivist.storage.postgres.connection import connect
+from archivist.storage.postgres.keywords import PgKeywordIndex
+from archivist.storage.postgres.lookups import PgLookups
+from archivist.storage.postgres.vectors import PgVectorIndex
+
+NOT_YET = "{what} {are} not available on the PostgreSQL backend yet; search the embedded index for {them}."
+
+
+class PostgresSearcher(Searcher):
+    """Reads the live generation of a PostgreSQL index; the same `search` as the embedded Searcher."""
+
+    def __init__(self, url: str, embedder: Embedder | None = None, follow_updates: bool = True) -> None:
+        self.url = url
+        self.index = None  # no folder: watchlists and entity clean-ups live beside an embedded index
+        self.embedder = embedder or Embedder()
+        self.follow_updates = follow_updates
+        self._retrieval: Retrieval | None = None
+        self.connection = connect(url)
+        self._keywords_connection = connect(url)
+        try:
+            schema.check_version(self.connection)
+            self._open()
+        except Exception:
+            self._close_connections()
+            raise
+
+    @classmethod
+    def open(cls, url: str, embedder: Embedder | None = None, follow_updates: bool = True) -> "PostgresSearcher":
+        return cls(url, embedder, follow_updates)
+
+    def _open(self) -> None:
+        self.generation = self._live_generation()
+        self.build_id = f"postgresql generation {self.generation}"
+        self.vector_index = PgVectorIndex(self.connection, self.generation)
+        self.keyword_index = PgKeywordIndex(self._keywords_connection, self.generation)
+        self.lookups = PgLookups(self.connection, self.generation)
+        self.cache = self.lookups  # the stored sentence vectors the best-sentence mark reads
+        passages = generations.partition("passages", self.generation)
+        asides = frozenset(row[0] for row in self.connection.execute(f"SELECT id FROM {passages} WHERE kind != 'text'"))
+        self.connection.commit()
+        previous, self._retrieval = self._retrieval, Retrieval(
+            DenseRetriever(self.vector_index, _no_allow_list),
+            KeywordRetriever(self.keyword_index, self.vector_index.count), self.embedder.encode_query, asides)
+        if previous is not None:
+            previous.close()
+
+    def _live_generation(self) -> int:
+        generation = generations.live_generation(self.connection)
+        self.connection.commit()
+        return generation
+
+    def refresh(self) -> bool:
+        """Switch to the generation published since the last search, if there is one."""
+        if not self.follow_updates:
+            return False
+        if self._live_generation() != self.generation:
+            self._open()
+            return True
+        return False
+
+    def filters(self, outlets: list[str] | None = None, since: str | None = None, until: str | None = None,
+                include_undated: bool = True, author: str | None = None, languages: list[str] | None = None,
+                entity: str | None = None) -> Filters:
+        if outlets or since or until or not include_undated or (author and author.strip()) or languages \
+                or (entity and entity.strip()):
+            raise BadInput(NOT_YET.format(what="Filters", are="are", them="a filtered search"))
+        return NO_FILTERS
+
+    def more_like_passage(self, passage_id: int, k: int = 10, **filters) -> SearchResponse:
+        raise BadInput(NOT_YET.format(what='"More like this"', are="is", them="it"))
+
+    def passage_paths(self) -> dict[int, str]:
+        """{passage id: its article's path}, as evaluation maps passages to corpus documents."""
+        passages = generations.partition("passages", self.generation)
+        articles = generations.partition("articles", self.generation)
+        rows = self.connection.execute(
+            f"SELECT p.id, a.path FROM {passages} p JOIN {articles} a ON a.id = p.article_id").fetchall()
+        self.connection.commit()
+        return {int(passage): path for passage, path in rows}
+
+    def close(self) -> None:
+        if self._retrieval is not None:
+            self._retrieval.close()
+        self._close_connections()
+
+    def _close_connections(self) -> None:
+        self.connection.close()
+        self._keywords_connection.close()
+
+
+def _no_allow_list(filters: Filters) -> None:
+    """The dense list's allow list: none, since filters are refused before retrieval on this backend."""
+    return None

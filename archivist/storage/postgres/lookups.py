@@ -1,0 +1,83 @@
+"""What a search reads of one PostgreSQL generation besides its two ranked lists.
+
+Grouping asks for passages with their article, the articles of candidate passages, each
+passage's copies and how two articles of one story relate (the `grouping.Lookups` verbs the
+embedded `browse.IndexLookups` answers from SQLite); the best-sentence mark asks for the stored
+sentence vectors of a hit. Every statement reads the live generation's partitions only, and each
+ends its transaction at once, so a reader never holds a snapshot across searches.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from archivist.build import stories
+from archivist.records import ArticleRef, Passage
+from archivist.storage.postgres.generations import partition
+from archivist.storage.postgres.schema import DIMENSION
+from archivist.storage.text_tables import pages_of
+
+_ARTICLE_COLUMNS = ("id", "path", "title", "outlet", "date", "url", "place", "language", "author")
+
+
+class PgLookups:
+    """The reads grouping and highlighting make, over one generation."""
+
+    def __init__(self, connection, generation: int) -> None:
+        self.connection = connection
+        self.tables = {name: partition(name, generation) for name in
+                       ("articles", "passages", "sentences", "copies", "story_members", "relations")}
+
+    def _rows(self, statement: str, params: tuple | dict = ()) -> list[tuple]:
+        rows = self.connection.execute(statement.format(**self.tables), params).fetchall()
+        self.connection.commit()
+        return rows
+
+    def passage(self, passage_id: int) -> Passage | None:
+        columns = ", ".join(f"a.{c}" for c in _ARTICLE_COLUMNS)
+        rows = self._rows(
+            "SELECT p.id, p.start, p.\"end\", p.kind, substr(a.text, p.start + 1, p.\"end\" - p.start), "
+            f"a.pages, {columns} FROM {{passages}} p JOIN {{articles}} a ON a.id = p.article_id WHERE p.id = %s",
+            (int(passage_id),))
+        if not rows:
+            return None
+        pid, start, end, kind, text, pages, *article = rows[0]
+        return Passage(id=int(pid), article=ArticleRef(*article), start=start, end=end, text=text, kind=kind,
+                       pages=pages_of(pages, start, end))
+
+    def articles_of(self, passage_ids) -> dict[int, str]:
+        wanted = [int(i) for i in passage_ids]
+        return {int(pid): article for pid, article in self._rows(
+            "SELECT id, article_id FROM {passages} WHERE id = ANY(%s)", (wanted,))}
+
+    def copies_of(self, passage_id: int) -> dict[int, float]:
+        return {int(other): float(similarity) for other, similarity in self._rows(
+            "SELECT other_id, similarity FROM {copies} WHERE passage_id = %s ORDER BY similarity DESC",
+            (int(passage_id),))}
+
+    def relation(self, own_article: str, other_article: str, own_text: str, other_text: str) -> str:
+        """As `IndexLookups.relation`: their story relation when they are one story, else how
+        closely this one passage is worded in both."""
+        return (self._relation_in_story(own_article, other_article)
+                or stories.passage_kind(own_text, other_text))
+
+    def _relation_in_story(self, a: str, b: str) -> str | None:
+        kinds = self._rows("SELECT x.kind, y.kind FROM {story_members} x JOIN {story_members} y "
+                           "ON y.story_id = x.story_id WHERE x.article_id = %s AND y.article_id = %s LIMIT 1", (a, b))
+        if not kinds:
+            return None
+        direct = self._rows("SELECT kind FROM {relations} WHERE (a = %s AND b = %s) OR (a = %s AND b = %s) LIMIT 1",
+                            (a, b, b, a))
+        return direct[0][0] if direct else max(kinds[0], key=stories.KINDS.index)
+
+    def sentence_vectors(self, passage_ids: list[int], start: int, end: int
+                         ) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """Spans and stored vectors of the sentences of `passage_ids` inside start..end (as
+        `EmbeddingCache.sentence_vectors`); sentences published without a vector are left out."""
+        rows = self._rows(
+            "SELECT start, \"end\", embedding FROM {sentences} WHERE passage_id = ANY(%s) AND start >= %s "
+            "AND \"end\" <= %s AND embedding IS NOT NULL ORDER BY start", ([int(i) for i in passage_ids], start, end))
+        if not rows:
+            return [], np.zeros((0, DIMENSION), dtype=np.float32)
+        return ([(s, e) for s, e, _ in rows],
+                np.stack([np.asarray(vector.to_numpy(), dtype=np.float32) for _, _, vector in rows]))
