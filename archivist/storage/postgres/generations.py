@@ -14,6 +14,9 @@ from contextlib import contextmanager
 
 from archivist.errors import IndexBusy, IndexMissing
 from archivist.storage.postgres.schema import GENERATION_TABLES
+from archivist.storage.term_scores import B, K1
+
+MIN_IDF = 1e-6  # FTS5's floor for a word in more than half the passages
 
 WRITER_LOCK = "archivist_writer"
 
@@ -41,6 +44,17 @@ KEYWORD_STATISTICS = (
     "INSERT INTO {term_stats} SELECT {generation}, word, ndoc FROM ts_stat('SELECT tsv FROM {passages}')",
     "CREATE UNIQUE INDEX ON {passage_words} (id)",
     "CREATE UNIQUE INDEX ON {term_stats} (lexeme)",
+    # Each (word, passage)'s share of bm25 (FTS5's formula, as keywords.BM25 computes it per
+    # query), so an any-word query sums the posting lists of its words instead of reading the
+    # tsvector of every passage holding one of them (a common word is in thousands).
+    "INSERT INTO {term_postings} SELECT {generation}, u.lexeme, p.id, "
+    "greatest(ln((n.passages - t.passages + 0.5) / (t.passages + 0.5)), {min_idf}) * u.tf * ({k1} + 1) "
+    "/ (u.tf + {k1} * (1 - {b} + {b} * l.words / n.average)) "
+    "FROM {passages} p JOIN {passage_words} l ON l.id = p.id "
+    "CROSS JOIN LATERAL (SELECT lexeme, cardinality(positions) AS tf FROM unnest(p.tsv)) u "
+    "JOIN {term_stats} t ON t.lexeme = u.lexeme "
+    "CROSS JOIN (SELECT count(*) AS passages, coalesce(avg(words), 1) AS average FROM {passage_words}) n",
+    "CREATE INDEX ON {term_postings} (lexeme)",
 )
 
 
@@ -90,7 +104,7 @@ def build_indexes(connection, generation: int) -> None:
     names = {table: partition(table, generation) for table in GENERATION_TABLES}
     with connection.transaction():
         for statement in INDEXES + KEYWORD_STATISTICS:
-            connection.execute(statement.format(generation=int(generation), **names))
+            connection.execute(statement.format(generation=int(generation), min_idf=MIN_IDF, k1=K1, b=B, **names))
         for table in names.values():
             connection.execute(f"ANALYZE {table}")
 

@@ -18,10 +18,8 @@ from __future__ import annotations
 from archivist.errors import BadInput, IndexIncompatible
 from archivist.records import NO_FILTERS, Filters, ParsedQuery
 from archivist.storage.fts_expressions import content_words
-from archivist.storage.postgres.generations import partition
+from archivist.storage.postgres.generations import MIN_IDF, partition
 from archivist.storage.term_scores import B, K1
-
-MIN_IDF = 1e-6  # FTS5's floor for a word in more than half the passages
 
 # One query's bm25: candidates by the GIN index, then each candidate's share of every query word.
 BM25 = """
@@ -36,6 +34,11 @@ JOIN weights s ON s.lexeme = u.lexeme
 WHERE p.tsv @@ ({matches}){body_only}
 GROUP BY p.id ORDER BY score DESC, p.id LIMIT %(limit)s
 """
+# The same scores for an any-word query, from the shares stored when the generation was built.
+POSTINGS = """
+SELECT id, sum(score) AS score FROM {term_postings} WHERE lexeme = ANY(%(lexemes)s)
+GROUP BY id ORDER BY score DESC, id LIMIT %(limit)s
+"""
 
 
 class PgKeywordIndex:
@@ -48,7 +51,7 @@ class PgKeywordIndex:
     def __init__(self, connection, generation: int) -> None:
         self.connection = connection
         self.tables = {name: partition(name, generation)
-                       for name in ("passages", "passage_words", "term_stats")}
+                       for name in ("passages", "passage_words", "term_stats", "term_postings")}
         exists = connection.execute("SELECT to_regclass(%s) IS NOT NULL", (self.tables["term_stats"],)).fetchone()[0]
         if not exists:
             connection.rollback()
@@ -56,6 +59,9 @@ class PgKeywordIndex:
                                     "older Archivist); publish the index again with `archivist publish --index-url`.")
         self.passages, self.average_words = connection.execute(
             f"SELECT count(*), coalesce(avg(words), 1) FROM {self.tables['passage_words']}").fetchone()
+        # A generation published before schema migration 4 has no postings: bm25 is summed from the tsvectors.
+        self.postings = connection.execute("SELECT to_regclass(%s) IS NOT NULL",
+                                           (self.tables["term_postings"],)).fetchone()[0]
         # Passages in languages other than English hold words as written ('simple'), not stemmed.
         self.configs = ("english", "simple") if connection.execute(
             f"SELECT EXISTS (SELECT 1 FROM {self.tables['passages']} WHERE NOT stemmed)").fetchone()[0] else ("english",)
@@ -69,6 +75,11 @@ class PgKeywordIndex:
         used = {config: found for config, found in lexemes.items() if found}
         if not used:
             return []
+        lexemes = sorted({word for found in used.values() for word in found})
+        if self.postings and not every_word:
+            rows = self.connection.execute(POSTINGS.format(**self.tables), {"lexemes": lexemes, "limit": limit}).fetchall()
+            self.connection.commit()
+            return [(int(i), float(s)) for i, s in rows]
         joiner = " & " if every_word else " | "
         matches = " || ".join(f"to_tsquery('{config}', %({config})s)" for config in used)
         # Keyword mode holds every word in the passage's text, as the embedded index's "body :" does.
@@ -76,7 +87,7 @@ class PgKeywordIndex:
         statement = BM25.format(min_idf=MIN_IDF, k1=K1, b=B, matches=matches, body_only=body_only, **self.tables)
         rows = self.connection.execute(statement, {
             "n": self.passages, "average": float(self.average_words), "limit": limit,
-            "lexemes": sorted({word for found in used.values() for word in found}),
+            "lexemes": lexemes,
             **{config: joiner.join(_quoted(found)) for config, found in used.items()}}).fetchall()
         self.connection.commit()
         return [(int(i), float(s)) for i, s in rows]

@@ -76,11 +76,16 @@ CREATE TABLE term_stats (
     (3, "each sentence's stored vector, so a search on Postgres marks a hit's best sentence", f"""
 ALTER TABLE sentences ADD COLUMN embedding halfvec({DIMENSION});
 """),
+    (4, "each word's bm25 share in each passage holding it, so an any-word query sums posting lists", """
+CREATE TABLE term_postings (
+    generation integer NOT NULL, lexeme text NOT NULL, id bigint NOT NULL, score double precision NOT NULL
+) PARTITION BY LIST (generation);
+"""),
 ]
 LATEST = MIGRATIONS[-1][0]
 # The tables written per generation, each a partition of its parent.
 GENERATION_TABLES = ("articles", "passages", "sentences", "copies", "story_members", "relations", "mentions",
-                     "passage_words", "term_stats")
+                     "passage_words", "term_stats", "term_postings")
 
 
 def schema_version(connection) -> int:
