@@ -12,8 +12,10 @@ connection: one psycopg connection must not carry two transactions at once. Befo
 the live generation is read again, so a publish elsewhere is picked up as the embedded Searcher
 picks up a new build.
 
-Not read from Postgres yet, each refused with a one-line message: filters, phrases, excluded
-words, prefixes and OR, "more like this", and the browsing views (articles, stories, stats).
+Filters (outlet, author, dates, language) are the embedded backend's own SQL condition over the
+generation's partitions (`storage.postgres.filtering`). Not read from Postgres yet, each refused
+with a one-line message: the entity filter (its merges live beside an embedded index), phrases,
+excluded words, prefixes and OR, "more like this", and the browsing views (articles, stories, stats).
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ from archivist.errors import BadInput
 from archivist.model.embedding import Embedder
 from archivist.query.retrieval import DenseRetriever, KeywordRetriever, Retrieval
 from archivist.query.search import SearchResponse, Searcher
-from archivist.records import NO_FILTERS, Filters
+from archivist.records import Filters
 from archivist.storage.postgres import generations, schema
 from archivist.storage.postgres.connection import connect
+from archivist.storage.postgres.filtering import allowed_passage_ids
 from archivist.storage.postgres.keywords import PgKeywordIndex
 from archivist.storage.postgres.lookups import PgLookups
 from archivist.storage.postgres.vectors import PgVectorIndex
+from archivist.storage.text_tables import languages, outlets
 
 NOT_YET = "{what} {are} not available on the PostgreSQL backend yet; search the embedded index for {them}."
 
@@ -64,8 +68,9 @@ class PostgresSearcher(Searcher):
         passages = generations.partition("passages", self.generation)
         asides = frozenset(row[0] for row in self.connection.execute(f"SELECT id FROM {passages} WHERE kind != 'text'"))
         self.connection.commit()
+        generation = self.generation
         previous, self._retrieval = self._retrieval, Retrieval(
-            DenseRetriever(self.vector_index, _no_allow_list),
+            DenseRetriever(self.vector_index, lambda filters: allowed_passage_ids(self.connection, generation, filters)),
             KeywordRetriever(self.keyword_index, self.vector_index.count), self.embedder.encode_query, asides)
         if previous is not None:
             previous.close()
@@ -87,10 +92,19 @@ class PostgresSearcher(Searcher):
     def filters(self, outlets: list[str] | None = None, since: str | None = None, until: str | None = None,
                 include_undated: bool = True, author: str | None = None, languages: list[str] | None = None,
                 entity: str | None = None) -> Filters:
-        if outlets or since or until or not include_undated or (author and author.strip()) or languages \
-                or (entity and entity.strip()):
-            raise BadInput(NOT_YET.format(what="Filters", are="are", them="a filtered search"))
-        return NO_FILTERS
+        if entity and entity.strip():
+            raise BadInput(NOT_YET.format(what="Entity filters", are="are", them="an entity's articles"))
+        return super().filters(outlets, since, until, include_undated, author, languages)
+
+    def outlets(self) -> list[dict]:
+        outlets_held = outlets(self.connection, generations.partition("articles", self.generation))
+        self.connection.commit()
+        return outlets_held
+
+    def languages(self) -> list[dict]:
+        languages_held = languages(self.connection, generations.partition("articles", self.generation))
+        self.connection.commit()
+        return languages_held
 
     def more_like_passage(self, passage_id: int, k: int = 10, **filters) -> SearchResponse:
         raise BadInput(NOT_YET.format(what='"More like this"', are="is", them="it"))
@@ -112,8 +126,3 @@ class PostgresSearcher(Searcher):
     def _close_connections(self) -> None:
         self.connection.close()
         self._keywords_connection.close()
-
-
-def _no_allow_list(filters: Filters) -> None:
-    """The dense list's allow list: none, since filters are refused before retrieval on this backend."""
-    return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -157,19 +157,20 @@ def articles_from_files(connection: sqlite3.Connection, rels: Sequence[str]) -> 
     return [article_ref(r) for r in rows]
 
 
-def outlets(connection: sqlite3.Connection) -> list[dict]:
-    """Each named outlet with its article count, largest first."""
+def outlets(connection, articles: str = "articles") -> list[dict]:
+    """Each named outlet with its article count, largest first (`articles` names the table, so a
+    PostgreSQL generation's partition answers with the same statement)."""
     rows = connection.execute(
-        "SELECT outlet, count(*) AS n FROM articles WHERE outlet IS NOT NULL GROUP BY outlet "
+        f"SELECT outlet, count(*) AS n FROM {articles} WHERE outlet IS NOT NULL GROUP BY outlet "
         "ORDER BY n DESC, outlet").fetchall()
-    return [{"outlet": r["outlet"], "articles": r["n"]} for r in rows]
+    return [{"outlet": r[0], "articles": r[1]} for r in rows]
 
 
-def languages(connection: sqlite3.Connection) -> list[dict]:
+def languages(connection, articles: str = "articles") -> list[dict]:
     """Each language with its article count, largest first; UNKNOWN_LANGUAGE for those not told."""
-    rows = connection.execute("SELECT coalesce(language, ?) AS language, count(*) AS n FROM articles "
-                              "GROUP BY language ORDER BY n DESC, language", (UNKNOWN_LANGUAGE,)).fetchall()
-    return [{"language": r["language"], "articles": r["n"]} for r in rows]
+    rows = connection.execute(f"SELECT coalesce(language, '{UNKNOWN_LANGUAGE}') AS language, count(*) AS n "
+                              f"FROM {articles} GROUP BY language ORDER BY n DESC, language").fetchall()
+    return [{"language": r[0], "articles": r[1]} for r in rows]
 
 
 def counts(connection: sqlite3.Connection) -> dict:
@@ -185,26 +186,39 @@ def counts(connection: sqlite3.Connection) -> dict:
     }
 
 
-def filter_clause(filters: Filters) -> tuple[str, tuple]:
-    """The SQL condition (over `articles a`) and its parameters for checked filters."""
+def _question_mark(_: int) -> str:
+    return "?"
+
+
+def filter_clause(filters: Filters, mark: Callable[[int], str] = _question_mark,
+                  mentions: str = "mentions") -> tuple[str, tuple]:
+    """The SQL condition (over `articles a`) and its parameters for checked filters.
+
+    `mark(n)` writes the placeholder of the n-th parameter (SQLite's "?" here; the PostgreSQL
+    backend names them) and `mentions` is the table of entity mentions, so both backends filter
+    with this one condition."""
     clauses: list[str] = []
     params: list = []
+
+    def marks(values) -> str:
+        return ",".join(mark(len(params) + n) for n in range(len(values)))
+
     if filters.outlets or filters.unknown_outlet:
-        either = [f"a.outlet IN ({','.join('?' * len(filters.outlets))})"] if filters.outlets else []
+        either = [f"a.outlet IN ({marks(filters.outlets)})"] if filters.outlets else []
         either += ["a.outlet IS NULL"] if filters.unknown_outlet else []
         clauses.append("(" + " OR ".join(either) + ")")
         params.extend(filters.outlets)
     if filters.author:
-        clauses.append("lower(a.author) LIKE ? ESCAPE '\\'")
+        clauses.append(f"lower(a.author) LIKE {mark(len(params))} ESCAPE '\\'")
         escaped = filters.author.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         params.append(f"%{escaped}%")
     if filters.since or filters.until:
         dated = []
         if filters.since:
-            dated.append("a.date >= ?")
+            dated.append(f"a.date >= {mark(len(params))}")
             params.append(filters.since)
         if filters.until:
-            dated.append("a.date <= ?")
+            dated.append(f"a.date <= {mark(len(params))}")
             params.append(filters.until)
         range_clause = " AND ".join(dated)
         clauses.append(f"(({range_clause}) OR a.date IS NULL)" if filters.include_undated else f"({range_clause})")
@@ -212,12 +226,12 @@ def filter_clause(filters: Filters) -> tuple[str, tuple]:
         clauses.append("a.date IS NOT NULL")
     if filters.languages:
         codes = [c for c in filters.languages if c != UNKNOWN_LANGUAGE]
-        either = [f"a.language IN ({','.join('?' * len(codes))})"] if codes else []
+        either = [f"a.language IN ({marks(codes)})"] if codes else []
         either += ["a.language IS NULL"] if UNKNOWN_LANGUAGE in filters.languages else []
         clauses.append("(" + " OR ".join(either) + ")")
         params.extend(codes)
     if filters.entity_keys:
-        clauses.append(f"a.id IN (SELECT article_id FROM mentions WHERE key IN ({','.join('?' * len(filters.entity_keys))}))")
+        clauses.append(f"a.id IN (SELECT article_id FROM {mentions} WHERE key IN ({marks(filters.entity_keys)}))")
         params.extend(filters.entity_keys)
     return " AND ".join(clauses), tuple(params)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from archivist.errors import BadInput, IndexIncompatible
 from archivist.records import NO_FILTERS, Filters, ParsedQuery
 from archivist.storage.fts_expressions import content_words
+from archivist.storage.postgres.filtering import passage_restriction
 from archivist.storage.postgres.generations import MIN_IDF, partition
 from archivist.storage.term_scores import B, K1
 
@@ -31,13 +32,14 @@ FROM {passages} p
 JOIN {passage_words} l ON l.id = p.id
 CROSS JOIN LATERAL (SELECT lexeme, cardinality(positions) AS tf FROM unnest(p.tsv)) u
 JOIN weights s ON s.lexeme = u.lexeme
-WHERE p.tsv @@ ({matches}){body_only}
+WHERE p.tsv @@ ({matches}){body_only}{restriction}
 GROUP BY p.id ORDER BY score DESC, p.id LIMIT %(limit)s
 """
-# The same scores for an any-word query, from the shares stored when the generation was built.
+# The same scores for an any-word query, from the shares stored when the generation was built
+# (joined to the passages only when filters restrict their articles).
 POSTINGS = """
-SELECT id, sum(score) AS score FROM {term_postings} WHERE lexeme = ANY(%(lexemes)s)
-GROUP BY id ORDER BY score DESC, id LIMIT %(limit)s
+SELECT t.id, sum(t.score) AS score FROM {term_postings} t{join} WHERE t.lexeme = ANY(%(lexemes)s){restriction}
+GROUP BY t.id ORDER BY score DESC, t.id LIMIT %(limit)s
 """
 
 
@@ -50,6 +52,7 @@ class PgKeywordIndex:
 
     def __init__(self, connection, generation: int) -> None:
         self.connection = connection
+        self.generation = generation
         self.tables = {name: partition(name, generation)
                        for name in ("passages", "passage_words", "term_stats", "term_postings")}
         exists = connection.execute("SELECT to_regclass(%s) IS NOT NULL", (self.tables["term_stats"],)).fetchone()[0]
@@ -70,24 +73,28 @@ class PgKeywordIndex:
     def search(self, query: ParsedQuery, limit: int, filters: Filters = NO_FILTERS, passages: int = 0,
                every_word: bool = False) -> list[tuple[int, float]]:
         """Top passages as (passage id, bm25 score; higher is better): any of the query's words, or all."""
-        _refuse_what_is_not_read_yet(query, filters)
+        _refuse_what_is_not_read_yet(query)
         lexemes = {config: self._lexemes(config, query.terms) for config in self.configs} if query.terms else {}
         used = {config: found for config, found in lexemes.items() if found}
         if not used:
             return []
         lexemes = sorted({word for found in used.values() for word in found})
+        restriction, restricted = passage_restriction(filters, self.generation)
         if self.postings and not every_word:
-            rows = self.connection.execute(POSTINGS.format(**self.tables), {"lexemes": lexemes, "limit": limit}).fetchall()
+            join = f" JOIN {self.tables['passages']} p ON p.id = t.id" if restriction else ""
+            rows = self.connection.execute(POSTINGS.format(join=join, restriction=restriction, **self.tables),
+                                           {"lexemes": lexemes, "limit": limit, **restricted}).fetchall()
             self.connection.commit()
             return [(int(i), float(s)) for i, s in rows]
         joiner = " & " if every_word else " | "
         matches = " || ".join(f"to_tsquery('{config}', %({config})s)" for config in used)
         # Keyword mode holds every word in the passage's text, as the embedded index's "body :" does.
         body_only = f" AND ts_filter(p.tsv, '{{d}}') @@ ({matches})" if every_word else ""
-        statement = BM25.format(min_idf=MIN_IDF, k1=K1, b=B, matches=matches, body_only=body_only, **self.tables)
+        statement = BM25.format(min_idf=MIN_IDF, k1=K1, b=B, matches=matches, body_only=body_only,
+                                restriction=restriction, **self.tables)
         rows = self.connection.execute(statement, {
             "n": self.passages, "average": float(self.average_words), "limit": limit,
-            "lexemes": lexemes,
+            "lexemes": lexemes, **restricted,
             **{config: joiner.join(_quoted(found)) for config, found in used.items()}}).fetchall()
         self.connection.commit()
         return [(int(i), float(s)) for i, s in rows]
@@ -111,15 +118,16 @@ class PgKeywordIndex:
 
     def phrase_ids(self, words: list[str], limit: int, filters: Filters = NO_FILTERS) -> list[int]:
         """Passages holding `words` in this order (stop words in between count as any word)."""
-        _refuse_what_is_not_read_yet(None, filters)
+        restriction, restricted = passage_restriction(filters, self.generation)
         rows = self.connection.execute(
-            f"SELECT id FROM {self.tables['passages']} WHERE tsv @@ phraseto_tsquery('english', %s) "
-            f"ORDER BY id LIMIT %s", (" ".join(words), limit)).fetchall()
+            f"SELECT p.id FROM {self.tables['passages']} p WHERE p.tsv @@ phraseto_tsquery('english', %(words)s)"
+            f"{restriction} ORDER BY p.id LIMIT %(limit)s",
+            {"words": " ".join(words), "limit": limit, **restricted}).fetchall()
         self.connection.commit()
         return [int(row[0]) for row in rows]
 
     def constraint(self, query: ParsedQuery):
-        _refuse_what_is_not_read_yet(query, NO_FILTERS)
+        _refuse_what_is_not_read_yet(query)
 
     def terms_held(self, passage_ids: list[int], terms: list[str]) -> dict[int, set[str]]:
         """Which of `terms` each passage holds, in its headline or text (the relevance scale's coverage)."""
@@ -143,14 +151,16 @@ class PgKeywordIndex:
 
     def count_articles(self, query: ParsedQuery, filters: Filters = NO_FILTERS) -> int:
         """How many articles hold every word of the query in one passage's text (Keyword mode's matches)."""
-        _refuse_what_is_not_read_yet(query, filters)
+        _refuse_what_is_not_read_yet(query)
         wanted = self._every_word(query)
         if not wanted:
             return 0
-        matches = " OR ".join(f"(tsv @@ to_tsquery('{c}', %({c})s) AND ts_filter(tsv, '{{d}}') @@ to_tsquery('{c}', %({c})s))"
+        matches = " OR ".join(f"(p.tsv @@ to_tsquery('{c}', %({c})s) AND ts_filter(p.tsv, '{{d}}') @@ to_tsquery('{c}', %({c})s))"
                               for c in wanted)
+        restriction, restricted = passage_restriction(filters, self.generation)
         count = self.connection.execute(
-            f"SELECT count(DISTINCT article_id) FROM {self.tables['passages']} WHERE {matches}", wanted).fetchone()[0]
+            f"SELECT count(DISTINCT p.article_id) FROM {self.tables['passages']} p WHERE ({matches}){restriction}",
+            {**wanted, **restricted}).fetchone()[0]
         self.connection.commit()
         return int(count)
 
@@ -173,13 +183,10 @@ def _quoted(lexemes: list[str]) -> list[str]:
     return ["'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in lexemes]
 
 
-def _refuse_what_is_not_read_yet(query: ParsedQuery | None, filters: Filters) -> None:
-    if filters.active:
-        raise BadInput("Filters are not available on the PostgreSQL backend yet; search the embedded index "
-                       "for a filtered search.")
-    if query is not None and query.constrained:
+def _refuse_what_is_not_read_yet(query: ParsedQuery) -> None:
+    if query.constrained:
         raise BadInput("Phrases and excluded words are not available on the PostgreSQL backend yet; "
                        "search the embedded index for them.")
-    if query is not None and any(unit.prefix or len(unit.words) > 1 for unit in query.units):
+    if any(unit.prefix or len(unit.words) > 1 for unit in query.units):
         raise BadInput("Prefixes (word*) and OR are not available on the PostgreSQL backend yet; "
                        "search the embedded index for them.")
