@@ -20,13 +20,26 @@ from archivist.storage.text_tables import pages_of
 _ARTICLE_COLUMNS = ("id", "path", "title", "outlet", "date", "url", "place", "language", "author")
 
 
+# Passages (with their copy lists) kept from earlier reads of this generation, which never
+# changes once published; past this many the memo starts again, so memory stays bounded.
+MEMO_LIMIT = 20_000
+
+
 class PgLookups:
-    """The reads grouping and highlighting make, over one generation."""
+    """The reads grouping and highlighting make, over one generation.
+
+    Grouping asks for the articles of the next 64 candidates at once (`articles_of`), then for
+    each candidate it keeps, its passage and copies, and for each copy its passage. Over a
+    network each of those is a round trip, so `articles_of` reads the chunk's passages, their
+    copy lists and the copies' passages in three statements and keeps them; the single reads
+    are then answered from memory."""
 
     def __init__(self, connection, generation: int) -> None:
         self.connection = connection
         self.tables = {name: partition(name, generation) for name in
                        ("articles", "passages", "sentences", "copies", "story_members", "relations")}
+        self._passages: dict[int, Passage | None] = {}
+        self._copies: dict[int, dict[int, float]] = {}
 
     def _rows(self, statement: str, params: tuple | dict = ()) -> list[tuple]:
         rows = self.connection.execute(statement.format(**self.tables), params).fetchall()
@@ -34,26 +47,53 @@ class PgLookups:
         return rows
 
     def passage(self, passage_id: int) -> Passage | None:
+        pid = int(passage_id)
+        return self._passages[pid] if pid in self._passages else self._read_passages([pid])[pid]
+
+    def _read_passages(self, passage_ids: list[int]) -> dict[int, Passage | None]:
+        """{id: passage, None where the generation has none}, remembered."""
         columns = ", ".join(f"a.{c}" for c in _ARTICLE_COLUMNS)
         rows = self._rows(
             "SELECT p.id, p.start, p.\"end\", p.kind, substr(a.text, p.start + 1, p.\"end\" - p.start), "
-            f"a.pages, {columns} FROM {{passages}} p JOIN {{articles}} a ON a.id = p.article_id WHERE p.id = %s",
-            (int(passage_id),))
-        if not rows:
-            return None
-        pid, start, end, kind, text, pages, *article = rows[0]
-        return Passage(id=int(pid), article=ArticleRef(*article), start=start, end=end, text=text, kind=kind,
-                       pages=pages_of(pages, start, end))
+            f"a.pages, {columns} FROM {{passages}} p JOIN {{articles}} a ON a.id = p.article_id WHERE p.id = ANY(%s)",
+            (passage_ids,))
+        found: dict[int, Passage | None] = dict.fromkeys(passage_ids)
+        for pid, start, end, kind, text, pages, *article in rows:
+            found[int(pid)] = Passage(id=int(pid), article=ArticleRef(*article), start=start, end=end,
+                                      text=text, kind=kind, pages=pages_of(pages, start, end))
+        self._passages.update(found)
+        return found
 
     def articles_of(self, passage_ids) -> dict[int, str]:
         wanted = [int(i) for i in passage_ids]
-        return {int(pid): article for pid, article in self._rows(
-            "SELECT id, article_id FROM {passages} WHERE id = ANY(%s)", (wanted,))}
+        self._remember(wanted)
+        read = [self.passage(pid) for pid in wanted]  # from memory now
+        return {passage.id: passage.article.id for passage in read if passage is not None}
+
+    def _remember(self, passage_ids: list[int]) -> dict[int, dict[int, float]]:
+        """Read the passages, copy lists and copies' passages of `passage_ids` not yet in memory;
+        their copy lists."""
+        if len(self._passages) > MEMO_LIMIT:
+            self._passages.clear()
+            self._copies.clear()
+        missing = [pid for pid in passage_ids if pid not in self._passages or pid not in self._copies]
+        if not missing:
+            return {pid: self._copies[pid] for pid in passage_ids}
+        copies: dict[int, dict[int, float]] = {pid: {} for pid in missing}
+        for pid, other, similarity in self._rows(
+                "SELECT passage_id, other_id, similarity FROM {copies} WHERE passage_id = ANY(%s) "
+                "ORDER BY passage_id, similarity DESC", (missing,)):
+            copies[int(pid)][int(other)] = float(similarity)
+        self._copies.update(copies)
+        unread = sorted({pid for pid in missing if pid not in self._passages}
+                        | {other for found in copies.values() for other in found if other not in self._passages})
+        if unread:
+            self._read_passages(unread)
+        return {pid: copies.get(pid) or self._copies.get(pid, {}) for pid in passage_ids}
 
     def copies_of(self, passage_id: int) -> dict[int, float]:
-        return {int(other): float(similarity) for other, similarity in self._rows(
-            "SELECT other_id, similarity FROM {copies} WHERE passage_id = %s ORDER BY similarity DESC",
-            (int(passage_id),))}
+        pid = int(passage_id)
+        return dict(self._copies[pid] if pid in self._copies else self._remember([pid])[pid])
 
     def relation(self, own_article: str, other_article: str, own_text: str, other_text: str) -> str:
         """As `IndexLookups.relation`: their story relation when they are one story, else how
