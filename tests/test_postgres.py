@@ -160,6 +160,15 @@ def test_ranking_on_postgres_puts_the_same_passages_first_as_the_embedded_index(
         for pid in list(theirs)[:5]:
             assert ours[pid] == pytest.approx(theirs[pid], rel=0.05), (pid, ours, theirs)
         assert ranker.rank_passages("the of and", None, 10, "keyword") == []  # stop words only
+        # The exact-words bonus's word frequencies, read from term_stats, are the passages holding each word.
+        words = ["Taliban", "Massoud", "the", "Panjshir", "zebra", "anti-Taliban"]
+        keywords = ranker.keyword_index
+        counted = {word: keywords.connection.execute(
+            f"SELECT count(*) FROM {keywords.tables['passages']} WHERE tsv @@ plainto_tsquery('english', %s)",
+            (word,)).fetchone()[0] for word in words}
+        keywords.connection.commit()
+        assert keywords.document_frequencies(words) == {**counted, "the": 0}
+        assert counted["Taliban"] > 0 and counted["zebra"] == 0
     finally:
         ranker.close()
 

@@ -110,9 +110,15 @@ class PgKeywordIndex:
         """How many passages hold each word (as stemmed; a stop word counts as held by none)."""
         found: dict[str, int] = {}
         for word in words:
-            found[word] = self.connection.execute(
-                f"SELECT count(*) FROM {self.tables['passages']} WHERE tsv @@ plainto_tsquery('english', %s)",
-                (word,)).fetchone()[0] if self._lexemes("english", [word]) else 0
+            lexemes = self._lexemes("english", [word])
+            if len(lexemes) == 1:  # one stem: its passage count was kept when the generation was built
+                row = self.connection.execute(f"SELECT passages FROM {self.tables['term_stats']} WHERE lexeme = %s",
+                                              (lexemes[0],)).fetchone()
+                found[word] = int(row[0]) if row else 0
+            else:  # none (a stop word), or a word the stemmer splits ("e-mail"): counted
+                found[word] = self.connection.execute(
+                    f"SELECT count(*) FROM {self.tables['passages']} WHERE tsv @@ plainto_tsquery('english', %s)",
+                    (word,)).fetchone()[0] if lexemes else 0
         self.connection.commit()
         return found
 
