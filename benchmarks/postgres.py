@@ -10,8 +10,11 @@ in the same run measures, for random Reuters headlines embedded by the real mode
 vector search p50/p95 per query (FAISS in-process; pgvector HNSW over one connection), recall@10
 of pgvector HNSW against exact search, plain and under a 1% filter (a random 1% of articles,
 searched through the graph with the iterative scan, and exactly), and the size on disk of each.
-What it does not measure yet (issue 19): hybrid search end to end on Postgres, SciFact/TIME
-nDCG@10 there, the 1M synthetic archive, and Ray.
+End to end, it times the CLI's own hybrid search (`search --batch - --json -k 10`, `took_ms` of
+each question after 20 warm-up ones) on both backends, without a filter and with a date filter of
+three days (7.7% of the articles), and counts the questions whose first result is the same
+passage on both. SciFact/TIME nDCG@10 on Postgres is benchmarks/postgres_quality.py; not measured
+here yet: the 1M synthetic archive, and Ray (benchmarks/ray_embedding.py).
 """
 
 from __future__ import annotations
@@ -64,6 +67,29 @@ def timed_searches(search, queries: np.ndarray) -> tuple[list[float], np.ndarray
         times.append((time.perf_counter() - started) * 1000)
         found.append(ids[0])
     return times, np.stack(found)
+
+
+WARM_UP = 20
+# Three days of Reuters-21578 (it runs from late February to October 1987): 7.7% of the articles,
+# about 2,800 passages, more than vectors.EXACT_FILTER_LIMIT, so the vector side walks the graph.
+DATE_FILTER = ("--since", "1987-03-02", "--until", "1987-03-04")
+
+
+def batch_search(questions: list[str], backend: tuple[str, ...], filters: tuple[str, ...] = ()) -> list[dict | None]:
+    """Each question's CLI JSON (None where it was refused: a headline with OR or a quote, which
+    the PostgreSQL backend does not read yet), after the warm-up ones, from one `search --batch`
+    process as a user would run it."""
+    done = subprocess.run([sys.executable, "-m", "archivist", "search", "--batch", "-", "--json", "-k", "10",
+                           *backend, *filters], cwd=ROOT, input="\n".join(questions) + "\n",
+                          capture_output=True, text=True)
+    if done.returncode not in (0, 2):  # 2: some lines answered with an error, the rest went on
+        raise SystemExit(f"postgres.py: search {' '.join(backend + filters)} failed: {done.stderr.strip()}")
+    responses = [json.loads(line) for line in done.stdout.splitlines()][WARM_UP:]
+    return [None if "error" in r else r for r in responses]
+
+
+def first_result(response: dict) -> tuple | None:
+    return (response["results"][0]["article"]["id"], response["results"][0]["start"]) if response["results"] else None
 
 
 def recall(want: np.ndarray, got: np.ndarray) -> float:
@@ -129,6 +155,16 @@ def main() -> int:
             filtered_exact_ms, filtered_want = timed_searches(
                 lambda q: pg.search(q, 10, allowed_ids=allowed, exact=True), queries)
             _, faiss_filtered = timed_searches(lambda q: faiss_index.search(q, 10, allowed_ids=allowed), queries)
+        end_to_end = {}
+        for name, filters in (("plain", ()), ("date filter", DATE_FILTER)):
+            pairs = [(e, g) for e, g in zip(batch_search(questions, ("--index", str(index)), filters),
+                                            batch_search(questions, ("--index-url", url), filters))
+                     if e is not None and g is not None]
+            embedded_ms, pg_ms = [e["took_ms"] for e, _ in pairs], [g["took_ms"] for _, g in pairs]
+            end_to_end[name] = {"embedded_ms": (p(embedded_ms, 50), p(embedded_ms, 95)),
+                                "postgres_ms": (p(pg_ms, 50), p(pg_ms, 95)),
+                                "same_first": sum(first_result(e) == first_result(g) for e, g in pairs),
+                                "questions": len(pairs), "refused": len(questions) - WARM_UP - len(pairs)}
     finally:
         server.cleanup()
     embedded_bytes = sum(f.stat().st_size for f in build.iterdir() if f.is_file())
@@ -144,6 +180,7 @@ def main() -> int:
         "recall_faiss_filtered_vs_pg_exact": recall(filtered_want, faiss_filtered),
         "allowed_passages": len(allowed), "allowed_articles": len(chosen),
         "embedded_bytes": embedded_bytes, "postgres_bytes": int(pg_bytes or 0), "hnsw_bytes": int(hnsw_bytes or 0),
+        "end_to_end": end_to_end,
     }
     lines = [
         f"Embedded (SQLite + FAISS) and PostgreSQL + pgvector, Reuters-21578, {results['date']}",
@@ -168,6 +205,15 @@ def main() -> int:
         f"| size on disk | {embedded_bytes / 1e6:,.0f} MB (build folder) | {results['postgres_bytes'] / 1e6:,.0f} MB "
         f"(tables and indexes; HNSW {results['hnsw_bytes'] / 1e6:,.0f} MB) |",
     ]
+    lines += ["", f"Hybrid search end to end (`search --batch --json -k 10`, `took_ms`, {WARM_UP} warm-up questions "
+              f"dropped; date filter {' '.join(DATE_FILTER)}):", "",
+              "| search | embedded p50 / p95 | PostgreSQL p50 / p95 | ratio of p50 | same first result |",
+              "|---|---|---|---|---|"]
+    for name, row in end_to_end.items():
+        lines.append(f"| {name} | {row['embedded_ms'][0]:.1f} / {row['embedded_ms'][1]:.1f} ms | "
+                     f"{row['postgres_ms'][0]:.1f} / {row['postgres_ms'][1]:.1f} ms | "
+                     f"{row['postgres_ms'][0] / row['embedded_ms'][0]:.1f}x | {row['same_first']} of {row['questions']} "
+                     f"({row['refused']} refused on Postgres: OR or quotes) |")
     publish("\n".join(lines), args.out)
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=2))
     return 0
