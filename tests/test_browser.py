@@ -328,6 +328,9 @@ def _timeline_bars(page) -> list[dict]:
     """The timeline's bars on screen, left to right (Vega draws each as a path in mark-rect)."""
     chart = page.locator("[class*='st-key-timeline-chart']")
     _wait_for_one_chart(chart)
+    # The boxes are viewport coordinates for the mouse: a chart scrolled out of view (opening a
+    # card's sources scrolls the page) would take the click somewhere else.
+    chart.scroll_into_view_if_needed()
     paths = chart.locator("g.mark-rect path")
     boxes = [paths.nth(i).bounding_box() for i in range(paths.count())]
     return sorted((b for b in boxes if b and b["width"] > 1 and b["height"] > 1),
