@@ -97,14 +97,16 @@ class PostgresSearcher(Searcher):
         return super().filters(outlets, since, until, include_undated, author, languages)
 
     def outlets(self) -> list[dict]:
-        outlets_held = outlets(self.connection, generations.partition("articles", self.generation))
-        self.connection.commit()
-        return outlets_held
+        return self._of_articles(outlets)
 
     def languages(self) -> list[dict]:
-        languages_held = languages(self.connection, generations.partition("articles", self.generation))
+        return self._of_articles(languages)
+
+    def _of_articles(self, read) -> list[dict]:
+        """`read` (a text_tables statement over an articles table) on this generation's articles."""
+        rows = read(self.connection, generations.partition("articles", self.generation))
         self.connection.commit()
-        return languages_held
+        return rows
 
     def more_like_passage(self, passage_id: int, k: int = 10, **filters) -> SearchResponse:
         raise BadInput(NOT_YET.format(what='"More like this"', are="is", them="it"))

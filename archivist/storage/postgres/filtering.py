@@ -22,21 +22,15 @@ def _named(n: int) -> str:
     return f"%(filter{n})s"
 
 
-def article_condition(filters: Filters, generation: int) -> tuple[str, dict]:
-    """(condition over `articles a`, its named parameters); ("", {}) when nothing is filtered."""
+def passage_restriction(filters: Filters, generation: int) -> tuple[str, dict]:
+    """(" AND p.article_id IN (...)", parameters) to append to a WHERE over passages `p`; ("", {})
+    without filters."""
     if not filters.active:
         return "", {}
     clause, params = filter_clause(filters, _named, partition("mentions", generation))
-    return clause, {f"filter{n}": value for n, value in enumerate(params)}
-
-
-def passage_restriction(filters: Filters, generation: int, passages_alias: str = "p") -> tuple[str, dict]:
-    """(" AND alias.article_id IN (...)", parameters) to append to a WHERE; ("", {}) without filters."""
-    clause, params = article_condition(filters, generation)
-    if not clause:
-        return "", {}
     articles = partition("articles", generation)
-    return f" AND {passages_alias}.article_id IN (SELECT a.id FROM {articles} a WHERE {clause})", params
+    return (f" AND p.article_id IN (SELECT a.id FROM {articles} a WHERE {clause})",
+            {f"filter{n}": value for n, value in enumerate(params)})
 
 
 def allowed_passage_ids(connection, generation: int, filters: Filters) -> np.ndarray:

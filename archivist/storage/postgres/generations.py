@@ -18,6 +18,16 @@ from archivist.storage.term_scores import B, K1
 
 MIN_IDF = 1e-6  # FTS5's floor for a word in more than half the passages
 
+
+def bm25_share(passages: str, holding: str, tf: str, words: str, average: str) -> str:
+    """FTS5's bm25 share of one word in one passage (its formula and constants), as SQL over the
+    given expressions: the passage count, the word's passage count, its count in the passage,
+    the passage's length and the average length. One formula for the stored postings and for
+    the per-query statement, so the two keyword paths cannot drift apart."""
+    return (f"greatest(ln(({passages} - {holding} + 0.5) / ({holding} + 0.5)), {MIN_IDF}) * {tf} * ({K1} + 1) "
+            f"/ ({tf} + {K1} * (1 - {B} + {B} * {words} / {average}))")
+
+
 WRITER_LOCK = "archivist_writer"
 
 # Built after the rows are in (much faster than keeping them up to date row by row).
@@ -48,8 +58,7 @@ KEYWORD_STATISTICS = (
     # query), so an any-word query sums the posting lists of its words instead of reading the
     # tsvector of every passage holding one of them (a common word is in thousands).
     "INSERT INTO {term_postings} SELECT {generation}, u.lexeme, p.id, "
-    "greatest(ln((n.passages - t.passages + 0.5) / (t.passages + 0.5)), {min_idf}) * u.tf * ({k1} + 1) "
-    "/ (u.tf + {k1} * (1 - {b} + {b} * l.words / n.average)) "
+    + bm25_share("n.passages", "t.passages", "u.tf", "l.words", "n.average") + " "
     "FROM {passages} p JOIN {passage_words} l ON l.id = p.id "
     "CROSS JOIN LATERAL (SELECT lexeme, cardinality(positions) AS tf FROM unnest(p.tsv)) u "
     "JOIN {term_stats} t ON t.lexeme = u.lexeme "
@@ -104,7 +113,7 @@ def build_indexes(connection, generation: int) -> None:
     names = {table: partition(table, generation) for table in GENERATION_TABLES}
     with connection.transaction():
         for statement in INDEXES + KEYWORD_STATISTICS:
-            connection.execute(statement.format(generation=int(generation), min_idf=MIN_IDF, k1=K1, b=B, **names))
+            connection.execute(statement.format(generation=int(generation), **names))
         for table in names.values():
             connection.execute(f"ANALYZE {table}")
 

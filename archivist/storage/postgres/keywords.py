@@ -19,20 +19,16 @@ from archivist.errors import BadInput, IndexIncompatible
 from archivist.records import NO_FILTERS, Filters, ParsedQuery
 from archivist.storage.fts_expressions import content_words
 from archivist.storage.postgres.filtering import passage_restriction
-from archivist.storage.postgres.generations import MIN_IDF, partition
-from archivist.storage.term_scores import B, K1
+from archivist.storage.postgres.generations import bm25_share, partition
 
 # One query's bm25: candidates by the GIN index, then each candidate's share of every query word.
-BM25 = """
-WITH weights AS (
-    SELECT t.lexeme, greatest(ln((%(n)s - t.passages + 0.5) / (t.passages + 0.5)), {min_idf}) AS idf
-    FROM {term_stats} t WHERE t.lexeme = ANY(%(lexemes)s))
-SELECT p.id, sum(s.idf * u.tf * ({k1} + 1) / (u.tf + {k1} * (1 - {b} + {b} * l.words / %(average)s))) AS score
-FROM {passages} p
-JOIN {passage_words} l ON l.id = p.id
+BM25 = f"""
+SELECT p.id, sum({bm25_share("%(n)s", "t.passages", "u.tf", "l.words", "%(average)s")}) AS score
+FROM {{passages}} p
+JOIN {{passage_words}} l ON l.id = p.id
 CROSS JOIN LATERAL (SELECT lexeme, cardinality(positions) AS tf FROM unnest(p.tsv)) u
-JOIN weights s ON s.lexeme = u.lexeme
-WHERE p.tsv @@ ({matches}){body_only}{restriction}
+JOIN {{term_stats}} t ON t.lexeme = u.lexeme AND t.lexeme = ANY(%(lexemes)s)
+WHERE p.tsv @@ ({{matches}}){{body_only}}{{restriction}}
 GROUP BY p.id ORDER BY score DESC, p.id LIMIT %(limit)s
 """
 # The same scores for an any-word query, from the shares stored when the generation was built
@@ -90,8 +86,7 @@ class PgKeywordIndex:
         matches = " || ".join(f"to_tsquery('{config}', %({config})s)" for config in used)
         # Keyword mode holds every word in the passage's text, as the embedded index's "body :" does.
         body_only = f" AND ts_filter(p.tsv, '{{d}}') @@ ({matches})" if every_word else ""
-        statement = BM25.format(min_idf=MIN_IDF, k1=K1, b=B, matches=matches, body_only=body_only,
-                                restriction=restriction, **self.tables)
+        statement = BM25.format(matches=matches, body_only=body_only, restriction=restriction, **self.tables)
         rows = self.connection.execute(statement, {
             "n": self.passages, "average": float(self.average_words), "limit": limit,
             "lexemes": lexemes, **restricted,
