@@ -47,10 +47,13 @@ INDEXES = (
     "CREATE INDEX ON {mentions} (article_id)",
 )
 # What bm25 needs and a tsvector does not keep at hand (storage/postgres/keywords.py): each
-# passage's length in words (positions, as FTS5 counts tokens) and each lexeme's passage count.
+# passage's length in words and each lexeme's passage count. The length is the tsvector's last
+# position: PostgreSQL numbers stop words too without storing them, so that is every token, as
+# FTS5 counts a row's length (the stored positions alone undercount a passage by its stop words,
+# about a fifth of English text, and would skew bm25's length normalisation against FTS5's).
 KEYWORD_STATISTICS = (
     "INSERT INTO {passage_words} SELECT {generation}, id, "
-    "coalesce((SELECT sum(cardinality(positions)) FROM unnest(tsv)), 0) FROM {passages}",
+    "coalesce((SELECT max(position) FROM unnest(tsv) u, unnest(u.positions) AS position), 0) FROM {passages}",
     "INSERT INTO {term_stats} SELECT {generation}, word, ndoc FROM ts_stat('SELECT tsv FROM {passages}')",
     "CREATE UNIQUE INDEX ON {passage_words} (id)",
     "CREATE UNIQUE INDEX ON {term_stats} (lexeme)",

@@ -15,21 +15,28 @@ where the embedded index uses Porter's, so scores are close, not equal.
 
 from __future__ import annotations
 
-from archivist.errors import BadInput, IndexIncompatible
+from archivist.errors import IndexIncompatible
 from archivist.records import NO_FILTERS, Filters, ParsedQuery
 from archivist.storage.fts_expressions import content_words
+from archivist.storage.keyword_index import Constraint
 from archivist.storage.postgres.filtering import passage_restriction
 from archivist.storage.postgres.generations import bm25_share, partition
+from archivist.storage.postgres.phrase_scores import phrase_frequency, phrase_layout, prefix_frequency, term_share
+from archivist.storage.postgres.tsqueries import (Parameters, by_passage_config, constraint_conditions, match_condition,
+                                                  phrase_condition, prefix_condition, text_condition)
 
-# One query's bm25: candidates by the GIN index, then each candidate's share of every query word.
+# One query's bm25: candidates by the GIN index, then each candidate's share of every query word
+# it holds, plus the share of each phrase and prefix (FTS5 scores those as one term each:
+# phrase_scores.py).
 BM25 = f"""
-SELECT p.id, sum({bm25_share("%(n)s", "t.passages", "u.tf", "l.words", "%(average)s")}) AS score
+SELECT p.id, coalesce((
+    SELECT sum({bm25_share("%(n)s", "t.passages", "cardinality(u.positions)", "l.words", "%(average)s")})
+    FROM unnest(p.tsv) u JOIN {{term_stats}} t ON t.lexeme = u.lexeme WHERE u.lexeme = ANY(%(lexemes)s)
+), 0){{extra}} AS score
 FROM {{passages}} p
 JOIN {{passage_words}} l ON l.id = p.id
-CROSS JOIN LATERAL (SELECT lexeme, cardinality(positions) AS tf FROM unnest(p.tsv)) u
-JOIN {{term_stats}} t ON t.lexeme = u.lexeme AND t.lexeme = ANY(%(lexemes)s)
-WHERE p.tsv @@ ({{matches}}){{body_only}}{{restriction}}
-GROUP BY p.id ORDER BY score DESC, p.id LIMIT %(limit)s
+WHERE {{matches}}{{restriction}}
+ORDER BY score DESC, p.id LIMIT %(limit)s
 """
 # The same scores for an any-word query, from the shares stored when the generation was built
 # (joined to the passages only when filters restrict their articles).
@@ -42,8 +49,8 @@ GROUP BY t.id ORDER BY score DESC, t.id LIMIT %(limit)s
 class PgKeywordIndex:
     """The keyword verbs retrieval and the exact-words bonuses read, over one generation in Postgres.
 
-    Filters and query operators (phrases, exclusions) are not read here yet: a search that uses
-    them on this backend is refused with a one-line message rather than answered wrongly.
+    Filters are the embedded backend's SQL condition (`filtering`); the query language's
+    phrases, exclusions, OR groups and prefixes are tsquery conditions (`tsqueries`).
     """
 
     def __init__(self, connection, generation: int) -> None:
@@ -68,31 +75,67 @@ class PgKeywordIndex:
 
     def search(self, query: ParsedQuery, limit: int, filters: Filters = NO_FILTERS, passages: int = 0,
                every_word: bool = False) -> list[tuple[int, float]]:
-        """Top passages as (passage id, bm25 score; higher is better): any of the query's words, or all."""
-        _refuse_what_is_not_read_yet(query)
-        lexemes = {config: self._lexemes(config, query.terms) for config in self.configs} if query.terms else {}
-        used = {config: found for config, found in lexemes.items() if found}
-        if not used:
-            return []
-        lexemes = sorted({word for found in used.values() for word in found})
+        """Top passages as (passage id, bm25 score; higher is better): any of the query's words,
+        or with `every_word` all of them (Keyword mode); its phrases required and its excluded
+        words absent either way."""
+        words = content_words(query)
+        lexemes = sorted({word for config in self.configs for word in self._lexemes(config, words)}) if words else []
         restriction, restricted = passage_restriction(filters, self.generation)
-        if self.postings and not every_word:
+        if self.postings and not every_word and _plain(query):
+            if not lexemes:
+                return []
             join = f" JOIN {self.tables['passages']} p ON p.id = t.id" if restriction else ""
             rows = self.connection.execute(POSTINGS.format(join=join, restriction=restriction, **self.tables),
                                            {"lexemes": lexemes, "limit": limit, **restricted}).fetchall()
             self.connection.commit()
             return [(int(i), float(s)) for i, s in rows]
-        joiner = " & " if every_word else " | "
-        matches = " || ".join(f"to_tsquery('{config}', %({config})s)" for config in used)
-        # Keyword mode holds every word in the passage's text, as the embedded index's "body :" does.
-        body_only = f" AND ts_filter(p.tsv, '{{d}}') @@ ({matches})" if every_word else ""
-        statement = BM25.format(matches=matches, body_only=body_only, restriction=restriction, **self.tables)
+        params = Parameters()
+        matches = match_condition(query, self.configs, every_word, params)
+        if matches is None:
+            return []
+        extra = "".join(f" + {share}" for share in self._phrase_and_prefix_shares(query, params))
+        statement = BM25.format(matches=f"({matches})", extra=extra, restriction=restriction, **self.tables)
         rows = self.connection.execute(statement, {
             "n": self.passages, "average": float(self.average_words), "limit": limit,
-            "lexemes": lexemes, **restricted,
-            **{config: joiner.join(_quoted(found)) for config, found in used.items()}}).fetchall()
+            "lexemes": lexemes, **restricted, **params}).fetchall()
         self.connection.commit()
         return [(int(i), float(s)) for i, s in rows]
+
+    def _phrase_and_prefix_shares(self, query: ParsedQuery, params: Parameters) -> list[str]:
+        """SQL of each phrase's and prefix's bm25 share in passage `p`, as one term each."""
+        shares = []
+        for phrase in query.phrases:
+            layouts = {c: phrase_layout(self.connection, c, phrase) for c in self.configs}
+            frequency = self._by_config({c: phrase_frequency(layout, params) if layout else "0"
+                                         for c, layout in layouts.items()})
+            holding = self._count(by_passage_config({c: phrase_condition(c, [phrase], params)
+                                                     for c in self.configs}), params)
+            shares.append(term_share(frequency, holding, self.passages, self.average_words))
+        for unit in query.units:
+            if unit.prefix:
+                frequency = self._by_config({c: prefix_frequency(self._prefix_pattern(c, unit.words[0]), params)
+                                             for c in self.configs})
+                holding = self._count(by_passage_config({c: prefix_condition(c, unit, params) for c in self.configs}),
+                                      params)
+                shares.append(term_share(frequency, holding, self.passages, self.average_words))
+        self.connection.commit()
+        return shares
+
+    def _by_config(self, expressions: dict[str, str]) -> str:
+        """One SQL expression taking each passage's value under its own configuration."""
+        if len(self.configs) == 1:
+            return expressions[self.configs[0]]
+        return f"(CASE WHEN p.stemmed THEN {expressions['english']} ELSE {expressions['simple']} END)"
+
+    def _count(self, condition: str, params: Parameters) -> int:
+        """How many passages of the generation match `condition` (a term's idf, over the whole index)."""
+        return int(self.connection.execute(f"SELECT count(*) FROM {self.tables['passages']} p WHERE {condition}",
+                                           params).fetchone()[0])
+
+    def _prefix_pattern(self, config: str, word: str) -> str:
+        """The LIKE pattern of the stems a prefix (word*) expands to, stemmed as `config` stems it."""
+        stem = next(iter(self._lexemes(config, [word])), word)
+        return stem.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
     def _lexemes(self, config: str, words: list[str]) -> list[str]:
         """The query words as `config` stems them (stop words drop out)."""
@@ -127,8 +170,18 @@ class PgKeywordIndex:
         self.connection.commit()
         return [int(row[0]) for row in rows]
 
-    def constraint(self, query: ParsedQuery):
-        _refuse_what_is_not_read_yet(query)
+    def constraint(self, query: ParsedQuery) -> Constraint:
+        """The passages the query's phrases allow (None: no phrase) and those its exclusions rule out."""
+        params = Parameters()
+        required, excluded = constraint_conditions(query, self.configs, params)
+        return Constraint(self._matching(required, params) if required else None,
+                          self._matching(excluded, params) if excluded else frozenset())
+
+    def _matching(self, condition: str, params: Parameters) -> frozenset[int]:
+        rows = self.connection.execute(f"SELECT p.id FROM {self.tables['passages']} p WHERE {condition}",
+                                       params).fetchall()
+        self.connection.commit()
+        return frozenset(int(row[0]) for row in rows)
 
     def terms_held(self, passage_ids: list[int], terms: list[str]) -> dict[int, set[str]]:
         """Which of `terms` each passage holds, in its headline or text (the relevance scale's coverage)."""
@@ -143,51 +196,33 @@ class PgKeywordIndex:
         self.connection.commit()
         return held
 
-    def _every_word(self, query: ParsedQuery) -> dict[str, str]:
-        """{config: to_tsquery text} of Keyword mode's words, for each config that keeps any
-        (stop words drop out; a query of stop words alone keeps them, as the embedded index does)."""
-        words = content_words(query)
-        found = {config: self._lexemes(config, words) for config in self.configs} if words else {}
-        return {config: " & ".join(_quoted(lexemes)) for config, lexemes in found.items() if lexemes}
-
     def count_articles(self, query: ParsedQuery, filters: Filters = NO_FILTERS) -> int:
-        """How many articles hold every word of the query in one passage's text (Keyword mode's matches)."""
-        _refuse_what_is_not_read_yet(query)
-        wanted = self._every_word(query)
-        if not wanted:
+        """How many articles hold every word of the query in one passage's text, with its phrases
+        and without its excluded words (Keyword mode's matches)."""
+        params = Parameters()
+        matches = match_condition(query, self.configs, True, params)
+        if matches is None:
             return 0
-        matches = " OR ".join(f"(p.tsv @@ to_tsquery('{c}', %({c})s) AND ts_filter(p.tsv, '{{d}}') @@ to_tsquery('{c}', %({c})s))"
-                              for c in wanted)
         restriction, restricted = passage_restriction(filters, self.generation)
         count = self.connection.execute(
             f"SELECT count(DISTINCT p.article_id) FROM {self.tables['passages']} p WHERE ({matches}){restriction}",
-            {**wanted, **restricted}).fetchone()[0]
+            {**params, **restricted}).fetchone()[0]
         self.connection.commit()
         return int(count)
 
     def holds(self, text: str, query: ParsedQuery, every_word: bool) -> bool:
-        """Whether `text` alone holds every word of the query (Keyword mode), stemmed as the index
-        stems; with phrases refused on this backend, nothing else is required of a text."""
-        if not every_word:
+        """Whether `text` alone holds what `query` requires: every word with `every_word`
+        (Keyword mode), else its phrases; stemmed as the index stems."""
+        params = Parameters()
+        condition = text_condition(query, self.configs, every_word, params)
+        if condition is None:
             return True
-        wanted = self._every_word(query)
-        if not wanted:
-            return True
-        matches = " OR ".join(f"to_tsvector('{c}', %(text)s) @@ to_tsquery('{c}', %({c})s)" for c in wanted)
-        found = self.connection.execute(f"SELECT {matches}", {"text": text, **wanted}).fetchone()[0]
+        found = self.connection.execute(f"SELECT {condition}", {"text": text, **params}).fetchone()[0]
         self.connection.commit()
         return bool(found)
 
 
-def _quoted(lexemes: list[str]) -> list[str]:
-    """Lexemes as to_tsquery operands: quoted, so no word is read as an operator."""
-    return ["'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in lexemes]
+def _plain(query: ParsedQuery) -> bool:
+    """No phrase, exclusion or prefix: an any-word query the stored postings answer."""
+    return not query.constrained and not any(unit.prefix for unit in query.units)
 
-
-def _refuse_what_is_not_read_yet(query: ParsedQuery) -> None:
-    if query.constrained:
-        raise BadInput("Phrases and excluded words are not available on the PostgreSQL backend yet; "
-                       "search the embedded index for them.")
-    if any(unit.prefix or len(unit.words) > 1 for unit in query.units):
-        raise BadInput("Prefixes (word*) and OR are not available on the PostgreSQL backend yet; "
-                       "search the embedded index for them.")
