@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     _index_option(reindex)
     reindex.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
     reindex.add_argument("--quiet", action="store_true", help="no progress bars")
+    reindex.add_argument("--index-url", help="postgresql://...: reindex into that PostgreSQL index (built in --index "
+                                             "as a working copy, vectors shared through the database, then published "
+                                             "there as a new generation; default: $ARCHIVIST_INDEX_URL)")
     reindex.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
                          help="embed the passages on a Ray cluster at ADDRESS (default $RAY_ADDRESS, else a "
                               "local one in this process)")
@@ -207,9 +210,16 @@ def _reindex(args: argparse.Namespace) -> int:
         embedder = RayEmbedder(Embedder(), None if args.ray == "local" else args.ray,
                                actors=config.ray_actors())
     bars = ProgressBars(enabled=not args.quiet)
+    url = config.index_url(getattr(args, "index_url", None))  # `add` reindexes through here too
     try:
-        report = reindex(config.archive_dir(args.archive), config.index_dir(args.index),
-                         progress=with_failpoint(bars.update), embedder=embedder)
+        if url:
+            from archivist.build.reindex_postgres import reindex_into_postgres
+
+            report = reindex_into_postgres(config.archive_dir(args.archive), config.index_dir(args.index), url,
+                                           progress=with_failpoint(bars.update), embedder=embedder)
+        else:
+            report = reindex(config.archive_dir(args.archive), config.index_dir(args.index),
+                             progress=with_failpoint(bars.update), embedder=embedder)
     finally:
         bars.close()
     if args.json:

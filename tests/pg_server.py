@@ -8,6 +8,8 @@ import os
 import uuid
 from pathlib import Path
 
+import pytest
+
 
 def start(folder: Path):
     """(server handle or None, URL of the server's default database)."""
@@ -30,3 +32,18 @@ def fresh_database(url: str) -> str:
     base, _, query = url.partition("?")
     root = base.rsplit("/", 1)[0]
     return f"{root}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory):
+    """A PostgreSQL server with pgvector for one test module (import this fixture to use it)."""
+    server, url = start(tmp_path_factory.mktemp("postgres") / "data")
+    yield url
+    if server is not None:
+        server.cleanup()
+
+
+@pytest.fixture
+def database(server_url) -> str:
+    """A new, empty database on the module's server."""
+    return fresh_database(server_url)

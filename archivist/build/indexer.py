@@ -37,6 +37,9 @@ from archivist.settings import BuildSettings
 from archivist.build.stories import update_stories
 from archivist.storage.vector_index import FaissVectorIndex, kind_for
 
+# Wraps a build's embedding cache in one that also reads and writes a shared store.
+CacheWrapper = Callable[[EmbeddingCache], EmbeddingCache]
+
 
 def skipped_counts(skipped: list[Skipped]) -> str:
     """ "; 2 skipped, 1 read in part" (empty when every file was read whole)."""
@@ -83,9 +86,11 @@ class ReindexReport(ChangeCounts):
 
 
 def reindex(archive: Path, index: Path, progress: Progress | None = None,
-            embedder: Embedder | None = None, pause: Callable[[], None] | None = None) -> ReindexReport:
+            embedder: Embedder | None = None, pause: Callable[[], None] | None = None,
+            shared_cache: CacheWrapper | None = None) -> ReindexReport:
     """Bring the index in line with the archive; raises IndexBusy if another reindex runs.
-    `pause` is called between embedding batches (a server lets its searches go first)."""
+    `pause` is called between embedding batches (a server lets its searches go first);
+    `shared_cache` wraps the build's embedding cache (a PostgreSQL index shares its vectors so)."""
     started = time.perf_counter()
     report_progress = StageClock(progress or (lambda stage, done, total: None))
     try:
@@ -112,7 +117,8 @@ def reindex(archive: Path, index: Path, progress: Progress | None = None,
         build_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         build = manifest.build_dir(index, build_id)
         try:
-            report = _build(index, build, previous, scan.articles, report_progress, embedder, settings, pause)
+            report = _build(index, build, previous, scan.articles, report_progress, embedder, settings, pause,
+                            shared_cache)
             report.skipped = scan.skipped
             report.build_id = build_id
             report_progress.stop()
@@ -180,7 +186,7 @@ def _remove_stale_builds(index: Path, keep: set) -> None:
 
 def _build(index: Path, build: Path, previous: dict | None, articles: list[Article],
            progress: Progress, embedder: Embedder, settings: BuildSettings,
-           pause: Callable[[], None] | None = None) -> ReindexReport:
+           pause: Callable[[], None] | None = None, shared_cache: CacheWrapper | None = None) -> ReindexReport:
     build.mkdir(parents=True)
     db_path = build / manifest.DATABASE
     previous_settings = BuildSettings.from_dict(previous.get("settings")) if previous else None
@@ -204,6 +210,8 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
         build_id = manifest.current_build_id(index)
         cache.salvage(manifest.build_dir(index, build_id) / manifest.DATABASE if build_id else None)
     cache = cache or EmbeddingCache(connection, embedder.name, embedder.dimension)
+    if shared_cache is not None:
+        cache = shared_cache(cache)
     report = ReindexReport()
     if previous and previous_settings != settings:
         report.settings_changes = settings.changes_from(previous_settings)

@@ -1,0 +1,94 @@
+"""`reindex --index-url`: the archive reindexed into a PostgreSQL index on a real server, with the
+embedding cache shared through the database, and a reindex killed mid-way."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import PROJECT, write
+from pg_server import database, server_url  # noqa: F401 (fixtures)
+
+SEED_ARCHIVE = PROJECT / "archive"
+NEW_ARTICLE = ("Cocoa harvest report\n\nCocoa growers in the Brazilian state of Bahia expect a record harvest "
+               "this season, the producers' association said, after rains returned to the plantations.\n")
+
+
+@pytest.fixture
+def archive(tmp_path):
+    folder = tmp_path / "archive"
+    shutil.copytree(SEED_ARCHIVE, folder)
+    return folder
+
+
+def reindex(archive, index, url: str, kill_at: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env.pop("ARCHIVIST_KILL_AT", None)
+    if kill_at:
+        env["ARCHIVIST_KILL_AT"] = kill_at
+    return subprocess.run([sys.executable, "-m", "archivist", "reindex", "--archive", str(archive), "--index",
+                           str(index), "--index-url", url, "--json", "--quiet"],
+                          cwd=PROJECT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def search(url: str, query: str) -> dict:
+    result = subprocess.run([sys.executable, "-m", "archivist", "search", query, "--json", "-k", "3",
+                             "--index-url", url], cwd=PROJECT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def live_generation(url: str) -> int:
+    from archivist.storage.postgres.connection import connect
+    from archivist.storage.postgres.generations import live_generation as live
+
+    with connect(url) as connection:
+        return live(connection)
+
+
+def test_a_reindex_into_postgres_publishes_and_a_second_machine_embeds_nothing_again(tmp_path, archive, database):
+    first = reindex(archive, tmp_path / "machine-a", database)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["passages_embedded"] == report["passages"] > 0
+    assert report["shared_cache"]["drawn"] == 0 and report["shared_cache"]["written"] > report["passages"]
+    assert report["published"]["generation"] == 1
+    top = search(database, "Lion of Panjshir")["results"][0]
+    assert "Lion of Panjshir" in top["passage"]
+
+    # Another machine (a fresh working folder) reindexing the same archive draws every vector from the database.
+    second = json.loads(reindex(archive, tmp_path / "machine-b", database).stdout)
+    assert second["passages_embedded"] == 0 and second["shared_cache"] == {"drawn": report["shared_cache"]["written"],
+                                                                 "written": 0}
+    assert second["published"]["generation"] == 2 and second["published"]["replaced"] == 1
+    # Built from the vectors the database held (fp16), it answers as the first machine's build did.
+    assert search(database, "Lion of Panjshir")["results"][0]["passage"] == top["passage"]
+
+    # Nothing changed: nothing embedded, nothing published.
+    again = json.loads(reindex(archive, tmp_path / "machine-b", database).stdout)
+    assert again["published"] is None and live_generation(database) == 2
+
+
+@pytest.mark.parametrize("stage", ["embedding", "building the vector and keyword indexes"])
+def test_a_reindex_into_postgres_killed_midway_leaves_readers_on_the_previous_generation(
+        tmp_path, archive, database, stage):
+    assert reindex(archive, tmp_path / "index", database).returncode == 0
+    before = search(database, "cocoa harvest in Bahia")
+    write(archive / "cocoa.txt", NEW_ARTICLE)
+    killed = reindex(archive, tmp_path / "index", database, kill_at=stage)
+    assert killed.returncode == -9, killed.stderr
+    assert live_generation(database) == 1
+    during = search(database, "cocoa harvest in Bahia")
+    assert [h["article"]["path"] for h in during["results"]] == [h["article"]["path"] for h in before["results"]]
+    assert all(h["article"]["path"] != "cocoa.txt" for h in during["results"])
+
+    finished = reindex(archive, tmp_path / "index", database)
+    assert finished.returncode == 0, finished.stderr
+    assert json.loads(finished.stdout)["published"]["replaced"] == 1
+    after = search(database, "cocoa harvest in Bahia")
+    assert after["results"][0]["article"]["path"] == "cocoa.txt"
