@@ -95,8 +95,7 @@ def _parser() -> argparse.ArgumentParser:
                              "as CSV, or JSON Lines with --json; a list of names wants --mode keyword")
     search.add_argument("--column", metavar="NAME", help="with --batch: the queries are this column of a CSV file")
     _index_option(search)
-    search.add_argument("--index-url", help="postgresql://...: search an index published there instead "
-                                            "(default: $ARCHIVIST_INDEX_URL; unset: the embedded index)")
+    _index_url_option(search, "search")
     search.set_defaults(run=_search)
 
     export = commands.add_parser("export", help="every match of a search as CSV or JSON Lines, no cap")
@@ -157,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
 
     stories = commands.add_parser("stories", help="groups of articles telling the same story")
     _index_option(stories)
+    _index_url_option(stories, "read the stories of")
     stories.add_argument("--json", action="store_true")
     stories.set_defaults(run=_stories)
 
@@ -166,6 +166,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--archive", help="archive folder a POST /reindex reads (default: archive/ or $ARCHIVIST_ARCHIVE)")
     _index_option(serve)
+    _index_url_option(serve, "serve (read-only: searches, articles, stories, stats)")
     serve.add_argument("--workers", type=int, default=2,
                        help="searches run at once, each in its own process with its own model, "
                             "about 0.4 GB each (default 2)")
@@ -188,6 +189,7 @@ def _parser() -> argparse.ArgumentParser:
 
     stats = commands.add_parser("stats", help="what the index holds")
     _index_option(stats)
+    _index_url_option(stats, "describe")
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(run=_stats)
     return parser
@@ -195,6 +197,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _index_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index", help="index folder (default: index/ or $ARCHIVIST_INDEX)")
+
+
+def _index_url_option(parser: argparse.ArgumentParser, verb: str) -> None:
+    """--index-url for the commands that read a PostgreSQL index as they read the embedded one."""
+    parser.add_argument("--index-url", help=f"postgresql://...: {verb} an index published there instead "
+                                            "(default: $ARCHIVIST_INDEX_URL; unset: the embedded index)")
 
 
 def _reindex(args: argparse.Namespace) -> int:
@@ -508,9 +516,13 @@ def _eval(args: argparse.Namespace) -> int:
 def _stories(args: argparse.Namespace) -> int:
     from archivist.build.stories import read_stories
 
-    index = config.index_dir(args.index)  # the database alone: no vectors need loading
-    with closing(manifest.open_live_database(index, manifest.read_manifest(index))) as connection:
-        stories = read_stories(connection)
+    if config.index_url(args.index_url):
+        with closing(_searcher_for(args)) as searcher:
+            stories = searcher.stories()
+    else:
+        index = config.index_dir(args.index)  # the database alone: no vectors need loading
+        with closing(manifest.open_live_database(index, manifest.read_manifest(index))) as connection:
+            stories = read_stories(connection)
     if args.json:
         print(json.dumps({"stories": [s.to_json() for s in stories]}, ensure_ascii=False))
         return 0
@@ -530,14 +542,17 @@ def _serve(args: argparse.Namespace) -> int:
 
     from archivist.access import check_bind
     from archivist.api.server import create_app
+    from archivist.storage.postgres.connection import redacted
 
     token = config.api_token()
     check_bind(args.host, token, "ARCHIVIST_API_TOKEN")
     if args.workers < 1 or args.queue < 0:
         raise BadInput("--workers must be 1 or more and --queue 0 or more.")
+    url = config.index_url(args.index_url)
     app = create_app(config.index_dir(args.index), config.archive_dir(args.archive), token=token,
-                     workers=args.workers, queue=args.queue, processes=not args.threads)
+                     workers=args.workers, queue=args.queue, processes=not args.threads, index_url=url)
     print(f"archivist: serving http://{args.host}:{args.port} (docs at /docs)"
+          + (f", the PostgreSQL index at {redacted(url)} (read-only)" if url else "")
           + ("; token required" if token else "; loopback only, no token"), file=sys.stderr, flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=args.access_log)
     return 0
@@ -567,7 +582,7 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
-    stats = Searcher.open(config.index_dir(args.index)).stats()
+    stats = _searcher_for(args).stats()
     if args.json:
         print(json.dumps(stats, ensure_ascii=False))
         return 0

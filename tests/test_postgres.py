@@ -1,6 +1,6 @@
 """The PostgreSQL + pgvector backend on a real server (tests/pg_server.py): schema migrations,
-publishing an embedded build as a generation, vector search against the embedded index, and a
-publish killed mid-way."""
+publishing an embedded build as a generation, vector search against the embedded index, a
+publish killed mid-way, and the reads served over it (stats, stories, articles, the HTTP API)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
 from pg_server import fresh_database, start
-from conftest import PROJECT
+from conftest import PROJECT, SEED_ARCHIVE
+from test_api import call, query, serving
 from test_cli import run
 
 from archivist.errors import IndexIncompatible, IndexMissing
@@ -338,3 +341,149 @@ def test_search_through_postgres_marks_the_same_best_sentences_and_follows_a_new
         assert [h.passage_id for h in after.hits] == [h.passage_id for h in before.hits]
     finally:
         searcher.close()
+
+
+# What `stats` tells that is where and how this backend keeps the index, not what it holds.
+STATS_OF_THE_BACKEND = ("index", "build_id", "vectors")
+
+
+def _stats_lines(text: str) -> list[str]:
+    """`stats`'s text without the lines naming the backend's own vectors, build and place."""
+    return [line for line in text.splitlines() if not line.startswith(("Vectors:", "Built at:", "Index:"))]
+
+
+def test_stats_and_stories_through_postgres_print_what_the_embedded_index_prints(seed_index, database):
+    """`stats` and `stories` with --index-url (or $ARCHIVIST_INDEX_URL) read the live generation
+    with the embedded backend's own statements: the same JSON and text, but for where the index is."""
+    published(seed_index, database)
+    # The test server trusts its socket, so a password in the URL is not checked: `stats` must not print it.
+    with_password = database.replace(":@", ":hunter2@", 1)
+    theirs = json.loads(run("stats", "--json", "--index", str(seed_index)).stdout)
+    ours = json.loads(run("stats", "--json", "--index-url", with_password).stdout)
+    assert {k: v for k, v in ours.items() if k not in STATS_OF_THE_BACKEND} == \
+        {k: v for k, v in theirs.items() if k not in STATS_OF_THE_BACKEND}
+    assert set(ours) == set(theirs) and ours["articles"] == 5 and ours["outlets"] and ours["languages"]
+    assert ours["built_at"] == manifest.read_manifest(seed_index)["built_at"]  # what publish stored
+    assert ours["build_id"] == "postgresql generation 1" and ours["vectors"] == {"passages": "pgvector hnsw"}
+    assert ours["index"] == redacted(database) and "hunter2" not in ours["index"]
+    text = run("stats", "--index-url", database)
+    assert text.returncode == 0 and _stats_lines(text.stdout) == _stats_lines(run("stats", "--index", str(seed_index)).stdout)
+    env = {**os.environ, "ARCHIVIST_INDEX_URL": database}
+    for command in ("stats", "stories"):
+        from_env = subprocess.run([sys.executable, "-m", "archivist", command, "--json"], cwd=PROJECT, env=env,
+                                  capture_output=True, text=True, timeout=300)
+        assert from_env.returncode == 0, from_env.stderr
+        assert json.loads(from_env.stdout) == json.loads(run(command, "--json", "--index-url", database).stdout)
+    embedded_stories = run("stories", "--json", "--index", str(seed_index))
+    stories = run("stories", "--json", "--index-url", database)
+    assert stories.returncode == 0, stories.stderr
+    assert json.loads(stories.stdout) == json.loads(embedded_stories.stdout) and json.loads(stories.stdout)["stories"]
+    assert run("stories", "--index-url", database).stdout == run("stories", "--index", str(seed_index)).stdout
+
+
+def test_articles_through_postgres_equal_the_embedded_ones_and_follow_a_new_publish(seed_index, seed_searcher,
+                                                                                    database):
+    from archivist.query.postgres_search import PostgresSearcher
+
+    published(seed_index, database)
+    ids = [row[0] for row in seed_searcher.connection.execute("SELECT id FROM articles ORDER BY id")]
+    searcher = PostgresSearcher(database, seed_searcher.embedder)
+    try:
+        for article_id in ids:
+            theirs = seed_searcher.article_with_passages(article_id)
+            assert searcher.article_with_passages(article_id) == theirs, article_id
+            assert searcher.article(article_id) == seed_searcher.article(article_id)
+        assert any(seed_searcher.article_with_passages(i)["entities"] for i in ids)  # mentions compared too
+        assert searcher.article_with_passages("nope") is None and searcher.article("nope") is None
+        assert searcher.stats()["build_id"] == "postgresql generation 1"
+        published(seed_index, database)  # generation 1's partitions are dropped: the views move on
+        assert searcher.article_with_passages(ids[0]) == seed_searcher.article_with_passages(ids[0])
+        assert searcher.stats()["build_id"] == "postgresql generation 2"
+        assert [s.to_json() for s in searcher.stories()] == [s.to_json() for s in seed_searcher.stories()]
+    finally:
+        searcher.close()
+
+
+API_QUESTION = "who supported the Northern Alliance"
+# Endpoints that write beside an embedded index or are not read from Postgres yet.
+REFUSED_ON_POSTGRES = [("POST", "/reindex"), ("PUT", "/files/notes.txt"), ("GET", "/watches"),
+                       ("POST", "/watches?q=Massoud"), ("DELETE", "/watches/1"), ("POST", "/watches/check"),
+                       ("GET", "/entities"), ("POST", "/entities/merge?name=a&into=b"), ("POST", "/entities/hide?name=a"),
+                       ("POST", "/entities/restore?name=a"), ("GET", "/export?q=Massoud")]
+
+
+def test_the_api_over_postgres_answers_the_reads_as_embedded_and_refuses_the_writes(seed_index, database,
+                                                                                     real_embedder):
+    published(seed_index, database)
+    with serving(seed_index, SEED_ARCHIVE, real_embedder) as embedded_base, \
+            serving(seed_index, SEED_ARCHIVE, real_embedder, index_url=database) as base:
+        def both(path: str) -> tuple[dict, dict]:
+            (status, ours, _), (embedded_status, theirs, _) = call(base + path), call(embedded_base + path)
+            assert status == embedded_status == 200, (path, ours)
+            return ours, theirs
+
+        for question in (API_QUESTION, *SEED_QUESTIONS[1:3]):
+            ours, theirs = both(f"/search?{query(q=question, k=5)}")
+            assert _comparable(ours) == _comparable(theirs), question
+            for a, b in zip(ours["results"], theirs["results"]):
+                assert a["score"] == pytest.approx(b["score"], rel=0.05)
+        ours, theirs = both("/stories")
+        assert ours == theirs and ours["stories"]
+        ours, theirs = both("/stats")
+        assert {k: v for k, v in ours.items() if k not in STATS_OF_THE_BACKEND} == \
+            {k: v for k, v in theirs.items() if k not in STATS_OF_THE_BACKEND}
+        article_id = both(f"/search?{query(q=API_QUESTION, k=1)}")[1]["results"][0]["article"]["id"]
+        ours, theirs = both(f"/articles/{article_id}")
+        assert ours == theirs
+        assert call(f"{base}/articles/nope")[0] == 404
+        status, health, _ = call(f"{base}/health")
+        assert status == 200 and health == {"status": "ok", "index": "ready", "build_id": "postgresql generation 1",
+                                            "generation": 1}
+        for method, path in REFUSED_ON_POSTGRES:
+            status, body, _ = call(base + path, method=method)
+            assert status == 400 and "\n" not in body["error"], (method, path, body)
+            assert "not available on the PostgreSQL backend yet" in body["error"], (method, path)
+        assert call(f"{base}/search?{query(q='Massoud', entity='Massoud')}")[0] == 400
+
+
+def test_api_searches_over_postgres_at_once_each_on_a_searcher_of_its_own(seed_index, database, real_embedder):
+    """Two request threads search at once, each with its own PostgresSearcher (a psycopg
+    connection carries one transaction at a time): every answer as when asked alone."""
+    from archivist.api.searchers import LivePostgresSearcher
+
+    published(seed_index, database)
+    asked = [dict(q=q, k=4, mode=mode) for q in SEED_QUESTIONS[:4] for mode in ("hybrid", "keyword")] * 3
+    with serving(seed_index, SEED_ARCHIVE, real_embedder, index_url=database, workers=2) as base:
+        alone = {json.dumps(p, sort_keys=True): call(f"{base}/search?{query(**p)}")[1] for p in asked[:8]}
+        with ThreadPoolExecutor(8) as clients:
+            together = list(clients.map(lambda p: call(f"{base}/search?{query(**p)}"), asked))
+    for params, (status, body, _) in zip(asked, together):
+        assert status == 200, body
+        assert _comparable(body) == _comparable(alone[json.dumps(params, sort_keys=True)]), params
+    live = LivePostgresSearcher(database, real_embedder)
+    try:
+        mine = live.get()
+        assert live.get() is mine
+        other: list = []
+        thread = threading.Thread(target=lambda: other.append(live.get()))
+        thread.start()
+        thread.join(60)
+        assert other and other[0] is not mine and other[0].connection is not mine.connection
+    finally:
+        live.close()
+    assert mine.connection.closed and other[0].connection.closed
+
+
+def test_api_over_postgres_in_worker_processes_and_before_a_publish(seed_index, server_url, real_embedder):
+    database = fresh_database(server_url)
+    with serving(seed_index, SEED_ARCHIVE, real_embedder, index_url=database) as base:
+        assert call(f"{base}/health")[1] == {"status": "ok", "index": "missing", "build_id": None}
+        status, body, _ = call(f"{base}/search?{query(q='Massoud')}")
+        assert status == 503 and "publish" in body["error"]
+        published(seed_index, database)
+        on_threads = call(f"{base}/search?{query(q=API_QUESTION, k=3)}")
+    with serving(seed_index, SEED_ARCHIVE, real_embedder, index_url=database, workers=1, processes=True) as base:
+        in_process = call(f"{base}/search?{query(q=API_QUESTION, k=3)}")
+        assert call(f"{base}/stats")[1]["build_id"] == "postgresql generation 1"
+    assert on_threads[0] == in_process[0] == 200
+    assert _comparable(in_process[1]) == _comparable(on_threads[1])

@@ -19,26 +19,28 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from archivist.api.searchers import LiveSearcher
+from archivist.api.searchers import LivePostgresSearcher, LiveSearcher, live_searcher
 from archivist.errors import ArchivistError
 
-_live: LiveSearcher | None = None  # this worker process's searcher
+_live: LiveSearcher | LivePostgresSearcher | None = None  # this worker process's searcher
 
 
-def start(index: Path, workers: int) -> ProcessPoolExecutor:
-    """`workers` processes, each opening `index` and loading the model as it starts."""
+def start(index: Path, workers: int, index_url: str | None = None) -> ProcessPoolExecutor:
+    """`workers` processes, each opening `index` (or the PostgreSQL index at `index_url`: a
+    worker runs one search at a time, on one thread, so its one searcher is its own) and loading
+    the model as it starts."""
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_initialise, initargs=(str(index),))
+                               initializer=_initialise, initargs=(str(index), index_url))
 
 
-def _initialise(index: str) -> None:
+def _initialise(index: str, index_url: str | None = None) -> None:
     global _live
     from archivist.model.embedding import Embedder
 
     embedder = Embedder(threads=1)  # the workers run side by side: one core each (see Embedder)
     embedder.load()
     embedder.encode_query("warm up")  # the first inference builds kernels; no user should wait for it
-    _live = LiveSearcher(Path(index), embedder)
+    _live = live_searcher(Path(index), embedder, index_url)
 
 
 def warm() -> bool:

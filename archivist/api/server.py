@@ -4,6 +4,10 @@ Every endpoint but /health needs `Authorization: Bearer <token>` when a token is
 run on a bounded pool of workers (503 with Retry-After when it and its queue are full); a reindex
 runs in the background and searches switch to its build when it is published. Query text is
 not logged: the access log is off unless asked for.
+
+Over a PostgreSQL index (`index_url`) the reads are served (search, articles, stories, stats,
+health) and what writes beside an embedded index (reindex, uploads, watches, entity clean-ups)
+or is not read from Postgres yet (entity lists, export) answers 400 in one line.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from archivist.access import bearer_token, secret_matches
 from archivist.api import search_processes
 from archivist.api.jobs import ReindexJob
-from archivist.api.searchers import LiveSearcher
+from archivist.api.searchers import live_searcher
 from archivist.api.workers import PoolFull, SearchPool
 from archivist.build.uploads import save_uploads, set_metadata
 from archivist.errors import (ArchivistError, BadInput, IndexBusy, IndexIncompatible, IndexMissing,
@@ -34,29 +38,39 @@ from archivist.model.embedding import Embedder
 from archivist.ingest.dates import parse_user_date
 from archivist.query.export import check_format, encoded, export_rows
 from archivist.query.search import MAX_K, MODES, SORTS
-from archivist.storage.manifest import current_build_id
 from archivist.watchlist import Watchlist
 
 MAX_UPLOAD_BYTES = 300 * 10**6  # the page's upload limit too (.streamlit/config.toml)
 OPEN_PATHS = {"/health"}  # reachable without the token: a load balancer's probe
 RETRY_AFTER_SECONDS = 1
+# postgres_search.NOT_YET's wording, for an endpoint a PostgreSQL index does not serve.
+NOT_SERVED = "{what} not available on the PostgreSQL backend yet; serve the embedded index (without --index-url) for them."
 
 
 def create_app(index: Path, archive: Path, token: str | None = None, workers: int = 2, queue: int = 32,
-               embedder: Embedder | None = None, processes: bool = False) -> FastAPI:
-    """The API over one index folder (and the archive a reindex reads). `processes`: searches run
-    in `workers` worker processes (see api/search_processes.py), else on threads of this one."""
+               embedder: Embedder | None = None, processes: bool = False, index_url: str | None = None) -> FastAPI:
+    """The API over one index folder (and the archive a reindex reads), or read-only over the
+    PostgreSQL index at `index_url`. `processes`: searches run in `workers` worker processes (see
+    api/search_processes.py), else on threads of this one."""
     embedder = embedder or Embedder()
-    live = LiveSearcher(index, embedder)
-    pool = SearchPool(workers, queue, processes=(lambda count: search_processes.start(index, count))
+    live = live_searcher(index, embedder, index_url)
+    pool = SearchPool(workers, queue, processes=(lambda count: search_processes.start(index, count, index_url))
                       if processes else None, batch_function=search_processes.search_many)
     job = ReindexJob(archive, index, embedder, pause=pool.yield_to_searches)
+
+    def embedded_only(what: str) -> list:
+        """The dependencies of an endpoint that only an embedded index serves: over a PostgreSQL
+        one, a dependency refusing it in one line before it reads or writes anything."""
+        async def refuse() -> None:
+            raise BadInput(NOT_SERVED.format(what=what))
+        return [Depends(refuse)] if index_url else []
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await pool.warm_up(search_processes.warm)
         yield
         pool.close()
+        live.close()
 
     app = FastAPI(title="Archivist", version="1", docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Search a news archive by meaning and by words; every result cites its source.")
@@ -68,8 +82,7 @@ def create_app(index: Path, archive: Path, token: str | None = None, workers: in
 
     @app.get("/health", summary="Liveness and whether an index is ready (no token needed)")
     async def health() -> dict:
-        build = current_build_id(index)
-        return {"status": "ok", "index": "ready" if build else "missing", "build_id": build}
+        return {"status": "ok", **await run_in_threadpool(live.status)}
 
     @app.get("/search", summary="Search: the CLI's `search --json` object", response_class=JSONResponse)
     async def search(q: Annotated[str, Query(description="a question or words", max_length=20_000)],
@@ -88,7 +101,7 @@ def create_app(index: Path, archive: Path, token: str | None = None, workers: in
         return Response(body, media_type="application/json")
 
     @app.get("/export", summary="Every match of a search as CSV or JSON Lines: `archivist export`",
-             response_class=PlainTextResponse)
+             response_class=PlainTextResponse, dependencies=embedded_only("Exports are"))
     async def export(q: Annotated[str, Query(description="a question or words", max_length=20_000)],
                      filters: Annotated[dict, Depends(filter_params)],
                      format: Annotated[str, Query(description="csv | jsonl")] = "csv",
@@ -101,41 +114,50 @@ def create_app(index: Path, archive: Path, token: str | None = None, workers: in
                                  headers={"Content-Disposition": f'attachment; filename="archivist-export.{format}"'})
 
     watchlist = Watchlist(index)
+    watches_only_embedded = embedded_only("Watches are")
 
-    @app.get("/watches", summary="The watchlist, each watch with its new articles: `watch list --json`")
+    @app.get("/watches", summary="The watchlist, each watch with its new articles: `watch list --json`",
+             dependencies=watches_only_embedded)
     async def watches() -> dict:
         return {"watches": [w.to_json() for w in await pool.run(lambda: watchlist.status(live.get()))]}
 
-    @app.post("/watches", status_code=201, summary="Watch a search or name: `watch add`")
+    @app.post("/watches", status_code=201, summary="Watch a search or name: `watch add`",
+              dependencies=watches_only_embedded)
     async def add_watch(q: Annotated[str, Query(description="the words or name to watch", max_length=2000)],
                         filters: Annotated[dict, Depends(filter_params)],
                         mode: Annotated[str, Query(description=" | ".join(MODES))] = "keyword") -> dict:
         watch = await pool.run(lambda: watchlist.add(live.get(), q, mode, **filters))
         return {"id": watch.id, "query": watch.query, "mode": watch.mode, "seen": len(watch.seen)}
 
-    @app.delete("/watches/{watch_id}", summary="Stop watching: `watch remove`")
+    @app.delete("/watches/{watch_id}", summary="Stop watching: `watch remove`", dependencies=watches_only_embedded)
     async def remove_watch(watch_id: int) -> dict:
         return {"removed": (await pool.run(lambda: watchlist.remove(watch_id))).id}
 
-    @app.post("/watches/check", summary="Each watch's new articles, marked seen unless peek: `watch check --json`")
+    @app.post("/watches/check", summary="Each watch's new articles, marked seen unless peek: `watch check --json`",
+              dependencies=watches_only_embedded)
     async def check_watches(peek: bool = False) -> dict:
         return {"watches": [w.to_json() for w in await pool.run(lambda: watchlist.check(live.get(), peek=peek))]}
 
-    @app.get("/entities", summary="People, organisations and places with article counts: `entities --json`")
+    names_only_embedded = embedded_only("The lists and clean-ups of names are")
+
+    @app.get("/entities", summary="People, organisations and places with article counts: `entities --json`",
+             dependencies=names_only_embedded)
     async def entities(type: Annotated[str | None, Query(description="person | org | place")] = None,
                        limit: Annotated[int, Query(ge=0)] = 50, hidden: bool = False) -> dict:
         listing = await pool.run(lambda: live.get().entity_names().listing(type, hidden=hidden))
         return {"entities": listing[:limit] if limit else listing, "total": len(listing)}
 
-    @app.post("/entities/merge", summary="Read one name as another from now on: `entities --merge NAME INTO`")
+    @app.post("/entities/merge", summary="Read one name as another from now on: `entities --merge NAME INTO`",
+              dependencies=names_only_embedded)
     async def merge_entity(name: str, into: str) -> dict:
         return await pool.run(lambda: live.get().entity_names().merge(name, into))
 
-    @app.post("/entities/hide", summary="Hide a wrong name: `entities --hide NAME`")
+    @app.post("/entities/hide", summary="Hide a wrong name: `entities --hide NAME`", dependencies=names_only_embedded)
     async def hide_entity(name: str) -> dict:
         return await pool.run(lambda: live.get().entity_names().hide(name))
 
-    @app.post("/entities/restore", summary="Undo a merge or hide: `entities --restore NAME`")
+    @app.post("/entities/restore", summary="Undo a merge or hide: `entities --restore NAME`",
+              dependencies=names_only_embedded)
     async def restore_entity(name: str) -> dict:
         return await pool.run(lambda: live.get().entity_names().restore(name))
 
@@ -154,11 +176,14 @@ def create_app(index: Path, archive: Path, token: str | None = None, workers: in
     async def stats() -> dict:
         return await pool.run(lambda: live.get().stats())
 
-    @app.post("/reindex", status_code=202, summary="Start a reindex of the archive (409 while one runs)")
+    writes_only_embedded = embedded_only("Reindexing and adding files through the API are")
+
+    @app.post("/reindex", status_code=202, summary="Start a reindex of the archive (409 while one runs)",
+              dependencies=writes_only_embedded)
     async def start_reindex() -> dict:
         return job.start()
 
-    @app.put("/files/{name:path}", status_code=201,
+    @app.put("/files/{name:path}", status_code=201, dependencies=writes_only_embedded,
              summary="Add one file (or a .zip) to the archive and index it: `archivist add`")
     async def add_file(name: str, request: Request, replace: bool = False, outlet: str | None = None,
                        date: str | None = None, url: str | None = None) -> dict:

@@ -60,7 +60,9 @@ def publish_embedded(index: Path, url: str, progress: Progress | None = None,
             progress("building the vector and keyword indexes", 0, 1)
             generations.build_indexes(target, generation)
             progress("building the vector and keyword indexes", 1, 1)
-            replaced = generations.publish(target, generation, counts)
+            # The build's manifest facts go with the counts, so `stats` on Postgres tells the same.
+            replaced = generations.publish(target, generation, {
+                **counts, "manifest": {"built_at": live.get("built_at"), "model": live["model"]}})
     finally:
         target.close()
         source.close()

@@ -2,7 +2,9 @@
 the stories, the stats, and the four reads grouping needs (`IndexLookups`).
 
 A mixin of the Searcher (which holds the connection, manifest and indexes it reads), kept apart so
-the search facade stays the stages it composes.
+the search facade stays the stages it composes. The PostgreSQL searcher inherits these views too:
+`tables` and `mark` say where the rows are and how a statement takes a parameter, so the same
+statements read a generation's partitions there.
 """
 
 from __future__ import annotations
@@ -12,25 +14,35 @@ import sqlite3
 from archivist.build import stories
 from archivist.query.entity_names import EntityNames
 from archivist.records import Passage
-from archivist.storage import copy_table, entity_tables, text_tables
+from archivist.storage import copy_table, entity_tables, story_tables, text_tables
+from archivist.storage.placeholders import question_mark
+
+# Where the views below read a build's rows in the embedded index: its tables, with each story
+# member's story kind joined on (PostgreSQL's story_members keeps it on the row).
+EMBEDDED_TABLES = {"articles": "articles", "passages": "passages", "mentions": "mentions",
+                   "story_members": story_tables.MEMBERS_WITH_KIND}
 
 
 class ArchiveBrowser:
     """Read-only views of the open build; expects `connection`, `manifest`, `build_id`, `index`,
     `embedder`, `vector_index` and `lookups` on the object."""
 
+    tables: dict[str, str] = EMBEDDED_TABLES
+    mark = staticmethod(question_mark)
+
     def article(self, article_id: str) -> dict | None:
-        return text_tables.article(self.connection, article_id)
+        return text_tables.article(self.connection, article_id, self.tables["articles"], self.mark)
 
     def article_with_passages(self, article_id: str) -> dict | None:
         """The whole article (metadata, author, text) and its passages with their offsets."""
-        article = self.article(article_id)
+        article = text_tables.article(self.connection, article_id, self.tables["articles"], self.mark)
         if article is None:
             return None
         passages = [{"id": p.id, "start": p.start, "end": p.end, "text": p.text, "kind": p.kind}
-                    for p in text_tables.passages_of_article(self.connection, article_id)]
+                    for p in text_tables.passages_of_article(self.connection, article_id, self.tables["passages"],
+                                                             self.tables["articles"], self.mark)]
         return {"article": article, "passages": passages,
-                "entities": entity_tables.mentions_of(self.connection, article_id)}
+                "entities": entity_tables.mentions_of(self.connection, article_id, self.tables["mentions"], self.mark)}
 
     def passage_text(self, passage_id: int) -> str | None:
         """The text of one stored passage (what "More like this" compares with)."""
@@ -39,17 +51,17 @@ class ArchiveBrowser:
 
     def stories(self) -> list:
         """Every story group of the build, earliest article first (the `stories --json` records)."""
-        return stories.read_stories(self.connection)
+        return story_tables.read_stories(self.connection, self.tables["story_members"], self.tables["articles"])
 
     def outlets(self) -> list[dict]:
-        return text_tables.outlets(self.connection)
+        return text_tables.outlets(self.connection, self.tables["articles"])
 
     def articles_from_files(self, rels: list[str]) -> list:
         """The articles the given archive files gave (what an upload added)."""
         return text_tables.articles_from_files(self.connection, rels)
 
     def languages(self) -> list[dict]:
-        return text_tables.languages(self.connection)
+        return text_tables.languages(self.connection, self.tables["articles"])
 
     def entity_names(self) -> EntityNames:
         """The people, organisations and places of this build, with the user's clean-ups."""
@@ -57,7 +69,7 @@ class ArchiveBrowser:
 
     def stats(self) -> dict:
         return {
-            **text_tables.counts(self.connection),
+            **text_tables.counts(self.connection, self.tables["articles"], self.tables["passages"]),
             "outlets": self.outlets(),
             "languages": self.languages(),
             "built_at": self.manifest.get("built_at"),
@@ -66,8 +78,12 @@ class ArchiveBrowser:
             "query_backend": self.embedder.backend,
             "vectors": {"passages": self.vector_index.kind},
             "build_id": self.build_id,
-            "index": str(self.index),
+            "index": self.location(),
         }
+
+    def location(self) -> str:
+        """Where the index is, as `stats` names it."""
+        return str(self.index)
 
 
 class IndexLookups:

@@ -14,30 +14,69 @@ picks up a new build.
 
 Filters (outlet, author, dates, language) are the embedded backend's own SQL condition over the
 generation's partitions (`storage.postgres.filtering`). Not read from Postgres yet, each refused
-with a one-line message: the entity filter (its merges live beside an embedded index), phrases,
-excluded words, prefixes and OR, "more like this", and the browsing views (articles, stories, stats).
+with a one-line message: the entity filter and the entity lists (their merges live beside an
+embedded index) and "more like this".
+
+The browsing views (an article with its passages and mentions, the stories, the stats) are the
+embedded ArchiveBrowser's own statements, given the generation's partitions and psycopg's
+placeholder; each runs in one transaction on the live generation, read again first, since the
+partitions of a generation replaced by a publish are dropped.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import TypeVar
+
 from archivist.errors import BadInput
 from archivist.model.embedding import Embedder
+from archivist.query.browse import EMBEDDED_TABLES, ArchiveBrowser
+from archivist.query.entity_names import EntityNames
 from archivist.query.retrieval import DenseRetriever, KeywordRetriever, Retrieval
 from archivist.query.search import SearchResponse, Searcher
 from archivist.records import Filters
+from archivist.storage.placeholders import percent_mark
 from archivist.storage.postgres import generations, schema
-from archivist.storage.postgres.connection import connect
+from archivist.storage.postgres.connection import connect, redacted
 from archivist.storage.postgres.filtering import allowed_passage_ids
 from archivist.storage.postgres.keywords import PgKeywordIndex
 from archivist.storage.postgres.lookups import PgLookups
 from archivist.storage.postgres.vectors import PgVectorIndex
-from archivist.storage.text_tables import languages, outlets
 
 NOT_YET = "{what} {are} not available on the PostgreSQL backend yet; search the embedded index for {them}."
+View = TypeVar("View", bound=Callable)
+
+
+def build_id_of(generation: int) -> str:
+    """How a generation is named where an embedded build gives its build id (`stats`, /health)."""
+    return f"postgresql generation {generation}"
+
+
+def _in_one_transaction(view: View, live: bool = True) -> View:
+    """An ArchiveBrowser view run in one transaction, ended with it (a reader holds no snapshot
+    between calls); `live`: on the live generation, switched to first if a publish replaced ours."""
+    @functools.wraps(view)
+    def read(self: "PostgresSearcher", *args):
+        if live:
+            self.refresh()
+        with self.connection.transaction():
+            return view(self, *args)
+    return read  # type: ignore[return-value]
 
 
 class PostgresSearcher(Searcher):
-    """Reads the live generation of a PostgreSQL index; the same `search` as the embedded Searcher."""
+    """Reads the live generation of a PostgreSQL index; the same `search` and browsing views as
+    the embedded Searcher."""
+
+    mark = staticmethod(percent_mark)
+    article = _in_one_transaction(ArchiveBrowser.article)
+    article_with_passages = _in_one_transaction(ArchiveBrowser.article_with_passages)
+    stories = _in_one_transaction(ArchiveBrowser.stories)
+    stats = _in_one_transaction(ArchiveBrowser.stats)
+    # Read by a search's filter check (after its own switch to the live generation) and by stats.
+    outlets = _in_one_transaction(ArchiveBrowser.outlets, live=False)
+    languages = _in_one_transaction(ArchiveBrowser.languages, live=False)
 
     def __init__(self, url: str, embedder: Embedder | None = None, follow_updates: bool = True) -> None:
         self.url = url
@@ -60,13 +99,15 @@ class PostgresSearcher(Searcher):
 
     def _open(self) -> None:
         self.generation = self._live_generation()
-        self.build_id = f"postgresql generation {self.generation}"
+        self.build_id = build_id_of(self.generation)
+        self.tables = {name: generations.partition(name, self.generation) for name in EMBEDDED_TABLES}
         self.vector_index = PgVectorIndex(self.connection, self.generation)
         self.keyword_index = PgKeywordIndex(self._keywords_connection, self.generation)
         self.lookups = PgLookups(self.connection, self.generation)
         self.cache = self.lookups  # the stored sentence vectors the best-sentence mark reads
-        passages = generations.partition("passages", self.generation)
-        asides = frozenset(row[0] for row in self.connection.execute(f"SELECT id FROM {passages} WHERE kind != 'text'"))
+        asides = frozenset(row[0] for row in self.connection.execute(
+            f"SELECT id FROM {self.tables['passages']} WHERE kind != 'text'"))
+        self.manifest = generations.build_facts(self.connection, self.generation)
         self.connection.commit()
         generation = self.generation
         previous, self._retrieval = self._retrieval, Retrieval(
@@ -96,27 +137,19 @@ class PostgresSearcher(Searcher):
             raise BadInput(NOT_YET.format(what="Entity filters", are="are", them="an entity's articles"))
         return super().filters(outlets, since, until, include_undated, author, languages)
 
-    def outlets(self) -> list[dict]:
-        return self._of_articles(outlets)
+    def location(self) -> str:
+        return redacted(self.url)
 
-    def languages(self) -> list[dict]:
-        return self._of_articles(languages)
-
-    def _of_articles(self, read) -> list[dict]:
-        """`read` (a text_tables statement over an articles table) on this generation's articles."""
-        rows = read(self.connection, generations.partition("articles", self.generation))
-        self.connection.commit()
-        return rows
+    def entity_names(self) -> EntityNames:
+        raise BadInput(NOT_YET.format(what="The lists and clean-ups of names", are="are", them="them"))
 
     def more_like_passage(self, passage_id: int, k: int = 10, **filters) -> SearchResponse:
         raise BadInput(NOT_YET.format(what='"More like this"', are="is", them="it"))
 
     def passage_paths(self) -> dict[int, str]:
         """{passage id: its article's path}, as evaluation maps passages to corpus documents."""
-        passages = generations.partition("passages", self.generation)
-        articles = generations.partition("articles", self.generation)
-        rows = self.connection.execute(
-            f"SELECT p.id, a.path FROM {passages} p JOIN {articles} a ON a.id = p.article_id").fetchall()
+        rows = self.connection.execute(f"SELECT p.id, a.path FROM {self.tables['passages']} p "
+                                       f"JOIN {self.tables['articles']} a ON a.id = p.article_id").fetchall()
         self.connection.commit()
         return {int(passage): path for passage, path in rows}
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 
 from archivist.ingest.entities import Mention
 from archivist.storage.database import rows_for_ids
+from archivist.storage.placeholders import Mark, dict_rows, question_mark
 
 
 def insert_mentions(connection: sqlite3.Connection, article_id: str, mentions: Iterable[Mention]) -> None:
@@ -45,7 +46,9 @@ def has_key(connection: sqlite3.Connection, key: str) -> bool:
     return connection.execute("SELECT 1 FROM mentions WHERE key = ? LIMIT 1", (key,)).fetchone() is not None
 
 
-def mentions_of(connection: sqlite3.Connection, article_id: str) -> list[dict]:
-    """An article's mentions in reading order (the full-article view and GET /articles)."""
-    return [dict(r) for r in connection.execute(
-        "SELECT key, name, type, start, end FROM mentions WHERE article_id = ? ORDER BY start", (article_id,))]
+def mentions_of(connection, article_id: str, mentions: str = "mentions", mark: Mark = question_mark) -> list[dict]:
+    """An article's mentions in reading order (the full-article view and GET /articles), from the
+    named table (a PostgreSQL generation's partition too; "end" quoted, as PostgreSQL reserves it)."""
+    return dict_rows(connection.execute(
+        f'SELECT key, name, type, start, "end" FROM {mentions} WHERE article_id = {mark(0)} ORDER BY start',
+        (article_id,)))

@@ -71,14 +71,21 @@ def kinds_in_shared_story(connection: sqlite3.Connection, a: str, b: str) -> tup
     return (row[0], row[1]) if row else None
 
 
-def read_stories(connection: sqlite3.Connection) -> list[Story]:
-    """Every stored group with its members, earliest dated first."""
+# Each story member with its story's kind: the rows `read_stories` reads, which a PostgreSQL
+# generation's story_members partition holds as they are.
+MEMBERS_WITH_KIND = ("(SELECT m.story_id, s.kind AS story_kind, m.article_id, m.kind "
+                     "FROM story_members m JOIN stories s ON s.id = m.story_id)")
+
+
+def read_stories(connection, members: str = MEMBERS_WITH_KIND, articles: str = "articles") -> list[Story]:
+    """Every stored group with its members, earliest dated first. `members` and `articles` name
+    where the rows are (a PostgreSQL generation's partitions too); the order is made here, in
+    code-point order of the paths as SQLite compares them, not by a database's collation."""
     rows = connection.execute(
-        "SELECT s.id, s.kind, m.kind, a.id, a.path, a.title, a.outlet, a.date, a.url "
-        "FROM stories s JOIN story_members m ON m.story_id = s.id JOIN articles a ON a.id = m.article_id "
-        "ORDER BY s.id, coalesce(a.date, ?), a.path", (UNDATED,)).fetchall()
+        "SELECT m.story_id, m.story_kind, m.kind, a.id, a.path, a.title, a.outlet, a.date, a.url "
+        f"FROM {members} m JOIN {articles} a ON a.id = m.article_id").fetchall()
     stories: dict[int, Story] = {}
-    for story_id, kind, how, *meta in rows:
+    for story_id, kind, how, *meta in sorted(rows, key=lambda r: (r[0], r[7] or UNDATED, r[4])):
         story = stories.setdefault(story_id, Story(story_id, kind, []))
         story.members.append(StoryMember(ArticleRef(*meta), how))
     return list(stories.values())

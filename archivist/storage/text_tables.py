@@ -9,17 +9,24 @@ from __future__ import annotations
 import bisect
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from archivist.storage.database import rows_for_ids
+from archivist.storage.placeholders import Mark, dict_rows, question_mark
 from archivist.records import UNDATED, UNKNOWN_LANGUAGE, Article, ArticleRef, Chunk, Filters, Passage
 
-# The article columns of an ArticleRef, read beside a passage.
-_PASSAGE_SELECT = ("SELECT p.id, p.start, p.end, p.kind, substr(a.text, p.start + 1, p.end - p.start) AS text, "
-                   "a.id AS article_id, a.path, a.title, a.outlet, a.date, a.url, a.place, a.language, a.author, a.pages "
-                   "FROM passages p JOIN articles a ON a.id = p.article_id ")
+
+def _passage_select(passages: str = "passages", articles: str = "articles") -> str:
+    """A passage with the article columns of its ArticleRef; the tables are named so a PostgreSQL
+    generation's partitions answer with the same statement."""
+    return ("SELECT p.id, p.start, p.end, p.kind, substr(a.text, p.start + 1, p.end - p.start) AS text, "
+            "a.id AS article_id, a.path, a.title, a.outlet, a.date, a.url, a.place, a.language, a.author, a.pages "
+            f"FROM {passages} p JOIN {articles} a ON a.id = p.article_id ")
+
+
+_PASSAGE_SELECT = _passage_select()
 
 
 def article_ref(row: sqlite3.Row | dict) -> ArticleRef:
@@ -97,13 +104,15 @@ def passages_by_id(connection: sqlite3.Connection, passage_ids: Sequence[int]) -
     return {row["id"]: _passage(row) for row in rows}
 
 
-def passages_of_article(connection: sqlite3.Connection, article_id: str) -> list[Passage]:
-    """Every passage of an article, in reading order."""
-    rows = connection.execute(_PASSAGE_SELECT + "WHERE p.article_id = ? ORDER BY p.start, p.id", (article_id,))
-    return [_passage(r) for r in rows]
+def passages_of_article(connection, article_id: str, passages: str = "passages", articles: str = "articles",
+                        mark: Mark = question_mark) -> list[Passage]:
+    """Every passage of an article, in reading order (from the named tables; `mark`: the placeholder)."""
+    cursor = connection.execute(
+        _passage_select(passages, articles) + f"WHERE p.article_id = {mark(0)} ORDER BY p.start, p.id", (article_id,))
+    return [_passage(row) for row in dict_rows(cursor)]
 
 
-def _passage(row: sqlite3.Row) -> Passage:
+def _passage(row: sqlite3.Row | dict) -> Passage:
     return Passage(id=row["id"], article=article_ref(row), start=row["start"], end=row["end"], text=row["text"],
                    kind=row["kind"], pages=pages_of(row["pages"], row["start"], row["end"]))
 
@@ -131,11 +140,12 @@ def passage_ids_of_article(connection: sqlite3.Connection, article_id: str) -> s
     return {r[0] for r in connection.execute("SELECT id FROM passages WHERE article_id = ?", (article_id,))}
 
 
-def article(connection: sqlite3.Connection, article_id: str) -> dict | None:
+def article(connection, article_id: str, articles: str = "articles", mark: Mark = question_mark) -> dict | None:
     """The whole stored article (metadata, author and text), for the full-article view."""
-    row = connection.execute("SELECT id, path, title, outlet, date, url, author, place, language, extraction, text FROM articles "
-                             "WHERE id = ?", (article_id,)).fetchone()
-    return dict(row) if row else None
+    rows = dict_rows(connection.execute(
+        "SELECT id, path, title, outlet, date, url, author, place, language, extraction, text "
+        f"FROM {articles} WHERE id = {mark(0)}", (article_id,)))
+    return rows[0] if rows else None
 
 
 # The article columns an ArticleRef is made of (article_ref), read on their own.
@@ -161,36 +171,37 @@ def outlets(connection, articles: str = "articles") -> list[dict]:
     """Each named outlet with its article count, largest first (`articles` names the table, so a
     PostgreSQL generation's partition answers with the same statement)."""
     rows = connection.execute(
-        f"SELECT outlet, count(*) AS n FROM {articles} WHERE outlet IS NOT NULL GROUP BY outlet "
-        "ORDER BY n DESC, outlet").fetchall()
-    return [{"outlet": r[0], "articles": r[1]} for r in rows]
+        f"SELECT outlet, count(*) AS n FROM {articles} WHERE outlet IS NOT NULL GROUP BY outlet").fetchall()
+    return [{"outlet": name, "articles": n} for name, n in _largest_first(rows)]
 
 
 def languages(connection, articles: str = "articles") -> list[dict]:
     """Each language with its article count, largest first; UNKNOWN_LANGUAGE for those not told."""
     rows = connection.execute(f"SELECT coalesce(language, '{UNKNOWN_LANGUAGE}') AS language, count(*) AS n "
-                              f"FROM {articles} GROUP BY language ORDER BY n DESC, language").fetchall()
-    return [{"language": r[0], "articles": r[1]} for r in rows]
+                              f"FROM {articles} GROUP BY language").fetchall()
+    return [{"language": code, "articles": n} for code, n in _largest_first(rows)]
 
 
-def counts(connection: sqlite3.Connection) -> dict:
-    """What `stats` reports of the text tables."""
-    dates = connection.execute("SELECT min(date), max(date), sum(date IS NULL) FROM articles").fetchone()
+def _largest_first(rows: Iterable[Sequence]) -> list[tuple[str, int]]:
+    """(name, count) rows by count, ties by name in code-point order: sorted here rather than in
+    SQL, where PostgreSQL would order the names by the database's collation and SQLite by bytes."""
+    return sorted(((name, int(n)) for name, n in rows), key=lambda row: (-row[1], row[0]))
+
+
+def counts(connection, articles: str = "articles", passages: str = "passages") -> dict:
+    """What `stats` reports of the text tables (the named ones: a PostgreSQL generation's too)."""
+    dates = connection.execute(f"SELECT min(date), max(date), count(*) - count(date) FROM {articles}").fetchone()
     return {
-        "articles": connection.execute("SELECT count(*) FROM articles").fetchone()[0],
-        "passages": connection.execute("SELECT count(*) FROM passages").fetchone()[0],
-        "without_outlet": connection.execute("SELECT count(*) FROM articles WHERE outlet IS NULL").fetchone()[0],
+        "articles": connection.execute(f"SELECT count(*) FROM {articles}").fetchone()[0],
+        "passages": connection.execute(f"SELECT count(*) FROM {passages}").fetchone()[0],
+        "without_outlet": connection.execute(f"SELECT count(*) FROM {articles} WHERE outlet IS NULL").fetchone()[0],
         "date_min": dates[0],
         "date_max": dates[1],
         "undated": dates[2] or 0,
     }
 
 
-def _question_mark(_: int) -> str:
-    return "?"
-
-
-def filter_clause(filters: Filters, mark: Callable[[int], str] = _question_mark,
+def filter_clause(filters: Filters, mark: Mark = question_mark,
                   mentions: str = "mentions") -> tuple[str, tuple]:
     """The SQL condition (over `articles a`) and its parameters for checked filters.
 

@@ -75,8 +75,14 @@ def partition(table: str, generation: int) -> str:
 
 
 def live_generation(connection) -> int:
-    """The generation readers use; IndexMissing when none was ever published."""
-    row = connection.execute("SELECT id FROM generations WHERE state = 'live'").fetchone()
+    """The generation readers use; IndexMissing when none was ever published (nor the schema made)."""
+    from psycopg.errors import UndefinedTable
+
+    try:
+        row = connection.execute("SELECT id FROM generations WHERE state = 'live'").fetchone()
+    except UndefinedTable:  # a database nothing was published to yet
+        connection.rollback()
+        row = None
     if row is None:
         raise IndexMissing("The PostgreSQL index has no published build yet; run `archivist publish "
                            "--index-url URL` (or a reindex into it) first.")
@@ -121,9 +127,22 @@ def build_indexes(connection, generation: int) -> None:
             connection.execute(f"ANALYZE {table}")
 
 
+def build_facts(connection, generation: int) -> dict:
+    """What `stats` tells of the build a generation holds, as a manifest has it: `built_at` and
+    `model` of the embedded build publish copied (kept under "manifest" in its `counts`). A
+    generation published before they were kept: when it went live, and the model its vectors fit."""
+    from archivist.config import MODEL_NAME
+
+    stored, published_at = connection.execute(
+        "SELECT counts, published_at FROM generations WHERE id = %s", (generation,)).fetchone()
+    return stored.get("manifest") or {"built_at": published_at.isoformat(timespec="seconds") if published_at else None,
+                                      "model": {"name": MODEL_NAME, "backend": None}}
+
+
 def publish(connection, generation: int, counts: dict) -> int | None:
     """Make `generation` live in one transaction; returns the generation it replaced (retired,
-    then dropped once no reader can still be reading it: DROP waits for their transactions)."""
+    then dropped once no reader can still be reading it: DROP waits for their transactions).
+    `counts` is what the generation holds (row counts, and the "manifest" facts `build_facts` reads)."""
     import json
 
     with connection.transaction():

@@ -23,7 +23,7 @@ MAX_SCAN_TUPLES = 40_000  # how far an iterative scan may walk for a filtered qu
 class PgVectorIndex:
     """Passage vectors of one generation in PostgreSQL."""
 
-    kind = "hnsw"
+    kind = "pgvector hnsw"  # what `stats` names the vectors
 
     def __init__(self, connection, generation: int, exact_filter_limit: int = EXACT_FILTER_LIMIT) -> None:
         self.connection = connection
