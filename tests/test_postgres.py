@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from pg_server import fresh_database, start
+from pg_server import database, fresh_database, server_url  # noqa: F401 (fixtures)
 from conftest import PROJECT, SEED_ARCHIVE
 from test_api import call, query, serving
 from test_cli import run
@@ -28,19 +28,6 @@ from archivist.storage.vector_index import FaissVectorIndex
 
 SEED_QUESTIONS = ["who supported the Northern Alliance", "Lion of Panjshir", "What did the Taliban claim",
                   "Ahmad Massoud called for a national uprising", "price of cocoa in Brazil"]
-
-
-@pytest.fixture(scope="module")
-def server_url(tmp_path_factory):
-    server, url = start(tmp_path_factory.mktemp("postgres") / "data")
-    yield url
-    if server is not None:
-        server.cleanup()
-
-
-@pytest.fixture
-def database(server_url) -> str:
-    return fresh_database(server_url)
 
 
 def published(seed_index, url: str) -> dict:
