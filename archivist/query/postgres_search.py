@@ -13,7 +13,8 @@ the live generation is read again, so a publish elsewhere is picked up as the em
 picks up a new build.
 
 Filters (outlet, author, dates, language) are the embedded backend's own SQL condition over the
-generation's partitions (`storage.postgres.filtering`). Not read from Postgres yet, each refused
+generation's partitions (`storage.postgres.filtering`); the query language's phrases,
+exclusions, OR groups and prefixes are tsquery conditions (`storage.postgres.tsqueries`). Not read from Postgres yet, each refused
 with a one-line message: the entity filter and the entity lists (their merges live beside an
 embedded index) and "more like this".
 
