@@ -138,6 +138,7 @@ def _parser() -> argparse.ArgumentParser:
     entities.add_argument("--restore", metavar="NAME", help="undo a merge or hide of NAME")
     entities.add_argument("--json", action="store_true", help="print JSON")
     _index_option(entities)
+    _index_url_option(entities, "list the names of")
     entities.set_defaults(run=_entities)
 
     evaluate = commands.add_parser("eval", help="retrieval quality on a BEIR-format collection")
@@ -359,7 +360,7 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def _entities(args: argparse.Namespace) -> int:
-    names = Searcher.open(config.index_dir(args.index)).entity_names()
+    names = _searcher_for(args).entity_names()
     if args.merge or args.hide or args.restore:
         done = (names.merge(*args.merge) if args.merge else names.hide(args.hide) if args.hide
                 else names.restore(args.restore))

@@ -6,8 +6,8 @@ runs in the background and searches switch to its build when it is published. Qu
 not logged: the access log is off unless asked for.
 
 Over a PostgreSQL index (`index_url`) the reads are served (search, articles, stories, stats,
-health) and what writes beside an embedded index (reindex, uploads, watches, entity clean-ups)
-or is not read from Postgres yet (entity lists, export) answers 400 in one line.
+entity lists, health) and what writes beside an embedded index (reindex, uploads, watches, entity
+clean-ups) or is not read from Postgres yet (export) answers 400 in one line.
 """
 
 from __future__ import annotations
@@ -138,10 +138,9 @@ def create_app(index: Path, archive: Path, token: str | None = None, workers: in
     async def check_watches(peek: bool = False) -> dict:
         return {"watches": [w.to_json() for w in await pool.run(lambda: watchlist.check(live.get(), peek=peek))]}
 
-    names_only_embedded = embedded_only("The lists and clean-ups of names are")
+    names_only_embedded = embedded_only("Clean-ups of names (merge, hide, restore) are")
 
-    @app.get("/entities", summary="People, organisations and places with article counts: `entities --json`",
-             dependencies=names_only_embedded)
+    @app.get("/entities", summary="People, organisations and places with article counts: `entities --json`")
     async def entities(type: Annotated[str | None, Query(description="person | org | place")] = None,
                        limit: Annotated[int, Query(ge=0)] = 50, hidden: bool = False) -> dict:
         listing = await pool.run(lambda: live.get().entity_names().listing(type, hidden=hidden))

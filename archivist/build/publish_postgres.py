@@ -10,6 +10,7 @@ half-written one and starts again.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -17,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from archivist.storage import manifest
+from archivist.query.entity_names import EDITS_FILE
+from archivist.storage import manifest, sidecar
 from archivist.storage.postgres import generations, schema
 from archivist.storage.postgres.connection import connect
 from archivist.storage.vector_index import FaissVectorIndex
@@ -60,6 +62,10 @@ def publish_embedded(index: Path, url: str, progress: Progress | None = None,
             progress("building the vector and keyword indexes", 0, 1)
             generations.build_indexes(target, generation)
             progress("building the vector and keyword indexes", 1, 1)
+            # The user's entity clean-ups live beside the embedded index; readers of this generation apply them too.
+            with target.transaction():
+                target.execute("UPDATE generations SET entity_edits = %s WHERE id = %s",
+                               (json.dumps(sidecar.read_json(index / EDITS_FILE, {})), generation))
             # The build's manifest facts go with the counts, so `stats` on Postgres tells the same.
             replaced = generations.publish(target, generation, {
                 **counts, "manifest": {"built_at": live.get("built_at"), "model": live["model"]}})

@@ -16,20 +16,36 @@ from pathlib import Path
 from archivist.errors import BadInput
 from archivist.ingest.entities import TYPES, normalise
 from archivist.storage import entity_tables, sidecar
+from archivist.storage.placeholders import Mark, question_mark
 
 EDITS_FILE = "entity_edits.json"
 
 
 class EntityNames:
-    """The names of one index folder's live build, with its clean-ups."""
+    """The names of one index folder's live build, with its clean-ups.
 
-    def __init__(self, index: Path, connection) -> None:
-        self.path = index / EDITS_FILE
+    Over a PostgreSQL generation (`published`): its mentions partition, and the clean-ups that
+    `publish` copied from the embedded index beside which they were made; read-only there."""
+
+    def __init__(self, index: Path | None, connection, mentions: str = "mentions", mark: Mark = question_mark,
+                 published: dict | None = None) -> None:
+        self.path = index / EDITS_FILE if index is not None else None
         self.connection = connection
+        self.mentions, self.mark = mentions, mark
+        self.published = published
 
     def edits(self) -> dict:
-        stored = sidecar.read_json(self.path, {})
+        stored = self.published if self.published is not None else sidecar.read_json(self.path, {})
         return {"merged": dict(stored.get("merged") or {}), "hidden": list(stored.get("hidden") or [])}
+
+    def _editable(self) -> Path:
+        if self.path is None:
+            raise BadInput("Names are cleaned up on the embedded index (`entities --merge/--hide/--restore` "
+                           "without --index-url); `publish` then carries the clean-ups to PostgreSQL.")
+        return self.path
+
+    def _has(self, key: str) -> bool:
+        return entity_tables.has_key(self.connection, key, self.mentions, self.mark)
 
     def listing(self, kind: str | None = None, article_ids: list[str] | None = None,
                 hidden: bool = False) -> list[dict]:
@@ -40,7 +56,7 @@ class EntityNames:
         edits = self.edits()
         merged, hidden_keys = edits["merged"], set(edits["hidden"])
         groups: dict[str, list[dict]] = {}
-        for row in entity_tables.entity_counts(self.connection, None, article_ids):
+        for row in entity_tables.entity_counts(self.connection, None, article_ids, self.mentions, self.mark):
             groups.setdefault(_canonical(row["key"], merged), []).append(row)
         out = []
         for key, rows in groups.items():
@@ -59,7 +75,7 @@ class EntityNames:
         merged = self.edits()["merged"]
         target = _canonical(key, merged)
         keys = {target} | {k for k in merged if _canonical(k, merged) == target}
-        found = tuple(sorted(k for k in keys if entity_tables.has_key(self.connection, k)))
+        found = tuple(sorted(k for k in keys if self._has(k)))
         if not found:
             raise BadInput(f"No article in this index names {name!r}; `python -m archivist entities` "
                            "lists the people, organisations and places it holds.")
@@ -68,7 +84,7 @@ class EntityNames:
     def merge(self, name: str, into: str) -> dict:
         """Read `name` as `into` from now on (both must be names the index holds)."""
         source, target = self._held(name), self._held(into)
-        with sidecar.editing(self.path, {"version": 1}) as stored:
+        with sidecar.editing(self._editable(), {"version": 1}) as stored:
             merged = dict(stored.get("merged") or {})
             target = _canonical(target, merged)
             if target == source:
@@ -80,14 +96,14 @@ class EntityNames:
 
     def hide(self, name: str) -> dict:
         key = _canonical(self._held(name), self.edits()["merged"])
-        with sidecar.editing(self.path, {"version": 1}) as stored:
+        with sidecar.editing(self._editable(), {"version": 1}) as stored:
             stored["hidden"] = sorted(set(stored.get("hidden") or []) | {key})
         return {"hidden": key}
 
     def restore(self, name: str) -> dict:
         """Undo a merge of `name` and show it again if hidden."""
         key = normalise(name)
-        with sidecar.editing(self.path, {"version": 1}) as stored:
+        with sidecar.editing(self._editable(), {"version": 1}) as stored:
             merged = dict(stored.get("merged") or {})
             hidden = set(stored.get("hidden") or [])
             if key not in merged and key not in hidden:
@@ -99,7 +115,7 @@ class EntityNames:
 
     def _held(self, name: str) -> str:
         key = normalise(name)
-        if not key or not entity_tables.has_key(self.connection, key):
+        if not key or not self._has(key):
             raise BadInput(f"No article in this index names {name!r}; `python -m archivist entities` "
                            "lists the names it holds.")
         return key

@@ -134,15 +134,18 @@ class PostgresSearcher(Searcher):
     def filters(self, outlets: list[str] | None = None, since: str | None = None, until: str | None = None,
                 include_undated: bool = True, author: str | None = None, languages: list[str] | None = None,
                 entity: str | None = None) -> Filters:
-        if entity and entity.strip():
-            raise BadInput(NOT_YET.format(what="Entity filters", are="are", them="an entity's articles"))
-        return super().filters(outlets, since, until, include_undated, author, languages)
+        return super().filters(outlets, since, until, include_undated, author, languages, entity)
 
     def location(self) -> str:
         return redacted(self.url)
 
     def entity_names(self) -> EntityNames:
-        raise BadInput(NOT_YET.format(what="The lists and clean-ups of names", are="are", them="them"))
+        """The generation's names with the clean-ups published with it (read-only here); each
+        read ends its transaction, so no reader holds a snapshot a publish would wait for."""
+        with self.connection.transaction():
+            published = generations.entity_edits(self.connection, self.generation)
+        return _OneTransactionEach(EntityNames(None, self.connection, self.tables["mentions"], percent_mark,
+                                               published=published), self.connection)
 
     def more_like_passage(self, passage_id: int, k: int = 10, **filters) -> SearchResponse:
         raise BadInput(NOT_YET.format(what='"More like this"', are="is", them="it"))
@@ -162,3 +165,21 @@ class PostgresSearcher(Searcher):
     def _close_connections(self) -> None:
         self.connection.close()
         self._keywords_connection.close()
+
+
+class _OneTransactionEach:
+    """An object whose every method runs in a transaction of its own on `connection`."""
+
+    def __init__(self, wrapped, connection) -> None:
+        self._wrapped, self._connection = wrapped, connection
+
+    def __getattr__(self, name: str):
+        attribute = getattr(self._wrapped, name)
+        if not callable(attribute):
+            return attribute
+
+        @functools.wraps(attribute)
+        def in_transaction(*args, **kwargs):
+            with self._connection.transaction():
+                return attribute(*args, **kwargs)
+        return in_transaction

@@ -111,10 +111,11 @@ def id_batches(ids: Sequence) -> Iterator[list]:
         yield list(ids[begin:begin + ID_BATCH])
 
 
-def rows_for_ids(connection: sqlite3.Connection | sqlite3.Cursor, sql: str, ids: Sequence, *params) -> list:
+def rows_for_ids(connection: sqlite3.Connection | sqlite3.Cursor, sql: str, ids: Sequence, *params,
+                 mark: str = "?") -> list:
     """All rows of `sql` for `ids`, whose placeholders go where `sql` says `{marks}`; `params`
-    are bound before them."""
+    are bound before them. `mark` is the driver's placeholder (psycopg's "%s" too)."""
     rows: list = []
     for batch in id_batches(ids):
-        rows.extend(connection.execute(sql.format(marks=",".join("?" * len(batch))), [*params, *batch]))
+        rows.extend(connection.execute(sql.format(marks=",".join([mark] * len(batch))), [*params, *batch]))
     return rows

@@ -18,15 +18,17 @@ def insert_mentions(connection: sqlite3.Connection, article_id: str, mentions: I
 
 
 def entity_counts(connection: sqlite3.Connection, kind: str | None = None,
-                  article_ids: Sequence[str] | None = None) -> list[dict]:
+                  article_ids: Sequence[str] | None = None, mentions: str = "mentions",
+                  mark: Mark = question_mark) -> list[dict]:
     """Each (key, type) with its commonest spelling and how many articles name it, most first;
-    over `article_ids` only when given (the facets of a page of results)."""
-    select = "SELECT key, type, name, article_id FROM mentions WHERE " + ("type = ? AND " if kind else "")
+    over `article_ids` only when given (the facets of a page of results). From the named table
+    with the driver's placeholder (a PostgreSQL generation's partition too)."""
+    select = f"SELECT key, type, name, article_id FROM {mentions} WHERE " + (f"type = {mark(0)} AND " if kind else "")
     kinds = [kind] if kind else []
     if article_ids is None:
-        rows = connection.execute(select + "1", kinds).fetchall()
+        rows = connection.execute(select + "1 = 1", kinds).fetchall()
     else:
-        rows = rows_for_ids(connection, select + "article_id IN ({marks})", list(article_ids), *kinds)
+        rows = rows_for_ids(connection, select + "article_id IN ({marks})", list(article_ids), *kinds, mark=mark(0))
     return _counted(rows)
 
 
@@ -42,8 +44,8 @@ def _counted(rows: Iterable) -> list[dict]:
     return sorted(out, key=lambda row: (-row["articles"], row["name"]))
 
 
-def has_key(connection: sqlite3.Connection, key: str) -> bool:
-    return connection.execute("SELECT 1 FROM mentions WHERE key = ? LIMIT 1", (key,)).fetchone() is not None
+def has_key(connection: sqlite3.Connection, key: str, mentions: str = "mentions", mark: Mark = question_mark) -> bool:
+    return connection.execute(f"SELECT 1 FROM {mentions} WHERE key = {mark(0)} LIMIT 1", (key,)).fetchone() is not None
 
 
 def mentions_of(connection, article_id: str, mentions: str = "mentions", mark: Mark = question_mark) -> list[dict]:

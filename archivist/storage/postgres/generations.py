@@ -161,3 +161,9 @@ def drop(connection, generation: int) -> None:
     for table in GENERATION_TABLES:
         connection.execute(f"DROP TABLE IF EXISTS {partition(table, generation)}")
     connection.execute("DELETE FROM generations WHERE id = %s AND state != 'live'", (generation,))
+
+
+def entity_edits(connection, generation: int) -> dict:
+    """The entity clean-ups `publish` copied with the generation (merged and hidden names)."""
+    row = connection.execute("SELECT entity_edits FROM generations WHERE id = %s", (generation,)).fetchone()
+    return dict(row[0]) if row else {}

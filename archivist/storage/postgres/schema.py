@@ -81,6 +81,9 @@ CREATE TABLE term_postings (
     generation integer NOT NULL, lexeme text NOT NULL, id bigint NOT NULL, score double precision NOT NULL
 ) PARTITION BY LIST (generation);
 """),
+    (5, "the entity clean-ups (merges, hidden names) a generation was published with", """
+ALTER TABLE generations ADD COLUMN entity_edits jsonb NOT NULL DEFAULT '{}';
+"""),
 ]
 LATEST = MIGRATIONS[-1][0]
 # The tables written per generation, each a partition of its parent.
