@@ -5,7 +5,9 @@ loading, sidebar, results, cards, timeline, style sheet). It holds no search log
 user's intent from widgets (bound to the URL so a search can be bookmarked), calls
 `archivist.query.search` / `archivist.build.indexer`, and renders.
 
-Run it with `streamlit run app.py`; ARCHIVIST_ARCHIVE / ARCHIVIST_INDEX choose the folders.
+Run it with `streamlit run app.py`; ARCHIVIST_ARCHIVE / ARCHIVIST_INDEX choose the folders, and
+ARCHIVIST_INDEX_URL=postgresql://... searches that PostgreSQL index read-only instead (no reindex,
+uploads, watches or "More like this" there).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from archivist import config
 from page.asking import search_box
 from page.batch_view import batch_panel
 from page.gate import admit
-from page.loading import open_index
+from page.loading import open_searcher, read_only
 from page.results import empty_state, results
 from page.sidebar import date_bounds, show_link_problems, sidebar
 from page.state import log, restore_like_from_url, save_like_to_url
@@ -38,11 +40,14 @@ def main() -> None:
     archive, index = config.archive_dir(), config.index_dir()
     st.title("Archivist", anchor=False)
     admit()
-    searcher = open_index(archive, index)
+    searcher = open_searcher(archive, index)
     stats = searcher.stats()
-    restore_like_from_url()
+    writable = not read_only(searcher)
+    if writable:  # over PostgreSQL "More like this" is refused, so a ?like= link is dropped
+        restore_like_from_url()
     params = sidebar(stats, archive, index, searcher)
-    watch_panel(searcher, index)
+    if writable:
+        watch_panel(searcher, index)
     query = search_box()
     batch_panel(searcher, params)
     show_link_problems()

@@ -20,6 +20,7 @@ from archivist.records import UNDATED, ArticleRef, Hit, Source
 from archivist.query.search import Searcher
 from page.display import fmt_date, safe_url
 from page.highlight import escape, mark_html, passage_html
+from page.loading import read_only
 from page.state import more_like
 
 RETRIEVER_LABELS = {"semantic": "#{} by meaning", "keyword": "#{} by words"}
@@ -71,8 +72,9 @@ def relevance_html(hit: Hit) -> str:
 
 
 def render_card(searcher: Searcher, hit: Hit, terms: list[str]) -> None:
-    """One result: source, highlighted passage, copies, full article and "More like this".
-    A weak match is drawn paler and has no best sentence marked (it answers nothing)."""
+    """One result: source, highlighted passage, copies, full article and "More like this"
+    (not over a PostgreSQL index, which refuses it). A weak match is drawn paler and has no best
+    sentence marked (it answers nothing)."""
     article = hit.article
     best = hit.highlight
     weak = hit.relevance is not None and hit.relevance < STRONG
@@ -87,10 +89,11 @@ def render_card(searcher: Searcher, hit: Hit, terms: list[str]) -> None:
             + f"{relevance_html(hit)}</div>",
             unsafe_allow_html=True,
         )
-        action.button("More like this", key=f"like-{hit.rank}", on_click=more_like,
-                      args=(hit.passage_id, title_of(article)), type="tertiary",
-                      icon=":material/manage_search:",
-                      help="Search the archive with this passage instead of your question")
+        if not read_only(searcher):
+            action.button("More like this", key=f"like-{hit.rank}", on_click=more_like,
+                          args=(hit.passage_id, title_of(article)), type="tertiary",
+                          icon=":material/manage_search:",
+                          help="Search the archive with this passage instead of your question")
         with action.popover("Copy citation", icon=":material/format_quote:", type="tertiary"):
             citation_box(hit)
         aside = ASIDE_LABELS.get(hit.kind)

@@ -1,7 +1,9 @@
 """Opening the index for the page, building it on first start, and reindexing from the page.
 
-Cached per build id (`st.cache_resource`), so a reindex is picked up without a restart and no
-query ever sees a build swapped under it."""
+The embedded index is cached per build id (`st.cache_resource`), so a reindex is picked up
+without a restart and no query ever sees a build swapped under it. A PostgreSQL index
+($ARCHIVIST_INDEX_URL) is read-only here and opened once per browser session instead: its
+searcher holds psycopg connections, which two sessions' threads must never use at once."""
 
 from __future__ import annotations
 
@@ -12,19 +14,82 @@ from typing import Any, NoReturn
 
 import streamlit as st
 
+from archivist import config
 from archivist.model.embedding import Embedder
 from archivist.build.indexer import ReindexReport, skipped_counts
 from archivist.errors import ArchivistError, IndexBusy, IndexMissing
 from archivist.progress import STAGE_LABELS, Progress
+from archivist.query.postgres_search import PostgresSearcher
 from archivist.query.search import Searcher, current_build_id
+from archivist.storage.postgres.connection import redacted
 from page.highlight import escape_markdown as md
 from page.state import DEFAULT_K, log
+
+POSTGRES_SEARCHER = "postgres_searcher"  # the session_state key of a session's PostgresSearcher
 
 
 @st.cache_resource(show_spinner=False)
 def shared_embedder() -> Embedder:
     """One model per process, shared by searching and reindexing: loading it takes seconds."""
     return Embedder()
+
+
+@st.cache_resource(show_spinner=False)
+def warm_embedder() -> Embedder:
+    """The shared model, having embedded one query: a PostgreSQL page's first search is then as
+    fast as its later ones (the embedded page warms its cached searcher instead)."""
+    embedder = shared_embedder()
+    embedder.encode_query("warm up the model")
+    return embedder
+
+
+def read_only(searcher: Searcher) -> bool:
+    """True over a PostgreSQL index: it has no folder, so what the page writes beside an index
+    (reindex, uploads, watches, name clean-ups) does not apply, and "More like this" is refused."""
+    return searcher.index is None
+
+
+def open_searcher(archive: Path, index: Path) -> Searcher:
+    """The PostgreSQL index of $ARCHIVIST_INDEX_URL when it is set, else the embedded one."""
+    url = config.index_url()
+    return open_postgres(url) if url else open_index(archive, index)
+
+
+def open_postgres(url: str) -> PostgresSearcher:
+    """This browser session's searcher over the PostgreSQL index at `url`, opened on its first
+    run and kept in st.session_state (never shared: Streamlit runs sessions on other threads).
+    It follows publishes; one whose connection broke is opened again. An unreachable server or
+    an index with nothing published: one line saying what to do, then the script stops."""
+    import psycopg  # only over PostgreSQL
+
+    held = st.session_state.get(POSTGRES_SEARCHER)
+    if held is not None and held.url == url and not (held.connection.closed or held.connection.broken):
+        return held
+    st.session_state.pop(POSTGRES_SEARCHER, None)
+    if held is not None:
+        _close_quietly(held)
+    try:
+        with st.spinner("Opening the PostgreSQL index…"):
+            searcher = PostgresSearcher(url, embedder=warm_embedder(), follow_updates=True)
+    except ArchivistError as error:
+        st.error(md(str(error)))
+        st.stop()
+    except psycopg.Error as error:  # reached, but refused (a role without rights, a damaged schema)
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        st.error(md(f"PostgreSQL at {redacted(url)} could not be read ({first}); check the URL "
+                    "and the role's rights, then reload the page."))
+        st.stop()
+    st.session_state[POSTGRES_SEARCHER] = searcher
+    log.info("opened the PostgreSQL index %s (%s) for a session", redacted(url), searcher.build_id)
+    return searcher
+
+
+def _close_quietly(searcher: PostgresSearcher) -> None:
+    """Close a session's old searcher; a connection that already broke may refuse even that."""
+    try:
+        searcher.close()
+    except Exception as error:  # noqa: BLE001 - it is being replaced either way
+        log.info("closing a broken PostgreSQL searcher: %s", error)
 
 
 @st.cache_resource(max_entries=1, show_spinner="Loading the search model and index…")

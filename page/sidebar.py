@@ -1,5 +1,5 @@
 """The sidebar: search mode, result count and filters (all bound to the URL), and the index's
-status with its Reindex button."""
+status with its Reindex button (over a PostgreSQL index: where it is read, and no writing)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import streamlit as st
 from page.display import fmt_date, fmt_span, fmt_timestamp, parse_date, plural
 from page.highlight import escape
 from page.highlight import escape_markdown as md
-from page.loading import build_index
+from page.loading import build_index, read_only
 from page.uploads import upload_panel
 from archivist.ingest.language import language_label
 from archivist.records import UNKNOWN_OUTLET
@@ -24,6 +24,9 @@ SORTS = {"Relevance": "relevance", "Newest": "newest", "Oldest": "oldest"}
 EARLIEST, LATEST = dt.date(1800, 1, 1), dt.date(2100, 12, 31)
 # The URL parameters the sidebar's widgets read; a shared link's values are checked against them.
 LINK_KEYS = ("mode", "k", "outlet", "author", "entity", "language", "since", "until", "undated", "sort")
+# What the page over a PostgreSQL index leaves to the embedded one (the sidebar says so).
+POSTGRES_NOTE = ("Reindexing, uploads, watches and “More like this” are done on the embedded index; "
+                 "`archivist publish` copies it here.")
 MODE_HELP = (
     "Semantic finds passages by meaning, even when they use other words. Keyword finds the "
     "words of the question. Hybrid (recommended) combines both."
@@ -85,8 +88,11 @@ def sidebar(stats: dict, archive: Path, index: Path, searcher=None) -> dict:
     sb.button("Reset filters", on_click=reset_filters, type="tertiary")
 
     sb.divider()
-    index_status(stats, archive, index)
-    upload_panel(archive, index, searcher)
+    if searcher is not None and read_only(searcher):
+        postgres_status(stats, searcher)
+    else:
+        index_status(stats, archive, index)
+        upload_panel(archive, index, searcher)
     if asked is not None:
         st.session_state.link_problems = link_problems(asked, outlets, languages)
     return {"mode": MODES.get(st.session_state.get("mode") or "", "hybrid"),
@@ -146,24 +152,46 @@ def show_link_problems() -> None:
         st.warning(md("This link could not be followed exactly: " + "; ".join(problems) + "."))
 
 
-def index_status(stats: dict, archive: Path, index: Path) -> None:
-    """Articles, passages, outlets, dates, build time and model, plus the Reindex button."""
-    sb = st.sidebar
-    sb.subheader("Index")
+def status_rows(stats: dict) -> list[str]:
+    """The index's counts, dates, build time and model, as escaped HTML lines (either backend)."""
     outlets = len([o for o in stats.get("outlets", []) if o.get("outlet")])
     dates = fmt_span(stats.get("date_min"), stats.get("date_max"))
     model = str(stats.get("model") or "unknown").rsplit("/", 1)[-1]
-    rows = [
+    return [
         f"{plural(stats.get('articles', 0), 'article')} · "
         f"{plural(stats.get('passages', 0), 'passage')} · {plural(outlets, 'outlet')}",
         f"Dates: {escape(dates, newlines=False)} · {int(stats.get('undated') or 0):,} undated",
         f"Built: {escape(fmt_timestamp(stats.get('built_at')), newlines=False)}",
         f"Model: {escape(model, newlines=False)} ({escape(str(stats.get('query_backend') or 'unknown'), newlines=False)})",
-        f'Archive: <code title="{html.escape(str(archive), quote=True)}">'
-        f"{escape(archive.name or str(archive), newlines=False)}/</code>",
     ]
-    sb.markdown('<div class="ar-status">' + "<br>".join(rows) + "</div>",
-                unsafe_allow_html=True)
+
+
+def show_status(rows: list[str]) -> None:
+    st.sidebar.markdown('<div class="ar-status">' + "<br>".join(rows) + "</div>",
+                        unsafe_allow_html=True)
+
+
+def postgres_status(stats: dict, searcher) -> None:
+    """Where the PostgreSQL index is read (its URL without the password) and which generation,
+    the counts as over the embedded index, and what only the embedded index does: no Reindex
+    button and no uploads here, as nothing is written to the database from the page."""
+    sb = st.sidebar
+    sb.subheader("Index")
+    where = searcher.location()
+    generation = str(searcher.build_id).removeprefix("postgresql ")
+    show_status(status_rows(stats) + [
+        f'Reads the PostgreSQL index at <code title="{html.escape(where, quote=True)}">'
+        f"{escape(where, newlines=False)}</code> (read-only), {escape(generation, newlines=False)}"])
+    sb.caption(POSTGRES_NOTE)
+
+
+def index_status(stats: dict, archive: Path, index: Path) -> None:
+    """Articles, passages, outlets, dates, build time and model, plus the Reindex button."""
+    sb = st.sidebar
+    sb.subheader("Index")
+    show_status(status_rows(stats) + [
+        f'Archive: <code title="{html.escape(str(archive), quote=True)}">'
+        f"{escape(archive.name or str(archive), newlines=False)}/</code>"])
     if sb.button("Reindex", key="reindex", help="Read new, changed and removed files in the "
                  "archive and update the index. Unchanged articles are not embedded again."):
         summary = build_index(archive, index, sb, "Updating the index…")

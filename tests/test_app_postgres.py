@@ -1,0 +1,153 @@
+"""The page over a PostgreSQL index ($ARCHIVIST_INDEX_URL): Streamlit's AppTest against a real
+server (tests/pg_server.py) holding the seed index, published with the real `archivist publish`.
+
+It must answer as the embedded page does (the same first card for a seed question), say in the
+sidebar that it reads the database read-only, offer nothing that writes (Reindex, uploads,
+watches, name clean-ups) or that Postgres refuses ("More like this"), keep one searcher per
+browser session (psycopg connections are not shared between threads), follow a new publish, and
+explain an unreachable or empty database in one line.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pg_server import database, fresh_database, server_url  # noqa: F401 (fixtures)
+from test_app import APP, QUESTION, card_html, cards, everything_shown, fresh_cache, plain, run, search  # noqa: F401
+from test_postgres import published
+
+from archivist.storage.postgres.connection import redacted
+from page.loading import POSTGRES_SEARCHER
+from page.sidebar import POSTGRES_NOTE
+
+
+@pytest.fixture(scope="module")
+def seed_url(seed_index: Path, server_url: str) -> str:  # noqa: F811
+    """A database the seed index was published to (generation 1), shared by the module."""
+    url = fresh_database(server_url)
+    published(seed_index, url)
+    return url
+
+
+def embedded_page(seed_index: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.delenv("ARCHIVIST_INDEX_URL", raising=False)
+    monkeypatch.setenv("ARCHIVIST_ARCHIVE", str(seed_index.parent / "archive"))
+    monkeypatch.setenv("ARCHIVIST_INDEX", str(seed_index))
+    return AppTest.from_file(str(APP), default_timeout=120)
+
+
+def postgres_page(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """The page with $ARCHIVIST_INDEX_URL set; the folders point nowhere, so nothing embedded is
+    read or built."""
+    monkeypatch.setenv("ARCHIVIST_INDEX_URL", url)
+    monkeypatch.setenv("ARCHIVIST_ARCHIVE", str(tmp_path / "no-archive"))
+    monkeypatch.setenv("ARCHIVIST_INDEX", str(tmp_path / "no-index"))
+    return AppTest.from_file(str(APP), default_timeout=120)
+
+
+def first_card(at: AppTest) -> tuple[str, str]:
+    """The first card's headline and passage, as the reader sees them."""
+    found = cards(at)
+    assert found, everything_shown(at)[:2000]
+    source = card_html(found[0])
+    title = re.search(r'class="ar-title[^"]*">(.*?)</div>', source, re.S)
+    passage = re.search(r'class="ar-text[^"]*">(.*?)</div>', source, re.S)
+    assert title and passage, source[:2000]
+    return plain(title.group(1)), plain(passage.group(1))
+
+
+def sidebar_text(at: AppTest) -> str:
+    return "\n".join([m.value for m in at.sidebar.markdown] + [c.value for c in at.sidebar.caption])
+
+
+def test_a_search_shows_the_same_first_card_as_the_embedded_page(
+        seed_index: Path, seed_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    embedded = first_card(search(run(embedded_page(seed_index, monkeypatch)), QUESTION))
+    at = search(run(postgres_page(seed_url, tmp_path, monkeypatch)), QUESTION)
+    assert first_card(at) == embedded
+    assert not at.error and not at.warning
+    assert not (tmp_path / "no-index").exists()  # no first-start build
+    full = cards(at)[0].expander[-1]
+    assert full.label == "Full article" and "ar-passage-1" in "\n".join(m.value for m in full.markdown)
+    # Nothing that writes, nor what Postgres refuses: no "More like this", no watch, no clean-up.
+    keys = {button.key for button in at.button}
+    assert not any(key and key.startswith("like-") for key in keys) and "watch-this" not in keys
+    assert not any(e.label.startswith("Watchlist") for e in at.sidebar.expander)
+    assert not [p for p in at.get("popover") if "Clean up names" in str(p.proto)]
+
+
+def status_rows(at: AppTest) -> list[str]:
+    """The lines of the sidebar's index status."""
+    status = [m.value for m in at.sidebar.markdown if 'class="ar-status"' in m.value]
+    assert len(status) == 1, sidebar_text(at)
+    return status[0].removeprefix('<div class="ar-status">').removesuffix("</div>").split("<br>")
+
+
+def test_the_sidebar_says_it_reads_postgres_read_only_without_reindex_or_uploads(
+        seed_index: Path, seed_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    embedded = status_rows(run(embedded_page(seed_index, monkeypatch)))
+    at = run(postgres_page(seed_url, tmp_path, monkeypatch))
+    rows = status_rows(at)
+    assert rows[:3] == embedded[:3]  # counts, dates and build time as over the embedded index
+    assert rows[-1].startswith(f'Reads the PostgreSQL index at <code title="{redacted(seed_url)}">')
+    assert rows[-1].endswith("</code> (read-only), generation 1")
+    assert POSTGRES_NOTE in [c.value for c in at.sidebar.caption]
+    assert "reindex" not in {button.key for button in at.sidebar.button}
+    assert not any(e.label == "Add files to the archive" for e in at.sidebar.expander)
+    assert not at.sidebar.get("file_uploader")
+    assert "The archive holds" in "\n".join(m.value for m in at.markdown)
+
+
+def test_entity_facets_filter_the_search_over_postgres(
+        seed_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = search(run(postgres_page(seed_url, tmp_path, monkeypatch)), QUESTION)
+    facets = [button for button in at.button if (button.key or "").startswith("facet-")]
+    assert facets, everything_shown(at)[:2000]
+    run(facets[0].click())
+    assert at.text_input(key="entity").value == facets[0].label.rsplit(" · ", 1)[0]
+    assert cards(at) and not at.error and not at.warning
+
+
+def test_each_browser_session_has_its_own_searcher_follows_a_publish_and_reopens(
+        seed_index: Path, database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    published(seed_index, database)
+    one = run(postgres_page(database, tmp_path, monkeypatch))
+    two = run(postgres_page(database, tmp_path, monkeypatch))
+    first, second = one.session_state[POSTGRES_SEARCHER], two.session_state[POSTGRES_SEARCHER]
+    assert first is not second and first.connection is not second.connection
+    assert first.embedder is second.embedder  # the model is loaded once per process
+    published(seed_index, database)
+    run(one)
+    assert "(read-only), generation 2" in sidebar_text(one)
+    assert one.session_state[POSTGRES_SEARCHER] is first  # the same searcher, switched over
+    first.connection.close()  # as a server restart leaves it: the session opens a new one
+    run(one)
+    assert one.session_state[POSTGRES_SEARCHER] is not first and not one.error
+
+
+@pytest.mark.parametrize("where", ["unreachable", "nothing published"])
+def test_an_unreachable_or_empty_database_gives_one_error_line(
+        where: str, server_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    url = ("postgresql://archivist:secret@127.0.0.1:1/archive" if where == "unreachable"
+           else fresh_database(server_url))
+    at = run(postgres_page(url, tmp_path, monkeypatch))
+    assert len(at.error) == 1, [e.value for e in at.error]
+    message = at.error[0].value
+    assert "\n" not in message.strip()
+    assert ("Cannot reach PostgreSQL" in message and "secret" not in message if where == "unreachable"
+            else "no published build yet" in message and "publish" in message)
+    assert not at.exception and "traceback" not in everything_shown(at).lower()
+    assert not cards(at) and not (tmp_path / "no-index").exists()
+
+
+def test_a_more_like_this_link_opens_the_question_over_postgres(
+        seed_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = postgres_page(seed_url, tmp_path, monkeypatch)
+    at.query_params.update({"q": QUESTION, "like": "3"})
+    run(at)
+    assert cards(at) and not at.error and not at.warning
+    assert "like" not in at.query_params
