@@ -14,9 +14,9 @@ picks up a new build.
 
 Filters (outlet, author, dates, language) are the embedded backend's own SQL condition over the
 generation's partitions (`storage.postgres.filtering`); the query language's phrases,
-exclusions, OR groups and prefixes are tsquery conditions (`storage.postgres.tsqueries`). Not read from Postgres yet, each refused
-with a one-line message: the entity filter and the entity lists (their merges live beside an
-embedded index) and "more like this".
+exclusions, OR groups and prefixes are tsquery conditions (`storage.postgres.tsqueries`). The entity filter and the name lists read the generation's mentions with the clean-ups
+publish copied (read-only here). Not read from Postgres yet, refused with a one-line message:
+"more like this".
 
 The browsing views (an article with its passages and mentions, the stories, the stats) are the
 embedded ArchiveBrowser's own statements, given the generation's partitions and psycopg's
