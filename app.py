@@ -43,8 +43,7 @@ def main() -> None:
     searcher = open_searcher(archive, index)
     stats = searcher.stats()
     writable = not read_only(searcher)
-    if writable:  # over PostgreSQL "More like this" is refused, so a ?like= link is dropped
-        restore_like_from_url()
+    restore_like_from_url()
     params = sidebar(stats, archive, index, searcher)
     if writable:
         watch_panel(searcher, index)

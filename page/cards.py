@@ -20,7 +20,6 @@ from archivist.records import UNDATED, ArticleRef, Hit, Source
 from archivist.query.search import Searcher
 from page.display import fmt_date, safe_url
 from page.highlight import escape, mark_html, passage_html
-from page.loading import read_only
 from page.state import more_like
 
 RETRIEVER_LABELS = {"semantic": "#{} by meaning", "keyword": "#{} by words"}
@@ -89,11 +88,10 @@ def render_card(searcher: Searcher, hit: Hit, terms: list[str]) -> None:
             + f"{relevance_html(hit)}</div>",
             unsafe_allow_html=True,
         )
-        if not read_only(searcher):
-            action.button("More like this", key=f"like-{hit.rank}", on_click=more_like,
-                          args=(hit.passage_id, title_of(article)), type="tertiary",
-                          icon=":material/manage_search:",
-                          help="Search the archive with this passage instead of your question")
+        action.button("More like this", key=f"like-{hit.rank}", on_click=more_like,
+                      args=(hit.passage_id, title_of(article)), type="tertiary",
+                      icon=":material/manage_search:",
+                      help="Search the archive with this passage instead of your question")
         with action.popover("Copy citation", icon=":material/format_quote:", type="tertiary"):
             citation_box(hit)
         aside = ASIDE_LABELS.get(hit.kind)

@@ -3,7 +3,7 @@ server (tests/pg_server.py) holding the seed index, published with the real `arc
 
 It must answer as the embedded page does (the same first card for a seed question), say in the
 sidebar that it reads the database read-only, offer nothing that writes (Reindex, uploads,
-watches, name clean-ups) or that Postgres refuses ("More like this"), keep one searcher per
+watches, name clean-ups), show "More like this" as the embedded page does, keep one searcher per
 browser session (psycopg connections are not shared between threads), follow a new publish, and
 explain an unreachable or empty database in one line.
 """
@@ -73,9 +73,9 @@ def test_a_search_shows_the_same_first_card_as_the_embedded_page(
     assert not (tmp_path / "no-index").exists()  # no first-start build
     full = cards(at)[0].expander[-1]
     assert full.label == "Full article" and "ar-passage-1" in "\n".join(m.value for m in full.markdown)
-    # Nothing that writes, nor what Postgres refuses: no "More like this", no watch, no clean-up.
+    # Nothing that writes: no watch, no clean-up ("More like this" reads, and is there).
     keys = {button.key for button in at.button}
-    assert not any(key and key.startswith("like-") for key in keys) and "watch-this" not in keys
+    assert "like-1" in keys and "watch-this" not in keys
     assert not any(e.label.startswith("Watchlist") for e in at.sidebar.expander)
     assert not [p for p in at.get("popover") if "Clean up names" in str(p.proto)]
 
@@ -144,10 +144,18 @@ def test_an_unreachable_or_empty_database_gives_one_error_line(
     assert not cards(at) and not (tmp_path / "no-index").exists()
 
 
-def test_a_more_like_this_link_opens_the_question_over_postgres(
-        seed_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_more_like_this_over_postgres_shows_the_passages_the_embedded_page_shows(
+        seed_index: Path, seed_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pages = []
+    for at in (embedded_page(seed_index, monkeypatch), postgres_page(seed_url, tmp_path, monkeypatch)):
+        search(run(at), QUESTION)
+        run(at.button(key="like-1").click())
+        assert at.query_params.get("like") and not at.error, [e.value for e in at.error]
+        pages.append([plain(card_html(card)) for card in cards(at)])
+        liked = at.query_params.get("like")
+    assert pages[0] and pages[0] == pages[1]
+    # A shared ?like= link opens the same passages.
     at = postgres_page(seed_url, tmp_path, monkeypatch)
-    at.query_params.update({"q": QUESTION, "like": "3"})
+    at.query_params.update({"q": QUESTION, "like": liked})
     run(at)
-    assert cards(at) and not at.error and not at.warning
-    assert "like" not in at.query_params
+    assert [plain(card_html(card)) for card in cards(at)] == pages[1] and not at.error

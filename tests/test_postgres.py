@@ -497,3 +497,22 @@ def test_entity_names_and_the_entity_filter_on_postgres_carry_the_clean_ups_publ
     assert "cleaned up on the embedded index" in refused.stderr
     unknown = run("search", "Taliban", "--entity", "Nobody Atall", "--index-url", database)
     assert unknown.returncode != 0 and "No article in this index names" in unknown.stderr
+
+
+def test_more_like_this_and_a_deep_page_on_postgres_give_what_the_embedded_index_gives(
+        seed_index, seed_searcher, database):
+    """"More like this" compares a stored passage's vector on Postgres too; a search asking for more
+    results than pgvector's largest beam (ef_search 1,000) still answers (the iterative scan)."""
+    from archivist.query.postgres_search import PostgresSearcher
+
+    published(seed_index, database)
+    searcher = PostgresSearcher(database, seed_searcher.embedder)
+    try:
+        for passage_id in (seed_searcher.search(q, k=1).hits[0].passage_id for q in SEED_QUESTIONS[:3]):
+            ours = searcher.more_like_passage(passage_id, k=5).to_json()
+            theirs = seed_searcher.more_like_passage(passage_id, k=5).to_json()
+            assert _comparable(ours) == _comparable(theirs) and ours["results"], passage_id
+        deep = searcher.search(SEED_QUESTIONS[0], k=400, mode="semantic")
+        assert len(deep.hits) == len(seed_searcher.search(SEED_QUESTIONS[0], k=400, mode="semantic").hits) > 10
+    finally:
+        searcher.close()

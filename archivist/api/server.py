@@ -43,7 +43,7 @@ from archivist.watchlist import Watchlist
 MAX_UPLOAD_BYTES = 300 * 10**6  # the page's upload limit too (.streamlit/config.toml)
 OPEN_PATHS = {"/health"}  # reachable without the token: a load balancer's probe
 RETRY_AFTER_SECONDS = 1
-# postgres_search.NOT_YET's wording, for an endpoint a PostgreSQL index does not serve.
+# The one line an endpoint that a PostgreSQL index does not serve answers.
 NOT_SERVED = "{what} not available on the PostgreSQL backend yet; serve the embedded index (without --index-url) for them."
 
 

@@ -19,7 +19,7 @@ from archivist.storage.placeholders import question_mark
 
 # Where the views below read a build's rows in the embedded index: its tables, with each story
 # member's story kind joined on (PostgreSQL's story_members keeps it on the row).
-EMBEDDED_TABLES = {"articles": "articles", "passages": "passages", "mentions": "mentions",
+EMBEDDED_TABLES = {"articles": "articles", "passages": "passages", "mentions": "mentions", "copies": "copies",
                    "story_members": story_tables.MEMBERS_WITH_KIND}
 
 

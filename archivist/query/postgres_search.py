@@ -15,8 +15,7 @@ picks up a new build.
 Filters (outlet, author, dates, language) are the embedded backend's own SQL condition over the
 generation's partitions (`storage.postgres.filtering`); the query language's phrases,
 exclusions, OR groups and prefixes are tsquery conditions (`storage.postgres.tsqueries`). The entity filter and the name lists read the generation's mentions with the clean-ups
-publish copied (read-only here). Not read from Postgres yet, refused with a one-line message:
-"more like this".
+publish copied (read-only here). "More like this" compares the passage's stored halfvec with the generation's, as embedded.
 
 The browsing views (an article with its passages and mentions, the stories, the stats) are the
 embedded ArchiveBrowser's own statements, given the generation's partitions and psycopg's
@@ -30,7 +29,6 @@ import functools
 from collections.abc import Callable
 from typing import TypeVar
 
-from archivist.errors import BadInput
 from archivist.model.embedding import Embedder
 from archivist.query.browse import EMBEDDED_TABLES, ArchiveBrowser
 from archivist.query.entity_names import EntityNames
@@ -45,7 +43,6 @@ from archivist.storage.postgres.keywords import PgKeywordIndex
 from archivist.storage.postgres.lookups import PgLookups
 from archivist.storage.postgres.vectors import PgVectorIndex
 
-NOT_YET = "{what} {are} not available on the PostgreSQL backend yet; search the embedded index for {them}."
 View = TypeVar("View", bound=Callable)
 
 
@@ -148,7 +145,12 @@ class PostgresSearcher(Searcher):
                                                published=published), self.connection)
 
     def more_like_passage(self, passage_id: int, k: int = 10, **filters) -> SearchResponse:
-        raise BadInput(NOT_YET.format(what='"More like this"', are="is", them="it"))
+        """As embedded (the stored passage's vector against the generation's), with every read
+        ending its transaction."""
+        try:
+            return super().more_like_passage(passage_id, k, **filters)
+        finally:
+            self.connection.commit()
 
     def passage_paths(self) -> dict[int, str]:
         """{passage id: its article's path}, as evaluation maps passages to corpus documents."""

@@ -199,8 +199,10 @@ class Searcher(ArchiveBrowser):
                                         "semantic", filters)
         # Copies of any passage of the article, not just this one: a result may show two of its
         # passages joined, and another outlet's copy of either is not "more like" it, it is it.
-        left_out = (text_tables.passage_ids_of_article(self.connection, row.article.id)
-                    | copy_table.copies_of_article(self.connection, row.article.id))
+        left_out = (text_tables.passage_ids_of_article(self.connection, row.article.id, self.tables["passages"],
+                                                       self.mark)
+                    | copy_table.copies_of_article(self.connection, row.article.id, self.tables["copies"],
+                                                   self.tables["passages"], self.mark))
         hits = group_hits([r for r in ranked if r[0] not in left_out], k, self.lookups)
         return SearchResponse(f"more like: {row.article.title}", hits, (time.perf_counter() - started) * 1000,
                               "semantic")

@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 
 from archivist.storage.database import rows_for_ids
+from archivist.storage.placeholders import Mark, question_mark
 
 
 def insert(connection: sqlite3.Connection, pairs: Iterable[tuple[int, int, float]]) -> None:
@@ -34,11 +35,13 @@ def copies_of(connection: sqlite3.Connection, passage_id: int) -> dict[int, floa
         (int(passage_id),)).fetchall())
 
 
-def copies_of_article(connection: sqlite3.Connection, article_id: str) -> set[int]:
-    """Every passage that copies some passage of the article."""
-    return {r[0] for r in connection.execute(
-        "SELECT other_id FROM copies WHERE passage_id IN (SELECT id FROM passages WHERE article_id = ?)",
-        (article_id,))}
+def copies_of_article(connection: sqlite3.Connection, article_id: str, copies: str = "copies",
+                      passages: str = "passages", mark: Mark = question_mark) -> set[int]:
+    """Every passage that copies some passage of the article (from the named tables, with the
+    driver's placeholder: a PostgreSQL generation's partitions too)."""
+    return {int(r[0]) for r in connection.execute(
+        f"SELECT other_id FROM {copies} WHERE passage_id IN (SELECT id FROM {passages} WHERE article_id = {mark(0)})",
+        (article_id,)).fetchall()}
 
 
 def shared_passages(connection: sqlite3.Connection, articles: Sequence[str], min_similarity: float

@@ -136,8 +136,10 @@ def articles_of(connection: sqlite3.Connection, passage_ids: Sequence[int]) -> d
                              [int(i) for i in passage_ids]))
 
 
-def passage_ids_of_article(connection: sqlite3.Connection, article_id: str) -> set[int]:
-    return {r[0] for r in connection.execute("SELECT id FROM passages WHERE article_id = ?", (article_id,))}
+def passage_ids_of_article(connection: sqlite3.Connection, article_id: str, passages: str = "passages",
+                           mark: Mark = question_mark) -> set[int]:
+    return {int(r[0]) for r in connection.execute(f"SELECT id FROM {passages} WHERE article_id = {mark(0)}",
+                                                  (article_id,)).fetchall()}
 
 
 def article(connection, article_id: str, articles: str = "articles", mark: Mark = question_mark) -> dict | None:

@@ -16,6 +16,7 @@ import numpy as np
 from archivist.storage.postgres.generations import partition
 
 EF_SEARCH = 200  # the beam of a graph search; pgvector's default is 40
+MAX_EF_SEARCH = 1_000  # the largest beam pgvector accepts
 EXACT_FILTER_LIMIT = 2_000
 MAX_SCAN_TUPLES = 40_000  # how far an iterative scan may walk for a filtered query
 
@@ -57,7 +58,9 @@ class PgVectorIndex:
                 if exact:  # no graph: every allowed vector is scored
                     self.connection.execute("SELECT set_config('enable_indexscan', 'off', true)")
                 else:
-                    self.connection.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(max(EF_SEARCH, k)),))
+                    # pgvector caps the beam at 1,000; the iterative scan goes on past it for a larger k.
+                    self.connection.execute("SELECT set_config('hnsw.ef_search', %s, true)",
+                                            (str(min(MAX_EF_SEARCH, max(EF_SEARCH, k))),))
                     self.connection.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
                     self.connection.execute("SELECT set_config('hnsw.max_scan_tuples', %s, true)", (str(MAX_SCAN_TUPLES),))
                 found = self.connection.execute(
@@ -68,6 +71,10 @@ class PgVectorIndex:
             for column, (passage_id, score) in enumerate(found):
                 ids[row, column], scores[row, column] = passage_id, score
         return scores, ids
+
+    def vector(self, passage_id: int) -> np.ndarray:
+        """The stored vector of one passage as a (1, d) array (for "more like this")."""
+        return self.vectors(np.asarray([int(passage_id)])).reshape(1, -1)
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         """The stored vectors of `ids`, in that order (fp16 as stored, widened)."""
