@@ -15,6 +15,8 @@ where the embedded index uses Porter's, so scores are close, not equal.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from archivist.errors import IndexIncompatible
 from archivist.records import NO_FILTERS, Filters, ParsedQuery
 from archivist.storage.fts_expressions import content_words
@@ -38,6 +40,7 @@ JOIN {{passage_words}} l ON l.id = p.id
 WHERE {{matches}}{{restriction}}
 ORDER BY score DESC, p.id LIMIT %(limit)s
 """
+MAX_REMEMBERED_TERMS = 10_000  # phrase and prefix counts kept per generation (then forgotten)
 # The same scores for an any-word query, from the shares stored when the generation was built
 # (joined to the passages only when filters restrict their articles).
 POSTINGS = """
@@ -72,6 +75,9 @@ class PgKeywordIndex:
         self.configs = ("english", "simple") if connection.execute(
             f"SELECT EXISTS (SELECT 1 FROM {self.tables['passages']} WHERE NOT stemmed)").fetchone()[0] else ("english",)
         connection.commit()
+        # How many passages hold a phrase or a prefix (its idf): a published generation never
+        # changes, so each is counted once, not again for every search and page that asks.
+        self._holding: dict[tuple, int] = {}
 
     def search(self, query: ParsedQuery, limit: int, filters: Filters = NO_FILTERS, passages: int = 0,
                every_word: bool = False) -> list[tuple[int, float]]:
@@ -108,15 +114,15 @@ class PgKeywordIndex:
             layouts = {c: phrase_layout(self.connection, c, phrase) for c in self.configs}
             frequency = self._by_config({c: phrase_frequency(layout, params) if layout else "0"
                                          for c, layout in layouts.items()})
-            holding = self._count(by_passage_config({c: phrase_condition(c, [phrase], params)
-                                                     for c in self.configs}), params)
+            holding = self._count(("phrase", phrase), lambda: by_passage_config(
+                {c: phrase_condition(c, [phrase], params) for c in self.configs}), params)
             shares.append(term_share(frequency, holding, self.passages, self.average_words))
         for unit in query.units:
             if unit.prefix:
                 frequency = self._by_config({c: prefix_frequency(self._prefix_pattern(c, unit.words[0]), params)
                                              for c in self.configs})
-                holding = self._count(by_passage_config({c: prefix_condition(c, unit, params) for c in self.configs}),
-                                      params)
+                holding = self._count(("prefix", unit.words[0]), lambda: by_passage_config(
+                    {c: prefix_condition(c, unit, params) for c in self.configs}), params)
                 shares.append(term_share(frequency, holding, self.passages, self.average_words))
         self.connection.commit()
         return shares
@@ -127,10 +133,15 @@ class PgKeywordIndex:
             return expressions[self.configs[0]]
         return f"(CASE WHEN p.stemmed THEN {expressions['english']} ELSE {expressions['simple']} END)"
 
-    def _count(self, condition: str, params: Parameters) -> int:
-        """How many passages of the generation match `condition` (a term's idf, over the whole index)."""
-        return int(self.connection.execute(f"SELECT count(*) FROM {self.tables['passages']} p WHERE {condition}",
-                                           params).fetchone()[0])
+    def _count(self, term: tuple, condition: Callable[[], str], params: Parameters) -> int:
+        """How many passages of the generation hold `term` (its idf, over the whole index): the
+        passages matching `condition`, counted the first time it is asked."""
+        if term not in self._holding:
+            if len(self._holding) > MAX_REMEMBERED_TERMS:
+                self._holding.clear()
+            self._holding[term] = int(self.connection.execute(
+                f"SELECT count(*) FROM {self.tables['passages']} p WHERE {condition()}", params).fetchone()[0])
+        return self._holding[term]
 
     def _prefix_pattern(self, config: str, word: str) -> str:
         """The LIKE pattern of the stems a prefix (word*) expands to, stemmed as `config` stems it."""

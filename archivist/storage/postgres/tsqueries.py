@@ -50,8 +50,15 @@ def _and(parts: list[str]) -> str:
     return "(" + " && ".join(parts) + ")"
 
 
-def _one_config(config: str, parsed: ParsedQuery, every_word: bool, params: Parameters) -> str | None:
-    """The condition over `p.tsv` under one configuration, or None when nothing is asked for."""
+def _any_phrase(config: str, phrases: list[tuple[str, ...]], params: Parameters) -> str:
+    """A tsquery matching any of `phrases` (a word is a phrase of one): what exclusions rule out."""
+    return "(" + " || ".join(_phrase(config, p, params) for p in phrases) + ")"
+
+
+def _one_config(config: str, parsed: ParsedQuery, every_word: bool, params: Parameters,
+                vector: str = "p.tsv") -> str | None:
+    """The condition over the tsvector `vector` (a passage's, or a text's) under one
+    configuration, or None when nothing is asked for."""
     content = set(content_words(parsed))
     if every_word:  # every word (or one of its alternatives, or the prefix) in the text
         positive = [_unit(config, u, params) for u in parsed.units
@@ -66,17 +73,18 @@ def _one_config(config: str, parsed: ParsedQuery, every_word: bool, params: Para
     in_text = positive + phrases if every_word else phrases
     whole = positive + phrases
     if parsed.excluded:
-        whole.append("!!(" + " || ".join(_phrase(config, e, params) for e in parsed.excluded) + ")")
-    condition = f"p.tsv @@ {_and(whole)}"
+        whole.append("!!" + _any_phrase(config, parsed.excluded, params))
+    condition = f"{vector} @@ {_and(whole)}"
     if in_text:
-        condition += f" AND ts_filter(p.tsv, '{{d}}') @@ {_and(in_text)}"
+        condition += f" AND ts_filter({vector}, '{{d}}') @@ {_and(in_text)}"
     return condition
 
 
-def phrase_condition(config: str, phrases: list[tuple[str, ...]], params: Parameters) -> str:
-    """Every one of `phrases` in the text of passage `p` (the GIN index finds, the filter checks)."""
+def phrase_condition(config: str, phrases: list[tuple[str, ...]], params: Parameters,
+                     vector: str = "p.tsv") -> str:
+    """Every one of `phrases` in the text of `vector` (the GIN index finds, the filter checks)."""
     both = _and([_phrase(config, p, params) for p in phrases])
-    return f"p.tsv @@ {both} AND ts_filter(p.tsv, '{{d}}') @@ {both}"
+    return f"{vector} @@ {both} AND ts_filter({vector}, '{{d}}') @@ {both}"
 
 
 def prefix_condition(config: str, unit: Unit, params: Parameters) -> str:
@@ -109,7 +117,7 @@ def constraint_conditions(parsed: ParsedQuery, configs: tuple[str, ...],
         required = by_passage_config({c: phrase_condition(c, parsed.phrases, params) for c in configs})
     if parsed.excluded:
         excluded = by_passage_config({
-            c: "p.tsv @@ (" + " || ".join(_phrase(c, e, params) for e in parsed.excluded) + ")" for c in configs})
+            c: "p.tsv @@ " + _any_phrase(c, parsed.excluded, params) for c in configs})
     return required, excluded
 
 
@@ -117,12 +125,10 @@ def text_condition(parsed: ParsedQuery, configs: tuple[str, ...], every_word: bo
                    params: Parameters) -> str | None:
     """A SELECT-list condition: whether the text bound as %(text)s alone holds what the query
     requires (every word with `every_word`, else its phrases), read under any configuration."""
-    if every_word:
-        conditions = [_one_config(c, parsed, True, params) for c in configs]
-    elif parsed.phrases:
-        conditions = [f"p.tsv @@ {_and([_phrase(c, p, params) for p in parsed.phrases])}" for c in configs]
-    else:
+    if not every_word and not parsed.phrases:
         return None
-    kept = [condition.replace("p.tsv", f"to_tsvector('{c}', %(text)s)")
-            for c, condition in zip(configs, conditions) if condition]
+    vectors = {c: f"to_tsvector('{c}', %(text)s)" for c in configs}
+    conditions = [_one_config(c, parsed, True, params, vectors[c]) if every_word
+                  else phrase_condition(c, parsed.phrases, params, vectors[c]) for c in configs]
+    kept = [condition for condition in conditions if condition]
     return " OR ".join(f"({condition})" for condition in kept) if kept else None
