@@ -108,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
     _filter_options(export)
     _index_option(export)
+    _index_url_option(export, "export from")
     export.set_defaults(run=_export)
 
     watch = commands.add_parser("watch", help="searches kept in a watchlist, each knowing what is new")
@@ -302,7 +303,7 @@ def _searcher_for(args: argparse.Namespace) -> Searcher:
 def _export(args: argparse.Namespace) -> int:
     from archivist.query.export import encoded, export_rows
 
-    searcher = Searcher.open(config.index_dir(args.index), shared_embedder())
+    searcher = _searcher_for(args)
     rows = export_rows(searcher, args.query, args.mode, args.limit, **_filter_values(args))
     first = next(rows, None)  # a bad query or filter fails here, before any file is written
     out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout

@@ -159,3 +159,23 @@ def test_more_like_this_over_postgres_shows_the_passages_the_embedded_page_shows
     at.query_params.update({"q": QUESTION, "like": liked})
     run(at)
     assert [plain(card_html(card)) for card in cards(at)] == pages[1] and not at.error
+
+
+def list_of_names_table(at: AppTest, names: str) -> list[dict]:
+    """The "Search a list of names" table after pasting `names` (Keyword matching)."""
+    at.text_area(key="batch-text").set_value(names)
+    run(at.button(key="batch-run").click())
+    assert not at.warning, [w.value for w in at.warning]
+    return at.dataframe[0].value.to_dict("records")
+
+
+def test_a_list_of_names_over_postgres_gives_the_embedded_table(
+        seed_index: Path, seed_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The list searches every name against the database (every matching article counted, as the
+    embedded page counts them), with the same best hit and dates."""
+    names = "Ahmad Massoud\nAmrullah Saleh\n\"National Resistance Front\"\nZanzibar"
+    embedded = list_of_names_table(run(embedded_page(seed_index, monkeypatch)), names)
+    table = list_of_names_table(run(postgres_page(seed_url, tmp_path, monkeypatch)), names)
+    assert table == embedded
+    counts = {row["query"]: row["matching_articles"] for row in table}
+    assert counts["Ahmad Massoud"] > 0 and counts["Zanzibar"] == 0

@@ -92,9 +92,12 @@ def _copy(source, vectors: FaissVectorIndex, target, generation: int, model: str
     with target.cursor() as cursor, cursor.copy(
             f"COPY {tables['passages']} ({', '.join(_quoted(passage_columns))}) FROM STDIN WITH (FORMAT BINARY)") as copy:
         copy.set_types(["integer", "bigint", "text", "integer", "integer", "text", "text", "text", "boolean", "halfvec"])
+        # The body is the text the embedded keyword index holds (acronyms spelled out beside
+        # them: "NRF (National Resistance Front)"), so both backends match the same words.
         for batch in _batches(source.execute(
                 "SELECT p.id, p.article_id, p.start, p.end, p.kind, coalesce(f.title, g.title, ''), "
-                "substr(a.text, p.start + 1, p.end - p.start) FROM passages p JOIN articles a ON a.id = p.article_id "
+                "coalesce(f.body, g.body, substr(a.text, p.start + 1, p.end - p.start)) "
+                "FROM passages p JOIN articles a ON a.id = p.article_id "
                 "LEFT JOIN passages_fts f ON f.rowid = p.id LEFT JOIN passages_fts_plain g ON g.rowid = p.id "
                 "ORDER BY p.id"), BATCH):
             stored = vectors.vectors(np.asarray([row[0] for row in batch], dtype=np.int64))

@@ -18,7 +18,6 @@ from archivist.errors import BadInput
 from archivist.query.export import matching_article_ids
 from archivist.query.relevance import STRONG
 from archivist.query.search import Searcher
-from archivist.storage import text_tables
 from archivist.watchlist import WATCH_DEPTH
 
 COLUMNS = ("query", "matching_articles", "exact", "best_title", "best_date", "best_path", "first_date",
@@ -55,7 +54,7 @@ def summarise(searcher: Searcher, queries: Iterable[str], mode: str = "keyword",
 def _summary(searcher: Searcher, query: str, mode: str, filters: dict) -> dict:
     if mode == "keyword":
         ids = matching_article_ids(searcher, query, **filters)  # by their best passage
-        refs = text_tables.article_refs(searcher.connection, ids)
+        refs = searcher.lookups.article_refs(ids)
         found = [(refs[i].title, refs[i].date, refs[i].path) for i in ids if i in refs]
         exact = True
     else:

@@ -13,7 +13,7 @@ import sqlite3
 
 from archivist.build import stories
 from archivist.query.entity_names import EntityNames
-from archivist.records import Passage
+from archivist.records import ArticleRef, Passage
 from archivist.storage import copy_table, entity_tables, story_tables, text_tables
 from archivist.storage.placeholders import question_mark
 
@@ -97,6 +97,16 @@ class IndexLookups:
 
     def articles_of(self, passage_ids) -> dict[int, str]:
         return text_tables.articles_of(self.connection, passage_ids)
+
+    # What an export and a list of searches read, as PgLookups reads them from a generation.
+    def passages(self, passage_ids) -> dict[int, Passage]:
+        return text_tables.passages_by_id(self.connection, passage_ids)
+
+    def article_ids(self, passage_ids) -> dict[int, str]:
+        return text_tables.articles_of(self.connection, passage_ids)
+
+    def article_refs(self, article_ids) -> dict[str, ArticleRef]:
+        return text_tables.article_refs(self.connection, list(article_ids))
 
     def copies_of(self, passage_id: int) -> dict[int, float]:
         return copy_table.copies_of(self.connection, passage_id)

@@ -22,7 +22,6 @@ from archivist.errors import BadInput
 from archivist.query.search import MAX_K, MAX_RESULTS, Searcher
 from archivist.query.syntax import parse_query
 from archivist.records import Hit, Passage
-from archivist.storage import text_tables
 
 FORMATS = ("csv", "jsonl")
 COLUMNS = ("rank", "score", "relevance", "passage_id", "kind", "article_id", "title", "outlet", "author",
@@ -65,7 +64,7 @@ def matching_article_ids(searcher: Searcher, query: str, **filters) -> list[str]
     lists of names count, read without the passages' text."""
     found: dict[str, None] = {}
     for batch in keyword_matches(searcher, query, **filters):
-        article_of = text_tables.articles_of(searcher.connection, [pid for pid, _ in batch])
+        article_of = searcher.lookups.article_ids([pid for pid, _ in batch])
         found.update((article_of[pid], None) for pid, _ in batch if pid in article_of)
     return list(found)
 
@@ -73,7 +72,7 @@ def matching_article_ids(searcher: Searcher, query: str, **filters) -> list[str]
 def _keyword_rows(searcher: Searcher, query: str, limit: int | None, filters: dict) -> Iterator[dict]:
     rank = 0
     for batch in keyword_matches(searcher, query, **filters):
-        passages = text_tables.passages_by_id(searcher.connection, [pid for pid, _ in batch])
+        passages = searcher.lookups.passages([pid for pid, _ in batch])
         for passage_id, score in batch:
             if passage_id in passages:
                 rank += 1

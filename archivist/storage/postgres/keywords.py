@@ -15,7 +15,8 @@ where the embedded index uses Porter's, so scores are close, not equal.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 
 from archivist.errors import IndexIncompatible
 from archivist.records import NO_FILTERS, Filters, ParsedQuery
@@ -38,9 +39,10 @@ SELECT p.id, coalesce((
 FROM {{passages}} p
 JOIN {{passage_words}} l ON l.id = p.id
 WHERE {{matches}}{{restriction}}
-ORDER BY score DESC, p.id LIMIT %(limit)s
+ORDER BY score DESC, p.id
 """
-MAX_REMEMBERED_TERMS = 10_000  # phrase and prefix counts kept per generation (then forgotten)
+MAX_REMEMBERED_TERMS = 10_000
+EVERY_MATCH_BATCH = 2_000  # rows an export fetches from the server at a time  # phrase and prefix counts kept per generation (then forgotten)
 # The same scores for an any-word query, from the shares stored when the generation was built
 # (joined to the passages only when filters restrict their articles).
 POSTINGS = """
@@ -84,9 +86,7 @@ class PgKeywordIndex:
         """Top passages as (passage id, bm25 score; higher is better): any of the query's words,
         or with `every_word` all of them (Keyword mode); its phrases required and its excluded
         words absent either way."""
-        words = content_words(query)
-        lexemes = sorted({word for config in self.configs for word in self._lexemes(config, words)}) if words else []
-        restriction, restricted = passage_restriction(filters, self.generation)
+        lexemes, restriction, restricted = self._prepared(query, filters)
         if self.postings and not every_word and _plain(query):
             if not lexemes:
                 return []
@@ -95,17 +95,52 @@ class PgKeywordIndex:
                                            {"lexemes": lexemes, "limit": limit, **restricted}).fetchall()
             self.connection.commit()
             return [(int(i), float(s)) for i, s in rows]
+        scored = self._bm25(query, lexemes, restriction, restricted, every_word)
+        if scored is None:
+            return []
+        statement, params = scored
+        rows = self.connection.execute(statement + " LIMIT %(limit)s", {**params, "limit": limit}).fetchall()
+        self.connection.commit()
+        return [(int(i), float(s)) for i, s in rows]
+
+    def _prepared(self, query: ParsedQuery, filters: Filters) -> tuple[list[str], str, dict]:
+        """The query's words as the index's configurations stem them, and the filters' restriction."""
+        words = content_words(query)
+        lexemes = sorted({word for config in self.configs for word in self._lexemes(config, words)}) if words else []
+        return (lexemes, *passage_restriction(filters, self.generation))
+
+    def _bm25(self, query: ParsedQuery, lexemes: list[str], restriction: str, restricted: dict,
+              every_word: bool) -> tuple[str, dict] | None:
+        """The BM25 statement (best first, no limit) and its parameters; None when the query asks
+        for nothing the index holds."""
         params = Parameters()
         matches = match_condition(query, self.configs, every_word, params)
         if matches is None:
-            return []
+            return None
         extra = "".join(f" + {share}" for share in self._phrase_and_prefix_shares(query, params))
         statement = BM25.format(matches=f"({matches})", extra=extra, restriction=restriction, **self.tables)
-        rows = self.connection.execute(statement, {
-            "n": self.passages, "average": float(self.average_words), "limit": limit,
-            "lexemes": lexemes, **restricted, **params}).fetchall()
+        return statement, {"n": self.passages, "average": float(self.average_words), "lexemes": lexemes,
+                           **restricted, **params}
+
+    def every_match(self, query: ParsedQuery, filters: Filters = NO_FILTERS) -> Iterator[tuple[int, float]]:
+        """Every passage holding every word of `query` (Keyword mode's matches, phrases and
+        exclusions applied), best bm25 first, fetched EVERY_MATCH_BATCH at a time from a cursor
+        held on the server (WITH HOLD: it outlives the transaction, so other reads on this
+        connection meanwhile do not end it); an export of a whole archive never holds every
+        match in this process."""
+        lexemes, restriction, restricted = self._prepared(query, filters)
+        scored = self._bm25(query, lexemes, restriction, restricted, every_word=True)
+        if scored is None:
+            self.connection.commit()
+            return
+        statement, params = scored
+        with self.connection.cursor(name=f"every_match_{uuid.uuid4().hex[:12]}", withhold=True) as cursor:
+            cursor.itersize = EVERY_MATCH_BATCH
+            cursor.execute(statement, params)
+            self.connection.commit()
+            for passage_id, score in cursor:
+                yield int(passage_id), float(score)
         self.connection.commit()
-        return [(int(i), float(s)) for i, s in rows]
 
     def _phrase_and_prefix_shares(self, query: ParsedQuery, params: Parameters) -> list[str]:
         """SQL of each phrase's and prefix's bm25 share in passage `p`, as one term each."""

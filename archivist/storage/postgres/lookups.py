@@ -52,17 +52,33 @@ class PgLookups:
 
     def _read_passages(self, passage_ids: list[int]) -> dict[int, Passage | None]:
         """{id: passage, None where the generation has none}, remembered."""
+        found: dict[int, Passage | None] = dict.fromkeys(passage_ids)
+        found.update(self.passages(passage_ids))
+        self._passages.update(found)
+        return found
+
+    def passages(self, passage_ids) -> dict[int, Passage]:
+        """The passages of `passage_ids` the generation holds, by id, read now and not remembered
+        (an export streams through every match of a search)."""
         columns = ", ".join(f"a.{c}" for c in _ARTICLE_COLUMNS)
         rows = self._rows(
             "SELECT p.id, p.start, p.\"end\", p.kind, substr(a.text, p.start + 1, p.\"end\" - p.start), "
             f"a.pages, {columns} FROM {{passages}} p JOIN {{articles}} a ON a.id = p.article_id WHERE p.id = ANY(%s)",
-            (passage_ids,))
-        found: dict[int, Passage | None] = dict.fromkeys(passage_ids)
-        for pid, start, end, kind, text, pages, *article in rows:
-            found[int(pid)] = Passage(id=int(pid), article=ArticleRef(*article), start=start, end=end,
-                                      text=text, kind=kind, pages=pages_of(pages, start, end))
-        self._passages.update(found)
-        return found
+            ([int(i) for i in passage_ids],))
+        return {int(pid): Passage(id=int(pid), article=ArticleRef(*article), start=start, end=end, text=text,
+                                  kind=kind, pages=pages_of(pages, start, end))
+                for pid, start, end, kind, text, pages, *article in rows}
+
+    def article_ids(self, passage_ids) -> dict[int, str]:
+        """{passage id: article id}, read now without the passages' text and not remembered."""
+        rows = self._rows("SELECT id, article_id FROM {passages} WHERE id = ANY(%s)", ([int(i) for i in passage_ids],))
+        return {int(pid): article for pid, article in rows}
+
+    def article_refs(self, article_ids) -> dict[str, ArticleRef]:
+        """The articles of `article_ids` the generation holds (their metadata, no text), by id."""
+        columns = ", ".join(_ARTICLE_COLUMNS)
+        rows = self._rows(f"SELECT {columns} FROM {{articles}} WHERE id = ANY(%s)", (list(article_ids),))
+        return {row[0]: ArticleRef(*row) for row in rows}
 
     def articles_of(self, passage_ids) -> dict[int, str]:
         wanted = [int(i) for i in passage_ids]
