@@ -6,8 +6,8 @@ user's intent from widgets (bound to the URL so a search can be bookmarked), cal
 `archivist.query.search` / `archivist.build.indexer`, and renders.
 
 Run it with `streamlit run app.py`; ARCHIVIST_ARCHIVE / ARCHIVIST_INDEX choose the folders, and
-ARCHIVIST_INDEX_URL=postgresql://... searches that PostgreSQL index read-only instead (no reindex,
-uploads, watches or "More like this" there).
+ARCHIVIST_INDEX_URL=postgresql://... searches that PostgreSQL index instead, read-only but for
+its watchlist (no reindex, uploads or name clean-ups there).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from archivist import config
 from page.asking import search_box
 from page.batch_view import batch_panel
 from page.gate import admit
-from page.loading import open_searcher, read_only
+from page.loading import open_searcher
 from page.results import empty_state, results
 from page.sidebar import date_bounds, show_link_problems, sidebar
 from page.state import log, restore_like_from_url, save_like_to_url
@@ -42,11 +42,9 @@ def main() -> None:
     admit()
     searcher = open_searcher(archive, index)
     stats = searcher.stats()
-    writable = not read_only(searcher)
     restore_like_from_url()
     params = sidebar(stats, archive, index, searcher)
-    if writable:
-        watch_panel(searcher, index)
+    watch_panel(searcher)
     query = search_box()
     batch_panel(searcher, params)
     show_link_problems()

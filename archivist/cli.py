@@ -127,6 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     for sub in (watch_add, watch_list, watch_remove, watch_check):
         sub.add_argument("--json", action="store_true", help="print JSON")
         _index_option(sub)
+        _index_url_option(sub, "keep the watchlist in a table of, and search,")
     watch.set_defaults(run=_watch)
 
     entities = commands.add_parser("entities", help="people, organisations and places, with article counts")
@@ -326,11 +327,10 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _watch(args: argparse.Namespace) -> int:
-    from archivist.watchlist import Watchlist
+    from archivist.watchlist import watchlist_of
 
-    index = config.index_dir(args.index)
-    watchlist = Watchlist(index)
-    searcher = Searcher.open(index, shared_embedder())
+    searcher = _searcher_for(args)
+    watchlist = watchlist_of(searcher)
     if args.action == "add":
         watch = watchlist.add(searcher, args.query, args.mode, **_filter_values(args))
         print(json.dumps({"id": watch.id, "query": watch.query, "seen": len(watch.seen)}) if args.json else

@@ -3,26 +3,29 @@ since it was last looked at. This is an alert on a machine with no mail server: 
 from cron prints what is new, and a mailer or a chat hook sends it on.
 
 The list lives in `watchlist.json` beside the index's builds (not inside one), so a rebuild
-never loses it. Each watch keeps the ids of the articles it has shown; "new" is what matches now
-and was never shown. Adding a watch counts what already matches as seen: it alerts on what
-arrives after, not on the archive as it was. Writes go through a lock and an atomic rename, so
-the page, the API and a cron job can share one list.
+never loses it; over a PostgreSQL index it is a row of that database (storage/postgres/documents.py),
+outside the generations, so every machine reading the database shares it and no publish drops it.
+Each watch keeps the ids of the articles it has shown; "new" is what matches now and was never
+shown. Adding a watch counts what already matches as seen: it alerts on what arrives after, not
+on the archive as it was. Writes go through a lock (the file's, or the row's) and are written
+back whole, so the page, the API and a cron job can share one list.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from archivist.errors import BadInput, NotFound
 from archivist.query.export import matching_article_ids
 from archivist.query.relevance import STRONG
 from archivist.query.search import FILTER_NAMES, Searcher
 from archivist.records import ArticleRef
-from archivist.storage import sidecar, text_tables
+from archivist.storage import sidecar
 
 WATCHLIST_FILE = "watchlist.json"
 # Articles a watch reads in Hybrid/Semantic mode: its strong matches among this many best.
@@ -56,14 +59,43 @@ class WatchStatus:
                 "new": [a.to_json() for a in self.new]}
 
 
-class Watchlist:
-    """The watches of one index folder."""
+class Document(Protocol):
+    """Where a watchlist is kept: storage.sidecar.FileDocument or storage.postgres.documents.PgDocument."""
 
-    def __init__(self, index: Path) -> None:
-        self.path = index / WATCHLIST_FILE
+    def read(self, default: dict) -> dict: ...
+
+    def editing(self, default: dict) -> AbstractContextManager[dict]: ...
+
+    def stamp(self) -> int: ...
+
+
+def watchlist_at(index: Path, url: str | None = None) -> "Watchlist":
+    """The watchlist of the PostgreSQL index at `url` when one is given, else the one beside the
+    embedded index folder `index`."""
+    if url:
+        from archivist.storage.postgres.documents import PgDocument
+
+        return Watchlist(PgDocument(url, "watchlist"))
+    return Watchlist(sidecar.FileDocument(index / WATCHLIST_FILE))
+
+
+def watchlist_of(searcher: Searcher) -> "Watchlist":
+    """The watchlist kept with the index `searcher` reads."""
+    return watchlist_at(searcher.index, getattr(searcher, "url", None))
+
+
+class Watchlist:
+    """The watches kept in one document (a file beside an index folder, or a database row)."""
+
+    def __init__(self, document: Document) -> None:
+        self.document = document
+
+    def stamp(self) -> int:
+        """Changes whenever the list does (what the page caches the watches' searches by)."""
+        return self.document.stamp()
 
     def watches(self) -> list[Watch]:
-        return _read(self.path)
+        return _parse(self.document, self.document.read({}))
 
     def add(self, searcher: Searcher, query: str, mode: str = "keyword", **filters) -> Watch:
         """Watch `query`: what matches it now counts as seen. The same search twice is refused."""
@@ -120,8 +152,8 @@ class Watchlist:
     @contextmanager
     def _editing(self) -> Iterator[list[Watch]]:
         """The watches, locked against other writers, written back atomically when the block ends."""
-        with sidecar.editing(self.path, {"version": 1, "watches": []}) as stored:
-            watches = _parse(self.path, stored)
+        with self.document.editing({"version": 1, "watches": []}) as stored:
+            watches = _parse(self.document, stored)
             yield watches
             stored["watches"] = [asdict(w) for w in watches]
 
@@ -138,21 +170,17 @@ def matching_articles(searcher: Searcher, query: str, mode: str, filters: dict) 
     (no cap: export's rows), else the strong matches among the WATCH_DEPTH best articles."""
     if mode == "keyword":
         ids = matching_article_ids(searcher, query, **filters)
-        refs = text_tables.article_refs(searcher.connection, ids)
+        refs = searcher.lookups.article_refs(ids)
         return [refs[i] for i in ids if i in refs]
     response = searcher.search(query, k=WATCH_DEPTH, mode=mode, per_article=True, **filters)
     return [h.article for h in response.hits if (h.relevance or 0.0) >= STRONG]
 
 
-def _read(path: Path) -> list[Watch]:
-    return _parse(path, sidecar.read_json(path, {}))
-
-
-def _parse(path: Path, stored: dict) -> list[Watch]:
+def _parse(document: Document, stored: dict) -> list[Watch]:
     try:
         return [Watch(**row) for row in stored.get("watches", [])]
     except (TypeError, AttributeError) as error:
-        raise BadInput(f"The watchlist {path} is damaged ({error}); fix or delete that file.") from None
+        raise BadInput(f"The watchlist {document} is damaged ({error}); fix or delete it.") from None
 
 
 def _find(watches: list[Watch], watch_id: int) -> Watch:

@@ -21,7 +21,6 @@ from page.state import ask, clear_like, log, logged_query, reset_filters, set_mo
 from page.timeline_view import timeline
 from page.watches import watch_button
 from page.facets import entity_facets
-from page.loading import read_only
 
 EXAMPLES = (
     "who supported the Northern Alliance",
@@ -83,8 +82,8 @@ def results(searcher: Searcher, query: str, params: dict,
     if len(response.hits) >= params["k"] and params["k"] < MAX_K:
         st.button("Show more results", key="show-more", on_click=show_more, args=(params["k"],),
                   icon=":material/expand_more:", type="secondary")
-    if like is None and not read_only(searcher):  # a watchlist lives in the embedded index's folder
-        watch_button(searcher, searcher.index, query, params)
+    if like is None:
+        watch_button(searcher, query, params)
 
 
 def downloads(query: str, response: SearchResponse) -> None:

@@ -1,31 +1,29 @@
 """The watchlist on the page: each watch with "N new" beside it, opening its search (which marks
 what it shows as seen), removing it, and "Watch this search" under the results.
 
-The list itself is archivist.watchlist's (beside the index, shared with `watch check` from cron
-and the API); the page only draws it and calls it.
+The list itself is archivist.watchlist's (beside the embedded index, or in the PostgreSQL
+index's database; shared with `watch check` from cron and the API); the page only draws it and
+calls it.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import streamlit as st
 
 from archivist.errors import ArchivistError
 from archivist.query.search import FILTER_NAMES, Searcher
-from archivist.watchlist import Watchlist, WatchStatus, narrowing
+from archivist.watchlist import Watchlist, WatchStatus, narrowing, watchlist_of
 from page.highlight import escape_markdown as md
 from page.state import MODES, clear_like, log
 
 MODE_LABELS = {name: label for label, name in MODES.items()}
 
 
-def watch_panel(searcher: Searcher, index: Path) -> None:
+def watch_panel(searcher: Searcher) -> None:
     """The sidebar's Watchlist: each watch, its new articles counted, a button to open it."""
-    watchlist = Watchlist(index)
+    watchlist = watchlist_of(searcher)
     try:
-        stamp = watchlist.path.stat().st_mtime_ns if watchlist.path.exists() else 0
-        statuses = watch_statuses(searcher, searcher.build_id, str(index), stamp)
+        statuses = watch_statuses(searcher, watchlist, searcher.build_id, searcher.location(), watchlist.stamp())
     except ArchivistError as error:
         st.sidebar.warning(md(str(error)))
         return
@@ -42,10 +40,11 @@ def watch_panel(searcher: Searcher, index: Path) -> None:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def watch_statuses(_searcher: Searcher, build_id: str, index: str, stamp: int) -> list[WatchStatus]:
-    """Every watch's status, searched again only when the build or the watchlist changes (each
-    rerun of the page would otherwise run every watch's search)."""
-    return Watchlist(Path(index)).status(_searcher)
+def watch_statuses(_searcher: Searcher, _watchlist: Watchlist, build_id: str, where: str,
+                   stamp: int) -> list[WatchStatus]:
+    """Every watch's status, searched again only when the index, its build or the watchlist
+    changes (each rerun of the page would otherwise run every watch's search)."""
+    return _watchlist.status(_searcher)
 
 
 def watch_row(watchlist: Watchlist, status: WatchStatus) -> None:
@@ -82,14 +81,14 @@ def remove_watch(watchlist: Watchlist, watch_id: int) -> None:
         st.session_state.watch_message = str(error)
 
 
-def watch_button(searcher: Searcher, index: Path, query: str, params: dict) -> None:
+def watch_button(searcher: Searcher, query: str, params: dict) -> None:
     """ "Watch this search" under the results: its matching articles now count as seen."""
     if st.button("Watch this search", key="watch-this", icon=":material/notifications:", type="secondary",
                  help="Keep it in the sidebar's Watchlist: after each reindex it counts the new articles "
                       "that match (also `python -m archivist watch check`)"):
         filters = narrowing({name: params.get(name) for name in FILTER_NAMES})
         try:
-            watch = Watchlist(index).add(searcher, query, params.get("mode", "hybrid"), **filters)
+            watch = watchlist_of(searcher).add(searcher, query, params.get("mode", "hybrid"), **filters)
         except ArchivistError as error:
             st.warning(md(str(error)))
             return

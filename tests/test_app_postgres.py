@@ -73,10 +73,11 @@ def test_a_search_shows_the_same_first_card_as_the_embedded_page(
     assert not (tmp_path / "no-index").exists()  # no first-start build
     full = cards(at)[0].expander[-1]
     assert full.label == "Full article" and "ar-passage-1" in "\n".join(m.value for m in full.markdown)
-    # Nothing that writes: no watch, no clean-up ("More like this" reads, and is there).
+    # Nothing that writes the index: no clean-up ("More like this" reads, and is there); the
+    # watchlist is kept in the database, so watching is offered.
     keys = {button.key for button in at.button}
-    assert "like-1" in keys and "watch-this" not in keys
-    assert not any(e.label.startswith("Watchlist") for e in at.sidebar.expander)
+    assert "like-1" in keys and "watch-this" in keys
+    assert any(e.label.startswith("Watchlist") for e in at.sidebar.expander)
     assert not [p for p in at.get("popover") if "Clean up names" in str(p.proto)]
 
 
@@ -179,3 +180,20 @@ def test_a_list_of_names_over_postgres_gives_the_embedded_table(
     assert table == embedded
     counts = {row["query"]: row["matching_articles"] for row in table}
     assert counts["Ahmad Massoud"] > 0 and counts["Zanzibar"] == 0
+
+
+def test_watch_this_search_over_postgres_keeps_the_watch_in_the_database(
+        server_url: str, seed_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """"Watch this search" on the page over Postgres writes the watch into the database (the CLI
+    and the API read the same one), and the sidebar's Watchlist lists it with its count."""
+    from archivist.watchlist import watchlist_at
+
+    url = fresh_database(server_url)
+    published(seed_index, url)
+    at = search(run(postgres_page(url, tmp_path, monkeypatch)), "Massoud")
+    run(at.button(key="watch-this").click())
+    watches = watchlist_at(tmp_path / "no-index", url).watches()
+    assert [(w.id, w.query, w.mode) for w in watches] == [(1, "Massoud", "hybrid")]  # the page's mode
+    assert any(e.label == "Watchlist" for e in at.sidebar.expander)
+    assert f"Massoud (hybrid) · {len(watches[0].seen)} matching, none new" in [b.label for b in at.sidebar.button]
+    assert not (tmp_path / "no-index").exists()

@@ -24,7 +24,7 @@ from archivist.query.batch import read_lines, summarise
 from archivist.query.citation import citation_json, plain_citation
 from archivist.query.export import COLUMNS, export_rows
 from archivist.query.search import MAX_K, Searcher
-from archivist.watchlist import Watchlist
+from archivist.watchlist import watchlist_at
 
 HARBOUR_ARTICLES = 1234  # more rows than one page of search results (MAX_K) holds
 
@@ -109,7 +109,7 @@ def test_a_watch_counts_what_is_new_after_each_reindex_and_check_marks_it_seen(t
     write(archive / "b.txt", "Rain\n\nRain is expected over the hills tomorrow.\n")
     reindex(archive, index, embedder=real_embedder)
     searcher = Searcher.open(index, real_embedder)
-    watchlist = Watchlist(index)
+    watchlist = watchlist_at(index)
     watch = watchlist.add(searcher, '"Ana Reyes"')
     assert watch.seen and len(watch.seen) == 1  # what matched when it was added counts as seen
     with pytest.raises(BadInput, match="Already watching"):

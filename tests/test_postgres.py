@@ -426,8 +426,7 @@ def test_articles_through_postgres_equal_the_embedded_ones_and_follow_a_new_publ
 
 API_QUESTION = "who supported the Northern Alliance"
 # Endpoints that write beside an embedded index or are not read from Postgres yet.
-REFUSED_ON_POSTGRES = [("POST", "/reindex"), ("PUT", "/files/notes.txt"), ("GET", "/watches"),
-                       ("POST", "/watches?q=Massoud"), ("DELETE", "/watches/1"), ("POST", "/watches/check"),
+REFUSED_ON_POSTGRES = [("POST", "/reindex"), ("PUT", "/files/notes.txt"),
                        ("POST", "/entities/merge?name=a&into=b"), ("POST", "/entities/hide?name=a"),
                        ("POST", "/entities/restore?name=a")]
 
@@ -471,6 +470,14 @@ def test_the_api_over_postgres_answers_the_reads_as_embedded_and_refuses_the_wri
         assert exports[0] == exports[1] and exports[0]
         ours, theirs = both("/entities?limit=0")
         assert ours == theirs and ours["total"] > 0
+        # The watchlist is kept in the database: the API's watch is the CLI's.
+        status, added, _ = call(f"{base}/watches?{query(q='Massoud')}", method="POST")
+        assert status == 201 and added["seen"] == 5
+        listed = json.loads(run("watch", "list", "--json", "--index-url", database).stdout)["watches"]
+        assert [(w["id"], w["query"], w["seen"]) for w in listed] == [(1, "Massoud", 5)]
+        assert call(f"{base}/watches/check", method="POST")[1]["watches"][0]["new"] == []
+        assert call(f"{base}/watches/1", method="DELETE")[1] == {"removed": 1}
+        assert call(f"{base}/watches")[1] == {"watches": []}
         ours, theirs = both(f"/search?{query(q='Taliban', entity='Ahmad Massoud', k=5)}")
         assert _comparable(ours) == _comparable(theirs) and ours["results"]
 

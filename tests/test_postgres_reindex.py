@@ -92,3 +92,31 @@ def test_a_reindex_into_postgres_killed_midway_leaves_readers_on_the_previous_ge
     assert json.loads(finished.stdout)["published"]["replaced"] == 1
     after = search(database, "cocoa harvest in Bahia")
     assert after["results"][0]["article"]["path"] == "cocoa.txt"
+
+
+def watch(url: str, *arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "archivist", "watch", *arguments, "--index-url", url], cwd=PROJECT,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_a_watch_kept_in_postgres_counts_what_a_reindex_from_another_machine_adds(tmp_path, archive, database):
+    """The watchlist over --index-url is a row of the database: a watch added on one machine is
+    checked on another, sees the article a third machine's reindex published, and outlives the
+    publish (nothing of it is written beside any working folder)."""
+    assert reindex(archive, tmp_path / "machine-a", database).returncode == 0
+    added = watch(database, "add", "Taliban OR Bahia", "--json")
+    assert added.returncode == 0, added.stderr
+    seen = json.loads(added.stdout)["seen"]
+    assert seen == 5  # every seed article names the Taliban: they count as seen
+    assert json.loads(watch(database, "check", "--json").stdout)["watches"][0]["new"] == []
+    write(archive / "cocoa.txt", NEW_ARTICLE)
+    assert reindex(archive, tmp_path / "machine-b", database).returncode == 0
+    listed = watch(database, "list")
+    assert listed.returncode == 0 and '1. Taliban OR Bahia: 1 new of 6 matching' in listed.stdout
+    checked = json.loads(watch(database, "check", "--json").stdout)["watches"][0]
+    assert [a["path"] for a in checked["new"]] == ["cocoa.txt"]
+    assert watch(database, "check").stdout == ""  # marked seen: nothing new for cron to mail
+    assert not list(tmp_path.glob("machine-*/watchlist.json"))
+    assert watch(database, "remove", "1").returncode == 0 and "No watches yet" in watch(database, "list").stdout
+    missing = watch(database, "remove", "1")
+    assert missing.returncode != 0 and "No watch 1" in missing.stderr and len(missing.stderr.strip().splitlines()) == 1

@@ -6,8 +6,8 @@ runs in the background and searches switch to its build when it is published. Qu
 not logged: the access log is off unless asked for.
 
 Over a PostgreSQL index (`index_url`) the reads are served (search, export, articles, stories,
-stats, entity lists, health) and what writes beside an embedded index (reindex, uploads, watches,
-entity clean-ups) answers 400 in one line.
+stats, entity lists, health) and the watchlist (kept in that database); what writes beside an
+embedded index (reindex, uploads, entity clean-ups) answers 400 in one line.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from archivist.model.embedding import Embedder
 from archivist.ingest.dates import parse_user_date
 from archivist.query.export import check_format, encoded, export_rows
 from archivist.query.search import MAX_K, MODES, SORTS
-from archivist.watchlist import Watchlist
+from archivist.watchlist import watchlist_at
 
 MAX_UPLOAD_BYTES = 300 * 10**6  # the page's upload limit too (.streamlit/config.toml)
 OPEN_PATHS = {"/health"}  # reachable without the token: a load balancer's probe
@@ -113,28 +113,24 @@ def create_app(index: Path, archive: Path, token: str | None = None, workers: in
         return PlainTextResponse(text, media_type="text/csv" if format == "csv" else "application/x-ndjson",
                                  headers={"Content-Disposition": f'attachment; filename="archivist-export.{format}"'})
 
-    watchlist = Watchlist(index)
-    watches_only_embedded = embedded_only("Watches are")
+    watchlist = watchlist_at(index, index_url)
 
-    @app.get("/watches", summary="The watchlist, each watch with its new articles: `watch list --json`",
-             dependencies=watches_only_embedded)
+    @app.get("/watches", summary="The watchlist, each watch with its new articles: `watch list --json`")
     async def watches() -> dict:
         return {"watches": [w.to_json() for w in await pool.run(lambda: watchlist.status(live.get()))]}
 
-    @app.post("/watches", status_code=201, summary="Watch a search or name: `watch add`",
-              dependencies=watches_only_embedded)
+    @app.post("/watches", status_code=201, summary="Watch a search or name: `watch add`")
     async def add_watch(q: Annotated[str, Query(description="the words or name to watch", max_length=2000)],
                         filters: Annotated[dict, Depends(filter_params)],
                         mode: Annotated[str, Query(description=" | ".join(MODES))] = "keyword") -> dict:
         watch = await pool.run(lambda: watchlist.add(live.get(), q, mode, **filters))
         return {"id": watch.id, "query": watch.query, "mode": watch.mode, "seen": len(watch.seen)}
 
-    @app.delete("/watches/{watch_id}", summary="Stop watching: `watch remove`", dependencies=watches_only_embedded)
+    @app.delete("/watches/{watch_id}", summary="Stop watching: `watch remove`")
     async def remove_watch(watch_id: int) -> dict:
         return {"removed": (await pool.run(lambda: watchlist.remove(watch_id))).id}
 
-    @app.post("/watches/check", summary="Each watch's new articles, marked seen unless peek: `watch check --json`",
-              dependencies=watches_only_embedded)
+    @app.post("/watches/check", summary="Each watch's new articles, marked seen unless peek: `watch check --json`")
     async def check_watches(peek: bool = False) -> dict:
         return {"watches": [w.to_json() for w in await pool.run(lambda: watchlist.check(live.get(), peek=peek))]}
 

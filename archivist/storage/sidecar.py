@@ -42,3 +42,24 @@ def editing(path: Path, default: dict) -> Iterator[dict]:
         temporary = path.with_suffix(".tmp")
         temporary.write_text(json.dumps(stored, ensure_ascii=False, indent=1), encoding="utf-8")
         os.replace(temporary, path)
+
+
+class FileDocument:
+    """One sidecar file as a document a user's list is kept in (the interface the watchlist reads
+    and edits through; storage/postgres/documents.PgDocument is the same in a database)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self, default: dict) -> dict:
+        return read_json(self.path, default)
+
+    def editing(self, default: dict):
+        return editing(self.path, default)
+
+    def stamp(self) -> int:
+        """Changes whenever the document does (a cache key): the file's modification time."""
+        return self.path.stat().st_mtime_ns if self.path.exists() else 0
+
+    def __str__(self) -> str:
+        return str(self.path)
