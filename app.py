@@ -7,7 +7,7 @@ user's intent from widgets (bound to the URL so a search can be bookmarked), cal
 
 Run it with `streamlit run app.py`; ARCHIVIST_ARCHIVE / ARCHIVIST_INDEX choose the folders, and
 ARCHIVIST_INDEX_URL=postgresql://... searches that PostgreSQL index instead, read-only but for
-its watchlist (no reindex, uploads or name clean-ups there).
+its watchlist and name clean-ups (no reindex or uploads there).
 """
 
 from __future__ import annotations

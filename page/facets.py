@@ -1,8 +1,8 @@
 """People, organisations and places of the current results, as facets: click one to narrow the
 search to the articles naming it (the sidebar's "Names" filter, in the URL), and clean up the
 names (merge two spellings, hide a wrong one; the choice is kept beside the index and survives
-reindexing). Over a PostgreSQL index the names are read with the clean-ups published with it,
-and no clean-up is offered: they are made on the embedded index."""
+reindexing). Over a PostgreSQL index the names are read with the clean-ups published with it
+and those made on the database (kept there, so every page reading it sees them)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import streamlit as st
 from archivist.errors import ArchivistError
 from archivist.query.search import SearchResponse, Searcher
 from page.highlight import escape_markdown as md
-from page.loading import read_only
 from page.state import clear_like
 
 TYPE_LABELS = {"person": "People", "org": "Organisations", "place": "Places"}
@@ -39,9 +38,8 @@ def entity_facets(searcher: Searcher, response: SearchResponse) -> None:
                     st.button(f"{row['name']} · {row['articles']}", key=f"facet-{kind}-{row['key']}",
                               type="tertiary", on_click=filter_by, args=(row["name"],),
                               help=f"Only articles naming {row['name']} ({row['articles']} of these results' articles)")
-        if not read_only(searcher):
-            with st.popover("Clean up names", icon=":material/edit:", type="tertiary"):
-                clean_up(names, listing)
+        with st.popover("Clean up names", icon=":material/edit:", type="tertiary"):
+            clean_up(names, listing)
     message = st.session_state.pop("facet_message", None)
     if message:
         st.success(md(message))

@@ -25,8 +25,8 @@ EARLIEST, LATEST = dt.date(1800, 1, 1), dt.date(2100, 12, 31)
 # The URL parameters the sidebar's widgets read; a shared link's values are checked against them.
 LINK_KEYS = ("mode", "k", "outlet", "author", "entity", "language", "since", "until", "undated", "sort")
 # What the page over a PostgreSQL index leaves to the embedded one (the sidebar says so).
-POSTGRES_NOTE = ("Reindexing, uploads and name clean-ups are done on the embedded index; "
-                 "`archivist publish` copies it here. The watchlist is kept in this database.")
+POSTGRES_NOTE = ("Reindexing and uploads are done on the embedded index (`archivist reindex --index-url` "
+                 "publishes it here); the watchlist and name clean-ups are kept in this database.")
 MODE_HELP = (
     "Semantic finds passages by meaning, even when they use other words. Keyword finds the "
     "words of the question. Hybrid (recommended) combines both."

@@ -73,12 +73,11 @@ def test_a_search_shows_the_same_first_card_as_the_embedded_page(
     assert not (tmp_path / "no-index").exists()  # no first-start build
     full = cards(at)[0].expander[-1]
     assert full.label == "Full article" and "ar-passage-1" in "\n".join(m.value for m in full.markdown)
-    # Nothing that writes the index: no clean-up ("More like this" reads, and is there); the
-    # watchlist is kept in the database, so watching is offered.
+    # The watchlist and the clean-ups of names are kept in the database, so both are offered.
     keys = {button.key for button in at.button}
     assert "like-1" in keys and "watch-this" in keys
     assert any(e.label.startswith("Watchlist") for e in at.sidebar.expander)
-    assert not [p for p in at.get("popover") if "Clean up names" in str(p.proto)]
+    assert [p for p in at.get("popover") if "Clean up names" in str(p.proto)]
 
 
 def status_rows(at: AppTest) -> list[str]:
@@ -197,3 +196,28 @@ def test_watch_this_search_over_postgres_keeps_the_watch_in_the_database(
     assert any(e.label == "Watchlist" for e in at.sidebar.expander)
     assert f"Massoud (hybrid) · {len(watches[0].seen)} matching, none new" in [b.label for b in at.sidebar.button]
     assert not (tmp_path / "no-index").exists()
+
+
+def test_hiding_a_name_on_the_page_over_postgres_keeps_it_hidden_in_the_database(
+        server_url: str, seed_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """"Clean up names" over Postgres writes into the database: the facet goes, and `entities
+    --index-url` (another process) no longer lists the name."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import PROJECT
+
+    url = fresh_database(server_url)
+    published(seed_index, url)
+    at = search(run(postgres_page(url, tmp_path, monkeypatch)), QUESTION)
+    facets = [b for b in at.button if (b.key or "").startswith("facet-")]
+    name = facets[0].label.rsplit(" · ", 1)[0]
+    at.selectbox(key="cleanup-name").set_value(name)
+    at.radio(key="cleanup-action").set_value("Hide")
+    run(at.button(key="cleanup-apply").click())
+    assert name not in [b.label.rsplit(" · ", 1)[0] for b in at.button if (b.key or "").startswith("facet-")]
+    assert any(name in s.value for s in at.success)
+    listed = subprocess.run([sys.executable, "-m", "archivist", "entities", "--json", "--limit", "0", "--index-url",
+                             url], cwd=PROJECT, capture_output=True, text=True, timeout=300)
+    assert listed.returncode == 0 and name not in {r["name"] for r in json.loads(listed.stdout)["entities"]}

@@ -426,9 +426,7 @@ def test_articles_through_postgres_equal_the_embedded_ones_and_follow_a_new_publ
 
 API_QUESTION = "who supported the Northern Alliance"
 # Endpoints that write beside an embedded index or are not read from Postgres yet.
-REFUSED_ON_POSTGRES = [("POST", "/reindex"), ("PUT", "/files/notes.txt"),
-                       ("POST", "/entities/merge?name=a&into=b"), ("POST", "/entities/hide?name=a"),
-                       ("POST", "/entities/restore?name=a")]
+REFUSED_ON_POSTGRES = [("POST", "/reindex"), ("PUT", "/files/notes.txt")]
 
 
 def test_the_api_over_postgres_answers_the_reads_as_embedded_and_refuses_the_writes(seed_index, database,
@@ -478,6 +476,9 @@ def test_the_api_over_postgres_answers_the_reads_as_embedded_and_refuses_the_wri
         assert call(f"{base}/watches/check", method="POST")[1]["watches"][0]["new"] == []
         assert call(f"{base}/watches/1", method="DELETE")[1] == {"removed": 1}
         assert call(f"{base}/watches")[1] == {"watches": []}
+        assert call(f"{base}/entities/hide?{query(name='Taliban')}", method="POST")[1] == {"hidden": "taliban"}
+        assert "Taliban" not in {row["name"] for row in call(f"{base}/entities?limit=0")[1]["entities"]}
+        assert call(f"{base}/entities/restore?{query(name='Taliban')}", method="POST")[0] == 200
         ours, theirs = both(f"/search?{query(q='Taliban', entity='Ahmad Massoud', k=5)}")
         assert _comparable(ours) == _comparable(theirs) and ours["results"]
 
@@ -525,10 +526,10 @@ def test_api_over_postgres_in_worker_processes_and_before_a_publish(seed_index, 
     assert _comparable(in_process[1]) == _comparable(on_threads[1])
 
 
-def test_entity_names_and_the_entity_filter_on_postgres_carry_the_clean_ups_publish_copied(
+def test_entity_names_on_postgres_carry_the_published_clean_ups_and_those_made_there(
         tmp_path, seed_index, database):
     """`entities` and `--entity` read the generation's mentions with the merges and hidden names
-    made on the embedded index (publish copies them); cleaning up over Postgres is refused."""
+    made on the embedded index (publish copies them), and with those made over Postgres on top."""
     index = tmp_path / "index"
     shutil.copytree(seed_index, index)
     assert run("entities", "--merge", "Ahmad Massoud", "Ahmad Shah Massoud", "--index", str(index)).returncode == 0
@@ -545,9 +546,23 @@ def test_entity_names_and_the_entity_filter_on_postgres_carry_the_clean_ups_publ
         ours, theirs = (json.loads(run("search", "Taliban", "--entity", name, "--json", "-k", "5", *where).stdout)
                         for where in (("--index-url", database), ("--index", str(index))))
         assert _comparable(ours) == _comparable(theirs) and ours["results"], name
-    refused = run("entities", "--hide", "Taliban", "--index-url", database)
-    assert refused.returncode != 0 and len(refused.stderr.strip().splitlines()) == 1
-    assert "cleaned up on the embedded index" in refused.stderr
+    # Clean-ups made on the database apply on top of the published ones and outlive a publish.
+    def listed(*where: str) -> dict:
+        return {row["name"]: row for row in json.loads(run("entities", "--json", "--limit", "0", *where).stdout)["entities"]}
+
+    assert run("entities", "--hide", "Taliban", "--index-url", database).returncode == 0
+    assert run("entities", "--restore", "Ahmad Massoud", "--index-url", database).returncode == 0  # a published merge
+    for _ in range(2):
+        names = listed("--index-url", database)
+        assert "Taliban" not in names and "Ahmad Massoud" in names and "Panjshir valley" not in names
+        assert "Ahmad Massoud" not in names["Ahmad Shah Massoud"]["spellings"]
+        assert "Taliban" in listed("--index", str(index))  # the embedded index's own list is its own
+        published(index, database)  # a new generation, its clean-ups copied again: ours stay on top
+    again = run("entities", "--restore", "Ahmad Massoud", "--index-url", database)
+    assert again.returncode != 0 and "nothing to restore" in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1
+    assert run("entities", "--restore", "Taliban", "--index-url", database).returncode == 0
+    assert "Taliban" in listed("--index-url", database)
     unknown = run("search", "Taliban", "--entity", "Nobody Atall", "--index-url", database)
     assert unknown.returncode != 0 and "No article in this index names" in unknown.stderr
 

@@ -6,8 +6,8 @@ runs in the background and searches switch to its build when it is published. Qu
 not logged: the access log is off unless asked for.
 
 Over a PostgreSQL index (`index_url`) the reads are served (search, export, articles, stories,
-stats, entity lists, health) and the watchlist (kept in that database); what writes beside an
-embedded index (reindex, uploads, entity clean-ups) answers 400 in one line.
+stats, entity lists, health), and so are the watchlist and the clean-ups of names (kept in that
+database); what writes the index from an archive folder (reindex, uploads) answers 400 in one line.
 """
 
 from __future__ import annotations
@@ -134,25 +134,21 @@ def create_app(index: Path, archive: Path, token: str | None = None, workers: in
     async def check_watches(peek: bool = False) -> dict:
         return {"watches": [w.to_json() for w in await pool.run(lambda: watchlist.check(live.get(), peek=peek))]}
 
-    names_only_embedded = embedded_only("Clean-ups of names (merge, hide, restore) are")
-
     @app.get("/entities", summary="People, organisations and places with article counts: `entities --json`")
     async def entities(type: Annotated[str | None, Query(description="person | org | place")] = None,
                        limit: Annotated[int, Query(ge=0)] = 50, hidden: bool = False) -> dict:
         listing = await pool.run(lambda: live.get().entity_names().listing(type, hidden=hidden))
         return {"entities": listing[:limit] if limit else listing, "total": len(listing)}
 
-    @app.post("/entities/merge", summary="Read one name as another from now on: `entities --merge NAME INTO`",
-              dependencies=names_only_embedded)
+    @app.post("/entities/merge", summary="Read one name as another from now on: `entities --merge NAME INTO`")
     async def merge_entity(name: str, into: str) -> dict:
         return await pool.run(lambda: live.get().entity_names().merge(name, into))
 
-    @app.post("/entities/hide", summary="Hide a wrong name: `entities --hide NAME`", dependencies=names_only_embedded)
+    @app.post("/entities/hide", summary="Hide a wrong name: `entities --hide NAME`")
     async def hide_entity(name: str) -> dict:
         return await pool.run(lambda: live.get().entity_names().hide(name))
 
-    @app.post("/entities/restore", summary="Undo a merge or hide: `entities --restore NAME`",
-              dependencies=names_only_embedded)
+    @app.post("/entities/restore", summary="Undo a merge or hide: `entities --restore NAME`")
     async def restore_entity(name: str) -> dict:
         return await pool.run(lambda: live.get().entity_names().restore(name))
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import sqlite3
 
 from archivist.build import stories
-from archivist.query.entity_names import EntityNames
+from archivist.query.entity_names import EDITS_FILE, EntityNames
 from archivist.records import ArticleRef, Passage
-from archivist.storage import copy_table, entity_tables, story_tables, text_tables
+from archivist.storage import copy_table, entity_tables, sidecar, story_tables, text_tables
 from archivist.storage.placeholders import question_mark
 
 # Where the views below read a build's rows in the embedded index: its tables, with each story
@@ -65,7 +65,7 @@ class ArchiveBrowser:
 
     def entity_names(self) -> EntityNames:
         """The people, organisations and places of this build, with the user's clean-ups."""
-        return EntityNames(self.index, self.connection)
+        return EntityNames(sidecar.FileDocument(self.index / EDITS_FILE), self.connection)
 
     def stats(self) -> dict:
         return {

@@ -7,42 +7,57 @@ them. They are applied when names are read (facets, `entities`, the `--entity` f
 the normalised name, so they also reach articles added after the choice was made. A merge or a
 hide covers every type the name was given (a model that calls "Delphi" a person in one article
 and an organisation in another is corrected once).
+
+Over a PostgreSQL index the clean-ups come in two layers: those `publish` copied from the
+embedded index (the generation's), and those made on the database itself (a document kept in
+it, storage/postgres/documents.py, which no publish replaces). The database's layer applies on
+top: its merges and hides add to the published ones, and restoring a published merge or hide is
+kept there as "unmerged" / "unhidden", so it stays undone after the next publish. On an embedded
+index the published layer is empty and the file is the only layer.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from archivist.errors import BadInput
 from archivist.ingest.entities import TYPES, normalise
-from archivist.storage import entity_tables, sidecar
+from archivist.storage import entity_tables
 from archivist.storage.placeholders import Mark, question_mark
 
 EDITS_FILE = "entity_edits.json"
 
 
 class EntityNames:
-    """The names of one index folder's live build, with its clean-ups.
+    """The names of one live build (or PostgreSQL generation) with the clean-ups applied.
 
-    Over a PostgreSQL generation (`published`): its mentions partition, and the clean-ups that
-    `publish` copied from the embedded index beside which they were made; read-only there."""
+    `document`: where clean-ups made here are kept (storage.sidecar.FileDocument beside an index
+    folder, or a PgDocument); `published`: a PostgreSQL generation's clean-ups copied by publish."""
 
-    def __init__(self, index: Path | None, connection, mentions: str = "mentions", mark: Mark = question_mark,
+    def __init__(self, document, connection, mentions: str = "mentions", mark: Mark = question_mark,
                  published: dict | None = None) -> None:
-        self.path = index / EDITS_FILE if index is not None else None
+        self.document = document
         self.connection = connection
         self.mentions, self.mark = mentions, mark
-        self.published = published
+        self.published = _layer(published or {})
 
     def edits(self) -> dict:
-        stored = self.published if self.published is not None else sidecar.read_json(self.path, {})
-        return {"merged": dict(stored.get("merged") or {}), "hidden": list(stored.get("hidden") or [])}
+        """The clean-ups in effect: the published ones, then this index's own on top."""
+        return _effective(self.published, _layer(self.document.read({})))
 
-    def _editable(self) -> Path:
-        if self.path is None:
-            raise BadInput("Names are cleaned up on the embedded index (`entities --merge/--hide/--restore` "
-                           "without --index-url); `publish` then carries the clean-ups to PostgreSQL.")
-        return self.path
+    @contextmanager
+    def _editing(self) -> Iterator[dict]:
+        """This index's own layer, locked for writing and written back when the block ends."""
+        with self.document.editing({"version": 1}) as stored:
+            own = _layer(stored)
+            yield own
+            stored.update({"merged": own["merged"], "hidden": sorted(own["hidden"])})
+            for undo in ("unmerged", "unhidden"):
+                if own[undo]:
+                    stored[undo] = sorted(own[undo])
+                else:
+                    stored.pop(undo, None)
 
     def _has(self, key: str) -> bool:
         return entity_tables.has_key(self.connection, key, self.mentions, self.mark)
@@ -84,33 +99,37 @@ class EntityNames:
     def merge(self, name: str, into: str) -> dict:
         """Read `name` as `into` from now on (both must be names the index holds)."""
         source, target = self._held(name), self._held(into)
-        with sidecar.editing(self._editable(), {"version": 1}) as stored:
-            merged = dict(stored.get("merged") or {})
+        with self._editing() as own:
+            merged = _effective(self.published, own)["merged"]
             target = _canonical(target, merged)
             if target == source:
                 raise BadInput(f"{name!r} and {into!r} are already one name.")
-            merged = {k: (target if v == source else v) for k, v in merged.items()}
-            merged[source] = target
-            stored["merged"] = merged
+            # what read as `source` reads as `target` now (published merges overridden here)
+            own["merged"].update({k: target for k, v in merged.items() if v == source})
+            own["merged"][source] = target
+            own["unmerged"].discard(source)
         return {"merged": source, "into": target}
 
     def hide(self, name: str) -> dict:
         key = _canonical(self._held(name), self.edits()["merged"])
-        with sidecar.editing(self._editable(), {"version": 1}) as stored:
-            stored["hidden"] = sorted(set(stored.get("hidden") or []) | {key})
+        with self._editing() as own:
+            own["hidden"].add(key)
+            own["unhidden"].discard(key)
         return {"hidden": key}
 
     def restore(self, name: str) -> dict:
         """Undo a merge of `name` and show it again if hidden."""
         key = normalise(name)
-        with sidecar.editing(self._editable(), {"version": 1}) as stored:
-            merged = dict(stored.get("merged") or {})
-            hidden = set(stored.get("hidden") or [])
-            if key not in merged and key not in hidden:
+        with self._editing() as own:
+            now = _effective(self.published, own)
+            if key not in now["merged"] and key not in now["hidden"]:
                 raise BadInput(f"{name!r} is neither merged nor hidden; nothing to restore.")
-            merged.pop(key, None)
-            hidden.discard(key)
-            stored["merged"], stored["hidden"] = merged, sorted(hidden)
+            own["merged"].pop(key, None)
+            own["hidden"].discard(key)
+            if key in self.published["merged"]:
+                own["unmerged"].add(key)
+            if key in self.published["hidden"]:
+                own["unhidden"].add(key)
         return {"restored": key}
 
     def _held(self, name: str) -> str:
@@ -128,3 +147,17 @@ def _canonical(key: str, merged: dict[str, str]) -> str:
         key = merged[key]
         seen.add(key)
     return key
+
+
+def _layer(stored: dict) -> dict:
+    """One layer of clean-ups as sets and a dict (what the stored JSON holds as lists)."""
+    return {"merged": dict(stored.get("merged") or {}), "hidden": set(stored.get("hidden") or []),
+            "unmerged": set(stored.get("unmerged") or []), "unhidden": set(stored.get("unhidden") or [])}
+
+
+def _effective(published: dict, own: dict) -> dict:
+    """The published layer with this index's own applied on top: {"merged": {...}, "hidden": [...]}."""
+    merged = {k: v for k, v in published["merged"].items() if k not in own["unmerged"]}
+    merged.update(own["merged"])
+    hidden = (published["hidden"] - own["unhidden"]) | own["hidden"]
+    return {"merged": merged, "hidden": sorted(hidden)}

@@ -38,6 +38,7 @@ from archivist.records import Filters
 from archivist.storage.placeholders import percent_mark
 from archivist.storage.postgres import generations, schema
 from archivist.storage.postgres.connection import connect, redacted
+from archivist.storage.postgres.documents import PgDocument
 from archivist.storage.postgres.filtering import allowed_passage_ids
 from archivist.storage.postgres.keywords import PgKeywordIndex
 from archivist.storage.postgres.lookups import PgLookups
@@ -137,12 +138,14 @@ class PostgresSearcher(Searcher):
         return redacted(self.url)
 
     def entity_names(self) -> EntityNames:
-        """The generation's names with the clean-ups published with it (read-only here); each
-        read ends its transaction, so no reader holds a snapshot a publish would wait for."""
+        """The generation's names with the clean-ups published with it and those made on this
+        database on top (entity_names.py); each read ends its transaction, so no reader holds a
+        snapshot a publish would wait for."""
         with self.connection.transaction():
             published = generations.entity_edits(self.connection, self.generation)
-        return _OneTransactionEach(EntityNames(None, self.connection, self.tables["mentions"], percent_mark,
-                                               published=published), self.connection)
+        return _OneTransactionEach(EntityNames(PgDocument(self.url, "entity_edits"), self.connection,
+                                               self.tables["mentions"], percent_mark, published=published),
+                                   self.connection)
 
     def more_like_passage(self, passage_id: int, k: int = 10, **filters) -> SearchResponse:
         """As embedded (the stored passage's vector against the generation's), with every read
