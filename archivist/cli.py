@@ -169,7 +169,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--archive", help="archive folder a POST /reindex reads (default: archive/ or $ARCHIVIST_ARCHIVE)")
     _index_option(serve)
-    _index_url_option(serve, "serve (read-only: searches, articles, stories, stats)")
+    _index_url_option(serve, "serve (a POST /reindex builds in --index, then publishes there)")
     serve.add_argument("--workers", type=int, default=2,
                        help="searches run at once, each in its own process with its own model, "
                             "about 0.4 GB each (default 2)")

@@ -43,9 +43,8 @@ def warm_embedder() -> Embedder:
     return embedder
 
 
-def read_only(searcher: Searcher) -> bool:
-    """True over a PostgreSQL index: it has no folder, so what the page writes beside an index
-    (reindex, uploads, watches, name clean-ups) does not apply, and "More like this" is refused."""
+def over_postgres(searcher: Searcher) -> bool:
+    """True over a PostgreSQL index (it has no index folder of its own)."""
     return searcher.index is None
 
 
@@ -111,9 +110,11 @@ def build_lock() -> threading.Lock:
     return threading.Lock()
 
 
-def build_index(archive: Path, index: Path, where: Any, label: str) -> str | None:
-    """Run an incremental reindex with a progress bar in `where`; return a summary or None."""
+def build_index(archive: Path, index: Path, where: Any, label: str, url: str | None = None) -> str | None:
+    """Run an incremental reindex with a progress bar in `where`; return a summary or None.
+    With `url`, into that PostgreSQL index: built in the working folder `index`, then published."""
     from archivist.build.indexer import reindex  # imported here: only needed when building
+    from archivist.build.reindex_postgres import reindex_into_postgres
 
     lock = build_lock()
     with where.status(label, expanded=True) as status:
@@ -122,8 +123,13 @@ def build_index(archive: Path, index: Path, where: Any, label: str) -> str | Non
             lock.acquire()
         try:
             bar = st.progress(0.0, text="Reading the archive…")
-            report = reindex(archive, index, progress=_progress_updater(bar),
-                             embedder=shared_embedder())
+            if url:
+                into_postgres = reindex_into_postgres(archive, index, url, progress=_progress_updater(bar),
+                                                      embedder=shared_embedder())
+                report = into_postgres.reindex
+            else:
+                into_postgres = None
+                report = reindex(archive, index, progress=_progress_updater(bar), embedder=shared_embedder())
         except ArchivistError as error:
             status.update(label="The index was not updated", state="error")
             st.write(md(str(error)))
@@ -131,6 +137,8 @@ def build_index(archive: Path, index: Path, where: Any, label: str) -> str | Non
         finally:
             lock.release()
         summary = _reindex_summary(report)
+        if into_postgres is not None and into_postgres.published:
+            summary += f" · published as generation {into_postgres.published.generation}"
         bar.progress(1.0, text="Done")
         status.update(label=summary, state="complete", expanded=False)
     if report.skipped:  # outside the folded status: which files, and why, is what the reader needs

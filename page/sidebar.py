@@ -12,7 +12,7 @@ import streamlit as st
 from page.display import fmt_date, fmt_span, fmt_timestamp, parse_date, plural
 from page.highlight import escape
 from page.highlight import escape_markdown as md
-from page.loading import build_index, read_only
+from page.loading import build_index, over_postgres
 from page.uploads import upload_panel
 from archivist.ingest.language import language_label
 from archivist.records import UNKNOWN_OUTLET
@@ -25,8 +25,8 @@ EARLIEST, LATEST = dt.date(1800, 1, 1), dt.date(2100, 12, 31)
 # The URL parameters the sidebar's widgets read; a shared link's values are checked against them.
 LINK_KEYS = ("mode", "k", "outlet", "author", "entity", "language", "since", "until", "undated", "sort")
 # What the page over a PostgreSQL index leaves to the embedded one (the sidebar says so).
-POSTGRES_NOTE = ("Reindexing and uploads are done on the embedded index (`archivist reindex --index-url` "
-                 "publishes it here); the watchlist and name clean-ups are kept in this database.")
+POSTGRES_NOTE = ("Reindexing and uploads are done where the archive folder is (`archivist reindex --index-url`, "
+                 "or this page started beside it); the watchlist and name clean-ups are kept in this database.")
 MODE_HELP = (
     "Semantic finds passages by meaning, even when they use other words. Keyword finds the "
     "words of the question. Hybrid (recommended) combines both."
@@ -88,8 +88,8 @@ def sidebar(stats: dict, archive: Path, index: Path, searcher=None) -> dict:
     sb.button("Reset filters", on_click=reset_filters, type="tertiary")
 
     sb.divider()
-    if searcher is not None and read_only(searcher):
-        postgres_status(stats, searcher)
+    if searcher is not None and over_postgres(searcher):
+        postgres_status(stats, searcher, archive, index)
     else:
         index_status(stats, archive, index)
         upload_panel(archive, index, searcher)
@@ -171,18 +171,26 @@ def show_status(rows: list[str]) -> None:
                         unsafe_allow_html=True)
 
 
-def postgres_status(stats: dict, searcher) -> None:
+def postgres_status(stats: dict, searcher, archive: Path, index: Path) -> None:
     """Where the PostgreSQL index is read (its URL without the password) and which generation,
-    the counts as over the embedded index, and what only the embedded index does: no Reindex
-    button and no uploads here, as nothing is written to the database from the page."""
+    the counts as over the embedded index. Where this machine holds the archive folder, Reindex
+    and uploads too: built in the working folder `index` and published into the database (every
+    other page reading it moves to the new generation); elsewhere the page only reads."""
     sb = st.sidebar
     sb.subheader("Index")
     where = searcher.location()
     generation = str(searcher.build_id).removeprefix("postgresql ")
+    writes = archive.is_dir()
     show_status(status_rows(stats) + [
         f'Reads the PostgreSQL index at <code title="{html.escape(where, quote=True)}">'
-        f"{escape(where, newlines=False)}</code> (read-only), {escape(generation, newlines=False)}"])
-    sb.caption(POSTGRES_NOTE)
+        f"{escape(where, newlines=False)}</code>{'' if writes else ' (read-only)'}, {escape(generation, newlines=False)}"]
+        + ([f'Archive: <code title="{html.escape(str(archive), quote=True)}">'
+            f"{escape(archive.name or str(archive), newlines=False)}/</code>"] if writes else []))
+    if not writes:
+        sb.caption(POSTGRES_NOTE)
+        return
+    reindex_button(archive, index, searcher.url)
+    upload_panel(archive, index, searcher, searcher.url)
 
 
 def index_status(stats: dict, archive: Path, index: Path) -> None:
@@ -192,9 +200,16 @@ def index_status(stats: dict, archive: Path, index: Path) -> None:
     show_status(status_rows(stats) + [
         f'Archive: <code title="{html.escape(str(archive), quote=True)}">'
         f"{escape(archive.name or str(archive), newlines=False)}/</code>"])
+    reindex_button(archive, index)
+
+
+def reindex_button(archive: Path, index: Path, url: str | None = None) -> None:
+    """The Reindex button (into the PostgreSQL index at `url` when given) and its last summary."""
+    sb = st.sidebar
     if sb.button("Reindex", key="reindex", help="Read new, changed and removed files in the "
-                 "archive and update the index. Unchanged articles are not embedded again."):
-        summary = build_index(archive, index, sb, "Updating the index…")
+                 "archive and update the index. Unchanged articles are not embedded again."
+                 + (" The build is published into the database." if url else "")):
+        summary = build_index(archive, index, sb, "Updating the index…", url)
         if summary is not None:
             st.session_state.reindex_summary = summary
             st.rerun()

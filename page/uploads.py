@@ -33,8 +33,8 @@ def show_new_articles(searcher: Searcher, rels: list[str]) -> None:
                         "No article could be read from them; the reindex report says why.")
 
 
-def upload_panel(archive: Path, index: Path, searcher: Searcher | None = None) -> None:
-    """The sidebar's "Add files" panel."""
+def upload_panel(archive: Path, index: Path, searcher: Searcher | None = None, url: str | None = None) -> None:
+    """The sidebar's "Add files" panel (indexing into the PostgreSQL index at `url` when given)."""
     sb = st.sidebar
     round_ = st.session_state.get("upload_round", 0)  # a new uploader (emptied) after each add
     added = st.session_state.get("last_added")
@@ -75,7 +75,7 @@ def upload_panel(archive: Path, index: Path, searcher: Searcher | None = None) -
                 st.rerun()  # show the Replace choice
             return
     summary = build_index(archive, index, sb, f"Indexing {len(result.saved)} new file"
-                          f"{'s' if len(result.saved) != 1 else ''}…")
+                          f"{'s' if len(result.saved) != 1 else ''}…", url)
     if summary is not None:
         st.session_state.reindex_summary = summary
         st.session_state.last_added = result.saved

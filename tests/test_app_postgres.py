@@ -221,3 +221,29 @@ def test_hiding_a_name_on_the_page_over_postgres_keeps_it_hidden_in_the_database
     listed = subprocess.run([sys.executable, "-m", "archivist", "entities", "--json", "--limit", "0", "--index-url",
                              url], cwd=PROJECT, capture_output=True, text=True, timeout=300)
     assert listed.returncode == 0 and name not in {r["name"] for r in json.loads(listed.stdout)["entities"]}
+
+
+def test_reindex_on_the_page_over_postgres_publishes_the_archive_beside_it(
+        server_url: str, seed_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """A page started beside the archive folder offers Reindex over Postgres too: it builds in
+    the working folder and publishes into the database, and the page then reads the new generation."""
+    import shutil
+
+    from conftest import SEED_ARCHIVE, write
+
+    url = fresh_database(server_url)
+    published(seed_index, url)
+    archive = tmp_path / "archive"
+    shutil.copytree(SEED_ARCHIVE, archive)
+    write(archive / "cocoa.txt", "Cocoa harvest report\n\nCocoa growers in the Brazilian state of Bahia "
+                                 "expect a record harvest this season.\n")
+    monkeypatch.setenv("ARCHIVIST_INDEX_URL", url)
+    monkeypatch.setenv("ARCHIVIST_ARCHIVE", str(archive))
+    monkeypatch.setenv("ARCHIVIST_INDEX", str(tmp_path / "work"))
+    at = run(AppTest.from_file(str(APP), default_timeout=300))
+    assert "(read-only)" not in "\n".join(status_rows(at)) and POSTGRES_NOTE not in [c.value for c in at.sidebar.caption]
+    run(at.sidebar.button(key="reindex").click())
+    summary = [s.value for s in at.sidebar.success]
+    assert summary and "6 articles indexed" in summary[0] and "published as generation 2" in summary[0], summary
+    assert any(row.endswith("generation 2") for row in status_rows(at))
+    assert first_card(search(at, "cocoa harvest in Bahia"))[0].endswith("Cocoa harvest report")

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -425,11 +426,9 @@ def test_articles_through_postgres_equal_the_embedded_ones_and_follow_a_new_publ
 
 
 API_QUESTION = "who supported the Northern Alliance"
-# Endpoints that write beside an embedded index or are not read from Postgres yet.
-REFUSED_ON_POSTGRES = [("POST", "/reindex"), ("PUT", "/files/notes.txt")]
 
 
-def test_the_api_over_postgres_answers_the_reads_as_embedded_and_refuses_the_writes(seed_index, database,
+def test_the_api_over_postgres_answers_as_embedded_and_keeps_watches_and_clean_ups_there(seed_index, database,
                                                                                      real_embedder):
     published(seed_index, database)
     with serving(seed_index, SEED_ARCHIVE, real_embedder) as embedded_base, \
@@ -456,10 +455,6 @@ def test_the_api_over_postgres_answers_the_reads_as_embedded_and_refuses_the_wri
         status, health, _ = call(f"{base}/health")
         assert status == 200 and health == {"status": "ok", "index": "ready", "build_id": "postgresql generation 1",
                                             "generation": 1}
-        for method, path in REFUSED_ON_POSTGRES:
-            status, body, _ = call(base + path, method=method)
-            assert status == 400 and "\n" not in body["error"], (method, path, body)
-            assert "not available on the PostgreSQL backend yet" in body["error"], (method, path)
         exports = []
         for where in (base, embedded_base):
             with urllib.request.urlopen(f"{where}/export?{query(q='resist* Panjshir', format='jsonl')}",
@@ -584,3 +579,28 @@ def test_more_like_this_and_a_deep_page_on_postgres_give_what_the_embedded_index
         assert len(deep.hits) == len(seed_searcher.search(SEED_QUESTIONS[0], k=400, mode="semantic").hits) > 10
     finally:
         searcher.close()
+
+
+def test_a_file_added_through_the_api_over_postgres_is_published_there(tmp_path, seed_index, database, real_embedder):
+    """PUT /files over --index-url saves the file in the server's archive, reindexes its working
+    folder and publishes the build into the database: the API and any other reader (the CLI
+    here) find the new article, and GET /reindex reports the publish."""
+    archive = tmp_path / "archive"
+    shutil.copytree(SEED_ARCHIVE, archive)
+    published(seed_index, database)
+    with serving(tmp_path / "work", archive, real_embedder, index_url=database) as base:
+        request = urllib.request.Request(
+            f"{base}/files/cocoa.txt?{query(outlet='Wire', date='2021-09-10')}", method="PUT",
+            data=b"Cocoa harvest report\n\nCocoa growers in the Brazilian state of Bahia expect a record harvest.\n")
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            assert answer.status == 201 and json.loads(answer.read())["saved"] == ["cocoa.txt"]
+        deadline = time.monotonic() + 300
+        while (status := call(f"{base}/reindex")[1])["state"] == "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+        assert status["state"] == "done", status
+        assert status["report"]["published"]["generation"] == 2 and status["report"]["passages_embedded"] > 0
+        found = call(f"{base}/search?{query(q='cocoa harvest in Bahia', k=1)}")[1]["results"][0]["article"]
+        assert (found["path"], found["outlet"], found["date"]) == ("cocoa.txt", "Wire", "2021-09-10")
+    cli = json.loads(run("search", "cocoa harvest in Bahia", "--json", "-k", "1", "--index-url", database).stdout)
+    assert cli["results"][0]["article"]["path"] == "cocoa.txt"

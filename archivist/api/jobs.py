@@ -1,5 +1,6 @@
 """A reindex started through the API: one at a time, in a background thread, its progress readable
-while it runs. Searches go on against the live build and switch when the new one is published."""
+while it runs. Searches go on against the live build and switch when the new one is published
+(over a PostgreSQL index: built in the working folder, then published there as a generation)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ class ReindexJob:
     """State of the server's reindex: idle, running (stage and counts), done (report) or failed (error)."""
 
     def __init__(self, archive: Path, index: Path, embedder: Embedder,
-                 pause: Callable[[], None] | None = None) -> None:
+                 pause: Callable[[], None] | None = None, index_url: str | None = None) -> None:
         self.archive, self.index, self.embedder = archive, index, embedder
+        self.index_url = index_url  # a PostgreSQL index: `index` is the working folder, published there
         self.pause = pause  # called between embedding batches: searches go first
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -53,8 +55,14 @@ class ReindexJob:
 
     def _run(self) -> None:
         try:
-            report = reindex(self.archive, self.index, progress=self._progress, embedder=self.embedder,
-                             pause=self.pause)
+            if self.index_url:
+                from archivist.build.reindex_postgres import reindex_into_postgres
+
+                report = reindex_into_postgres(self.archive, self.index, self.index_url, progress=self._progress,
+                                               embedder=self.embedder, pause=self.pause)
+            else:
+                report = reindex(self.archive, self.index, progress=self._progress, embedder=self.embedder,
+                                 pause=self.pause)
         except ArchivistError as error:
             outcome = {"state": "failed", "error": str(error)}
         except Exception as error:  # a bug: reported, never a dead job that says "running"

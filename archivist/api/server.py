@@ -5,9 +5,9 @@ run on a bounded pool of workers (503 with Retry-After when it and its queue are
 runs in the background and searches switch to its build when it is published. Query text is
 not logged: the access log is off unless asked for.
 
-Over a PostgreSQL index (`index_url`) the reads are served (search, export, articles, stories,
-stats, entity lists, health), and so are the watchlist and the clean-ups of names (kept in that
-database); what writes the index from an archive folder (reindex, uploads) answers 400 in one line.
+Over a PostgreSQL index (`index_url`) every endpoint is served: the watchlist and the clean-ups
+of names are kept in that database, and a reindex (POST /reindex, or a file added) reads this
+server's archive folder into its index folder as a working copy, then publishes it there.
 """
 
 from __future__ import annotations
@@ -43,27 +43,18 @@ from archivist.watchlist import watchlist_at
 MAX_UPLOAD_BYTES = 300 * 10**6  # the page's upload limit too (.streamlit/config.toml)
 OPEN_PATHS = {"/health"}  # reachable without the token: a load balancer's probe
 RETRY_AFTER_SECONDS = 1
-# The one line an endpoint that a PostgreSQL index does not serve answers.
-NOT_SERVED = "{what} not available on the PostgreSQL backend yet; serve the embedded index (without --index-url) for them."
 
 
 def create_app(index: Path, archive: Path, token: str | None = None, workers: int = 2, queue: int = 32,
                embedder: Embedder | None = None, processes: bool = False, index_url: str | None = None) -> FastAPI:
-    """The API over one index folder (and the archive a reindex reads), or read-only over the
-    PostgreSQL index at `index_url`. `processes`: searches run in `workers` worker processes (see
+    """The API over one index folder (and the archive a reindex reads), or over the PostgreSQL
+    index at `index_url` (`index` then the working folder a reindex builds in before publishing). `processes`: searches run in `workers` worker processes (see
     api/search_processes.py), else on threads of this one."""
     embedder = embedder or Embedder()
     live = live_searcher(index, embedder, index_url)
     pool = SearchPool(workers, queue, processes=(lambda count: search_processes.start(index, count, index_url))
                       if processes else None, batch_function=search_processes.search_many)
-    job = ReindexJob(archive, index, embedder, pause=pool.yield_to_searches)
-
-    def embedded_only(what: str) -> list:
-        """The dependencies of an endpoint that only an embedded index serves: over a PostgreSQL
-        one, a dependency refusing it in one line before it reads or writes anything."""
-        async def refuse() -> None:
-            raise BadInput(NOT_SERVED.format(what=what))
-        return [Depends(refuse)] if index_url else []
+    job = ReindexJob(archive, index, embedder, pause=pool.yield_to_searches, index_url=index_url)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -167,14 +158,11 @@ def create_app(index: Path, archive: Path, token: str | None = None, workers: in
     async def stats() -> dict:
         return await pool.run(lambda: live.get().stats())
 
-    writes_only_embedded = embedded_only("Reindexing and adding files through the API are")
-
-    @app.post("/reindex", status_code=202, summary="Start a reindex of the archive (409 while one runs)",
-              dependencies=writes_only_embedded)
+    @app.post("/reindex", status_code=202, summary="Start a reindex of the archive (409 while one runs)")
     async def start_reindex() -> dict:
         return job.start()
 
-    @app.put("/files/{name:path}", status_code=201, dependencies=writes_only_embedded,
+    @app.put("/files/{name:path}", status_code=201,
              summary="Add one file (or a .zip) to the archive and index it: `archivist add`")
     async def add_file(name: str, request: Request, replace: bool = False, outlet: str | None = None,
                        date: str | None = None, url: str | None = None) -> dict:

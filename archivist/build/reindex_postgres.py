@@ -12,6 +12,8 @@ generation they were reading; the next reindex finishes the work.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +59,7 @@ class PostgresReindex:
 
 
 def reindex_into_postgres(archive: Path, index: Path, url: str, progress: Progress | None = None,
-                          embedder: Embedder | None = None) -> PostgresReindex:
+                          embedder: Embedder | None = None, pause: Callable[[], None] | None = None) -> PostgresReindex:
     """Reindex `archive` into the working folder `index`, sharing vectors through the database
     at `url`, then publish the build there unless it is live already."""
     connection = connect(url)
@@ -70,7 +72,7 @@ def reindex_into_postgres(archive: Path, index: Path, url: str, progress: Progre
     try:
         schema.migrate(connection)
         register_vector_types(connection)  # the extension may be new
-        report = reindex(archive, index, progress=progress, embedder=embedder, shared_cache=shared)
+        report = reindex(archive, index, progress=progress, embedder=embedder, shared_cache=shared, pause=pause)
         live = connection.execute("SELECT build_id FROM generations WHERE state = 'live'").fetchone()
         connection.commit()
     finally:

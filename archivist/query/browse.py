@@ -58,7 +58,7 @@ class ArchiveBrowser:
 
     def articles_from_files(self, rels: list[str]) -> list:
         """The articles the given archive files gave (what an upload added)."""
-        return text_tables.articles_from_files(self.connection, rels)
+        return text_tables.articles_from_files(self.connection, rels, self.tables["articles"], self.mark)
 
     def languages(self) -> list[dict]:
         return text_tables.languages(self.connection, self.tables["articles"])

@@ -73,6 +73,7 @@ class PostgresSearcher(Searcher):
     article_with_passages = _in_one_transaction(ArchiveBrowser.article_with_passages)
     stories = _in_one_transaction(ArchiveBrowser.stories)
     stats = _in_one_transaction(ArchiveBrowser.stats)
+    articles_from_files = _in_one_transaction(ArchiveBrowser.articles_from_files)
     # Read by a search's filter check (after its own switch to the live generation) and by stats.
     outlets = _in_one_transaction(ArchiveBrowser.outlets, live=False)
     languages = _in_one_transaction(ArchiveBrowser.languages, live=False)

@@ -159,13 +159,16 @@ def article_refs(connection: sqlite3.Connection, article_ids: Sequence[str]) -> 
     return {r["id"]: article_ref(r) for r in rows}
 
 
-def articles_from_files(connection: sqlite3.Connection, rels: Sequence[str]) -> list[ArticleRef]:
+def articles_from_files(connection, rels: Sequence[str], articles: str = "articles",
+                        mark: Mark = question_mark) -> list[ArticleRef]:
     """The articles read from these archive files (a mailbox's messages, an e-mail's attachments,
-    a feed's items too), in file order."""
+    a feed's items too), in file order (from the named table; `mark`: the placeholder)."""
+    select = _REF_SELECT.replace("FROM articles ", f"FROM {articles} ")
     rows = []
     for rel in rels:
-        rows += connection.execute(_REF_SELECT + "WHERE path = ? OR substr(path, 1, ?) = ? ORDER BY path",
-                                   (rel, len(rel) + 1, rel + "#")).fetchall()
+        rows += dict_rows(connection.execute(
+            select + f"WHERE path = {mark(0)} OR substr(path, 1, {mark(1)}) = {mark(2)} ORDER BY path",
+            (rel, len(rel) + 1, rel + "#")))
     return [article_ref(r) for r in rows]
 
 
