@@ -161,11 +161,13 @@ def main() -> int:
                                 "questions": len(pairs), "refused": len(questions) - WARM_UP - len(pairs)}
         served = {name: serve_latency(questions, backend, WARM_UP)
                   for name, backend in (("embedded", ("--index", str(index))), ("postgres", ("--index-url", url)))}
+        keep_so_far(args.out, {"end_to_end": end_to_end, "served": served})
         reindexed = None
         if args.reindex:
             archive = args.work / "reindex-archive" / "reuters21578.jsonl"
             write_jsonl(records, archive)
             reindexed = reindex_times(archive.parent, url)
+            keep_so_far(args.out, {"end_to_end": end_to_end, "served": served, "reindex": reindexed})
         synthetic = synthetic_side_by_side(args.synthetic, url, WARM_UP) if args.synthetic else None
     finally:
         server.cleanup()
@@ -228,6 +230,12 @@ def main() -> int:
     publish("\n".join(lines), args.out)
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=2))
     return 0
+
+
+def keep_so_far(out: Path, sections: dict) -> None:
+    """The sections measured so far, beside the report (a long run that fails later keeps them)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".partial.json").write_text(json.dumps(sections, indent=1, default=str))
 
 
 def ratio(a: float, b: float) -> str:
