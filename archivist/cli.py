@@ -552,7 +552,8 @@ def _serve(args: argparse.Namespace) -> int:
         raise BadInput("--workers must be 1 or more and --queue 0 or more.")
     url = config.index_url(args.index_url)
     app = create_app(config.index_dir(args.index), config.archive_dir(args.archive), token=token,
-                     workers=args.workers, queue=args.queue, processes=not args.threads, index_url=url)
+                     workers=args.workers, queue=args.queue, processes=not args.threads, index_url=url,
+                     publishes=config.archive_named(args.archive))
     print(f"archivist: serving http://{args.host}:{args.port} (docs at /docs)"
           + (f", the PostgreSQL index at {redacted(url)} (read-only)" if url else "")
           + ("; token required" if token else "; loopback only, no token"), file=sys.stderr, flush=True)

@@ -38,6 +38,13 @@ def archive_dir(override: str | os.PathLike | None = None) -> Path:
     return _choose(override, "ARCHIVIST_ARCHIVE", PROJECT_ROOT / "archive")
 
 
+def archive_named(override: str | os.PathLike | None = None) -> bool:
+    """Whether an archive folder was named (argument or $ARCHIVIST_ARCHIVE), not defaulted: over a
+    PostgreSQL index only a server or page started on purpose beside the archive publishes into
+    the shared database (a checkout's own archive/ would otherwise replace every reader's index)."""
+    return bool(override or os.environ.get("ARCHIVIST_ARCHIVE"))
+
+
 def index_dir(override: str | os.PathLike | None = None) -> Path:
     """The index folder: explicit argument, else $ARCHIVIST_INDEX, else ./index of the project."""
     return _choose(override, "ARCHIVIST_INDEX", PROJECT_ROOT / "index")

@@ -2,8 +2,10 @@
 
 The embedded index is cached per build id (`st.cache_resource`), so a reindex is picked up
 without a restart and no query ever sees a build swapped under it. A PostgreSQL index
-($ARCHIVIST_INDEX_URL) is read-only here and opened once per browser session instead: its
-searcher holds psycopg connections, which two sessions' threads must never use at once."""
+($ARCHIVIST_INDEX_URL) is opened once per browser session instead: its searcher holds psycopg
+connections, which two sessions' threads must never use at once. It is reindexed from the page
+only where the page was started beside the archive ($ARCHIVIST_ARCHIVE): built in the working
+folder, then published into the database."""
 
 from __future__ import annotations
 

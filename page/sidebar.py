@@ -9,6 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from archivist import config
 from page.display import fmt_date, fmt_span, fmt_timestamp, parse_date, plural
 from page.highlight import escape
 from page.highlight import escape_markdown as md
@@ -173,14 +174,14 @@ def show_status(rows: list[str]) -> None:
 
 def postgres_status(stats: dict, searcher, archive: Path, index: Path) -> None:
     """Where the PostgreSQL index is read (its URL without the password) and which generation,
-    the counts as over the embedded index. Where this machine holds the archive folder, Reindex
-    and uploads too: built in the working folder `index` and published into the database (every
+    the counts as over the embedded index. Where the page was started beside the archive on
+    purpose ($ARCHIVIST_ARCHIVE names an existing folder), Reindex and uploads too: built in the working folder `index` and published into the database (every
     other page reading it moves to the new generation); elsewhere the page only reads."""
     sb = st.sidebar
     sb.subheader("Index")
     where = searcher.location()
     generation = str(searcher.build_id).removeprefix("postgresql ")
-    writes = archive.is_dir()
+    writes = config.archive_named() and archive.is_dir()
     show_status(status_rows(stats) + [
         f'Reads the PostgreSQL index at <code title="{html.escape(where, quote=True)}">'
         f"{escape(where, newlines=False)}</code>{'' if writes else ' (read-only)'}, {escape(generation, newlines=False)}"]

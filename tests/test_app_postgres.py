@@ -247,3 +247,15 @@ def test_reindex_on_the_page_over_postgres_publishes_the_archive_beside_it(
     assert summary and "6 articles indexed" in summary[0] and "published as generation 2" in summary[0], summary
     assert any(row.endswith("generation 2") for row in status_rows(at))
     assert first_card(search(at, "cocoa harvest in Bahia"))[0].endswith("Cocoa harvest report")
+
+
+def test_a_page_not_started_beside_the_archive_on_purpose_stays_read_only(
+        seed_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without $ARCHIVIST_ARCHIVE the page over Postgres never offers Reindex, even though the
+    checkout's own archive/ exists: it would replace every reader's index with that folder."""
+    page = postgres_page(seed_url, tmp_path, monkeypatch)
+    monkeypatch.delenv("ARCHIVIST_ARCHIVE")
+    at = run(page)
+    assert (Path(APP).parent / "archive").is_dir()
+    assert "reindex" not in {button.key for button in at.sidebar.button}
+    assert POSTGRES_NOTE in [c.value for c in at.sidebar.caption]

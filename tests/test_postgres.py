@@ -432,7 +432,7 @@ def test_the_api_over_postgres_answers_as_embedded_and_keeps_watches_and_clean_u
                                                                                      real_embedder):
     published(seed_index, database)
     with serving(seed_index, SEED_ARCHIVE, real_embedder) as embedded_base, \
-            serving(seed_index, SEED_ARCHIVE, real_embedder, index_url=database) as base:
+            serving(seed_index, SEED_ARCHIVE, real_embedder, index_url=database, publishes=False) as base:
         def both(path: str) -> tuple[dict, dict]:
             (status, ours, _), (embedded_status, theirs, _) = call(base + path), call(embedded_base + path)
             assert status == embedded_status == 200, (path, ours)
@@ -474,6 +474,11 @@ def test_the_api_over_postgres_answers_as_embedded_and_keeps_watches_and_clean_u
         assert call(f"{base}/entities/hide?{query(name='Taliban')}", method="POST")[1] == {"hidden": "taliban"}
         assert "Taliban" not in {row["name"] for row in call(f"{base}/entities?limit=0")[1]["entities"]}
         assert call(f"{base}/entities/restore?{query(name='Taliban')}", method="POST")[0] == 200
+        assert "Taliban" in {row["name"] for row in call(f"{base}/entities?limit=0")[1]["entities"]}
+        # Started without an archive of its own (no --archive): reading only, reindex refused.
+        for method, path in (("POST", "/reindex"), ("PUT", "/files/notes.txt")):
+            status, body, _ = call(base + path, method=method)
+            assert status == 400 and "--archive FOLDER" in body["error"] and "\n" not in body["error"], path
         ours, theirs = both(f"/search?{query(q='Taliban', entity='Ahmad Massoud', k=5)}")
         assert _comparable(ours) == _comparable(theirs) and ours["results"]
 
@@ -558,6 +563,19 @@ def test_entity_names_on_postgres_carry_the_published_clean_ups_and_those_made_t
     assert len(again.stderr.strip().splitlines()) == 1
     assert run("entities", "--restore", "Taliban", "--index-url", database).returncode == 0
     assert "Taliban" in listed("--index-url", database)
+    merged = run("entities", "--merge", "Panjshir", "Panjshir valley", "--index-url", database)
+    assert merged.returncode == 0, merged.stderr  # "Panjshir valley" is hidden by the published layer
+    assert "Panjshir" not in listed("--index-url", database)
+    # A publish from a working folder without clean-ups of its own (a page's or a second
+    # machine's reindex) carries the live generation's published ones forward.
+    bare = tmp_path / "bare"
+    shutil.copytree(seed_index, bare)
+    (bare / "entity_edits.json").unlink(missing_ok=True)
+    published(bare, database)
+    names = listed("--index-url", database)
+    assert "Ahmad Massoud" in names and "Panjshir valley" not in names and "Panjshir" not in names
+    with connect(database) as connection:
+        assert generations.live_entity_edits(connection)["merged"]["ahmad massoud"] == "ahmad shah massoud"
     unknown = run("search", "Taliban", "--entity", "Nobody Atall", "--index-url", database)
     assert unknown.returncode != 0 and "No article in this index names" in unknown.stderr
 
@@ -602,5 +620,32 @@ def test_a_file_added_through_the_api_over_postgres_is_published_there(tmp_path,
         assert status["report"]["published"]["generation"] == 2 and status["report"]["passages_embedded"] > 0
         found = call(f"{base}/search?{query(q='cocoa harvest in Bahia', k=1)}")[1]["results"][0]["article"]
         assert (found["path"], found["outlet"], found["date"]) == ("cocoa.txt", "Wire", "2021-09-10")
+        status, names, _ = call(f"{base}/entities?limit=0")  # read from the new generation, not the dropped one
+        assert status == 200 and names["total"] > 0
     cli = json.loads(run("search", "cocoa harvest in Bahia", "--json", "-k", "1", "--index-url", database).stdout)
     assert cli["results"][0]["article"]["path"] == "cocoa.txt"
+
+
+def test_an_export_stopped_early_on_postgres_lets_the_servers_cursor_go(seed_index, seed_searcher, database,
+                                                                        monkeypatch):
+    """Keyword export over Postgres streams its matches a batch at a time from a cursor held on
+    the server; one that stops at --limit closes it at once (nothing left open on the server),
+    and the rows are the embedded export's first rows."""
+    from archivist.query import export
+    from archivist.query.postgres_search import PostgresSearcher
+    from archivist.storage.postgres import keywords
+
+    published(seed_index, database)
+    monkeypatch.setattr(keywords, "EVERY_MATCH_BATCH", 2)
+    monkeypatch.setattr(export, "_READ_BATCH", 2)
+    searcher = PostgresSearcher(database, seed_searcher.embedder)
+    try:
+        every = list(export.export_rows(searcher, "Taliban", "keyword"))
+        assert len(every) == len(list(export.export_rows(seed_searcher, "Taliban", "keyword"))) > 5
+        rows = export.export_rows(searcher, "Taliban", "keyword", limit=3)
+        assert [r["rank"] for r in rows] == [1, 2, 3]
+        open_cursors = searcher._keywords_connection.execute("SELECT count(*) FROM pg_cursors").fetchone()[0]
+        searcher._keywords_connection.commit()
+        assert open_cursors == 0
+    finally:
+        searcher.close()

@@ -46,9 +46,12 @@ RETRY_AFTER_SECONDS = 1
 
 
 def create_app(index: Path, archive: Path, token: str | None = None, workers: int = 2, queue: int = 32,
-               embedder: Embedder | None = None, processes: bool = False, index_url: str | None = None) -> FastAPI:
+               embedder: Embedder | None = None, processes: bool = False, index_url: str | None = None,
+               publishes: bool = True) -> FastAPI:
     """The API over one index folder (and the archive a reindex reads), or over the PostgreSQL
-    index at `index_url` (`index` then the working folder a reindex builds in before publishing). `processes`: searches run in `workers` worker processes (see
+    index at `index_url` (`index` then the working folder a reindex builds in before publishing;
+    without `publishes`, reindex and uploads are refused: the server was not started beside the
+    archive on purpose). `processes`: searches run in `workers` worker processes (see
     api/search_processes.py), else on threads of this one."""
     embedder = embedder or Embedder()
     live = live_searcher(index, embedder, index_url)
@@ -158,11 +161,18 @@ def create_app(index: Path, archive: Path, token: str | None = None, workers: in
     async def stats() -> dict:
         return await pool.run(lambda: live.get().stats())
 
-    @app.post("/reindex", status_code=202, summary="Start a reindex of the archive (409 while one runs)")
+    async def check_publishes() -> None:
+        if index_url and not publishes:
+            raise BadInput("This server reads the PostgreSQL index without an archive of its own; start "
+                           "`archivist serve --index-url ... --archive FOLDER` beside the archive to reindex "
+                           "and add files through it.")
+
+    @app.post("/reindex", status_code=202, summary="Start a reindex of the archive (409 while one runs)",
+              dependencies=[Depends(check_publishes)])
     async def start_reindex() -> dict:
         return job.start()
 
-    @app.put("/files/{name:path}", status_code=201,
+    @app.put("/files/{name:path}", status_code=201, dependencies=[Depends(check_publishes)],
              summary="Add one file (or a .zip) to the archive and index it: `archivist add`")
     async def add_file(name: str, request: Request, replace: bool = False, outlet: str | None = None,
                        date: str | None = None, url: str | None = None) -> dict:

@@ -62,10 +62,14 @@ def publish_embedded(index: Path, url: str, progress: Progress | None = None,
             progress("building the vector and keyword indexes", 0, 1)
             generations.build_indexes(target, generation)
             progress("building the vector and keyword indexes", 1, 1)
-            # The user's entity clean-ups live beside the embedded index; readers of this generation apply them too.
+            # The user's entity clean-ups live beside the embedded index; readers of this generation
+            # apply them too. A working folder that has none (a reindex from the page or the API, a
+            # second machine) carries the live generation's forward instead of dropping them.
             with target.transaction():
+                edits = (sidecar.read_json(index / EDITS_FILE, {}) if (index / EDITS_FILE).is_file()
+                         else generations.live_entity_edits(target))
                 target.execute("UPDATE generations SET entity_edits = %s WHERE id = %s",
-                               (json.dumps(sidecar.read_json(index / EDITS_FILE, {})), generation))
+                               (json.dumps(edits), generation))
             # The build's manifest facts go with the counts, so `stats` on Postgres tells the same.
             replaced = generations.publish(target, generation, {
                 **counts, "manifest": {"built_at": live.get("built_at"), "model": live["model"]}})

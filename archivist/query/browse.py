@@ -102,8 +102,7 @@ class IndexLookups:
     def passages(self, passage_ids) -> dict[int, Passage]:
         return text_tables.passages_by_id(self.connection, passage_ids)
 
-    def article_ids(self, passage_ids) -> dict[int, str]:
-        return text_tables.articles_of(self.connection, passage_ids)
+    article_ids = articles_of  # nothing is remembered here either way
 
     def article_refs(self, article_ids) -> dict[str, ArticleRef]:
         return text_tables.article_refs(self.connection, list(article_ids))

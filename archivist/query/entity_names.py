@@ -157,7 +157,11 @@ def _layer(stored: dict) -> dict:
 
 def _effective(published: dict, own: dict) -> dict:
     """The published layer with this index's own applied on top: {"merged": {...}, "hidden": [...]}."""
-    merged = {k: v for k, v in published["merged"].items() if k not in own["unmerged"]}
-    merged.update(own["merged"])
+    merged = dict(own["merged"])
+    for key, into in published["merged"].items():
+        # A published merge this index's own layer overrides, undid, or would close a loop with
+        # (B into A made here, A into B published later) is left out: the own choice stands.
+        if key not in merged and key not in own["unmerged"] and _canonical(into, merged) != key:
+            merged[key] = into
     hidden = (published["hidden"] - own["unhidden"]) | own["hidden"]
     return {"merged": merged, "hidden": sorted(hidden)}

@@ -55,8 +55,13 @@ def keyword_matches(searcher: Searcher, query: str, **filters) -> Iterator[list[
     if not parsed.units and not parsed.phrases:
         raise BadInput("The query has no words to match; type the words to export every passage holding them.")
     matches = searcher.keyword_index.every_match(parsed, checked)
-    while batch := list(itertools.islice(matches, _READ_BATCH)):
-        yield batch
+    try:
+        while batch := list(itertools.islice(matches, _READ_BATCH)):
+            yield batch
+    finally:  # a caller that stops early (a --limit) lets the server's cursor go now, not at garbage collection
+        close = getattr(matches, "close", None)
+        if close is not None:
+            close()
 
 
 def matching_article_ids(searcher: Searcher, query: str, **filters) -> list[str]:

@@ -14,8 +14,10 @@ picks up a new build.
 
 Filters (outlet, author, dates, language) are the embedded backend's own SQL condition over the
 generation's partitions (`storage.postgres.filtering`); the query language's phrases,
-exclusions, OR groups and prefixes are tsquery conditions (`storage.postgres.tsqueries`). The entity filter and the name lists read the generation's mentions with the clean-ups
-publish copied (read-only here). "More like this" compares the passage's stored halfvec with the generation's, as embedded.
+exclusions, OR groups and prefixes are tsquery conditions (`storage.postgres.tsqueries`). The
+entity filter and the name lists read the generation's mentions with the clean-ups publish
+copied and those made on the database on top (query/entity_names.py). "More like this" compares
+the passage's stored halfvec with the generation's, as embedded.
 
 The browsing views (an article with its passages and mentions, the stories, the stats) are the
 embedded ArchiveBrowser's own statements, given the generation's partitions and psycopg's
@@ -80,7 +82,7 @@ class PostgresSearcher(Searcher):
 
     def __init__(self, url: str, embedder: Embedder | None = None, follow_updates: bool = True) -> None:
         self.url = url
-        self.index = None  # no folder: watchlists and entity clean-ups live beside an embedded index
+        self.index = None  # no folder: the watchlist and the clean-ups are documents in the database
         self.embedder = embedder or Embedder()
         self.follow_updates = follow_updates
         self._retrieval: Retrieval | None = None
@@ -142,6 +144,7 @@ class PostgresSearcher(Searcher):
         """The generation's names with the clean-ups published with it and those made on this
         database on top (entity_names.py); each read ends its transaction, so no reader holds a
         snapshot a publish would wait for."""
+        self.refresh()  # a publish drops the old generation's mentions
         with self.connection.transaction():
             published = generations.entity_edits(self.connection, self.generation)
         return _OneTransactionEach(EntityNames(PgDocument(self.url, "entity_edits"), self.connection,

@@ -183,6 +183,12 @@ def drop(connection, generation: int) -> None:
     connection.execute("DELETE FROM generations WHERE id = %s AND state != 'live'", (generation,))
 
 
+def live_entity_edits(connection) -> dict:
+    """The entity clean-ups the live generation was published with ({} when none is live)."""
+    row = connection.execute("SELECT entity_edits FROM generations WHERE state = 'live'").fetchone()
+    return dict(row[0]) if row else {}
+
+
 def entity_edits(connection, generation: int) -> dict:
     """The entity clean-ups `publish` copied with the generation (merged and hidden names)."""
     row = connection.execute("SELECT entity_edits FROM generations WHERE id = %s", (generation,)).fetchone()

@@ -84,7 +84,7 @@ CREATE TABLE term_postings (
     (5, "the entity clean-ups (merges, hidden names) a generation was published with", """
 ALTER TABLE generations ADD COLUMN entity_edits jsonb NOT NULL DEFAULT '{}';
 """),
-    (6, "a user's own lists (the watchlist), kept outside the generations so no publish drops them", """
+    (6, "a user's own lists (the watchlist, clean-ups of names), kept outside the generations so no publish drops them", """
 CREATE TABLE documents (name text PRIMARY KEY, body jsonb NOT NULL, version bigint NOT NULL DEFAULT 0);
 """),
 ]
