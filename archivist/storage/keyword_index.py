@@ -11,7 +11,7 @@ import heapq
 import sqlite3
 import threading
 from dataclasses import dataclass
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Protocol
 
 from archivist.storage import text_tables
@@ -32,6 +32,21 @@ COMMON_SHARE = 0.01
 MAX_TERMS = 6
 MAX_REMEMBERED_STEMS = 100_000
 _SCRATCH_LOCK = threading.Lock()
+
+
+def selective_terms(terms: list[str], passages: int,
+                    document_frequencies: Callable[[list[str]], dict[str, int]]) -> list[str]:
+    """The query's terms, without the commonest when the archive is large enough for them to be
+    slow (both backends: an any-word list over a million passages sums most of the archive).
+
+    Keeps at most MAX_TERMS rarest terms that occur in at most COMMON_SHARE of passages; when all
+    are common, the two rarest, so a query of everyday words still finds something."""
+    if passages < PRUNE_FROM_PASSAGES or not terms:
+        return terms
+    frequencies = document_frequencies(terms)
+    rarest = sorted((t for t in terms if frequencies[t] > 0), key=frequencies.__getitem__)
+    kept = [t for t in rarest if frequencies[t] <= COMMON_SHARE * passages][:MAX_TERMS] or rarest[:2]
+    return [t for t in terms if t in kept]
 
 # bm25 column weights: (title, body). Equal: on SciFact's train split title 0.5 gave hybrid nDCG@10
 # 0.745, 1.0 gave 0.749 and 2.0 0.748 (keyword alone 0.694 / 0.699 / 0.701); the seed questions
@@ -190,16 +205,7 @@ class Fts5KeywordIndex:
         return held
 
     def selective_terms(self, terms: list[str], passages: int) -> list[str]:
-        """The query's terms, without the commonest when the archive is large enough for them to be slow.
-
-        Keeps at most MAX_TERMS rarest terms that occur in at most COMMON_SHARE of passages; when all
-        are common, the two rarest, so a query of everyday words still finds something."""
-        if passages < PRUNE_FROM_PASSAGES or not terms:
-            return terms
-        frequencies = self.document_frequencies(terms)
-        rarest = sorted((t for t in terms if frequencies[t] > 0), key=frequencies.__getitem__)
-        kept = [t for t in rarest if frequencies[t] <= COMMON_SHARE * passages][:MAX_TERMS] or rarest[:2]
-        return [t for t in terms if t in kept]
+        return selective_terms(terms, passages, self.document_frequencies)
 
     def search(self, query: ParsedQuery, limit: int, filters: Filters = NO_FILTERS, passages: int = 0,
                every_word: bool = False) -> list[tuple[int, float]]:

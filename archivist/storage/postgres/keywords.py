@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from archivist.errors import IndexIncompatible
 from archivist.records import NO_FILTERS, Filters, ParsedQuery
 from archivist.storage.fts_expressions import content_words
-from archivist.storage.keyword_index import Constraint
+from archivist.storage.keyword_index import Constraint, selective_terms
 from archivist.storage.postgres.filtering import passage_restriction
 from archivist.storage.postgres.generations import bm25_share, partition
 from archivist.storage.postgres.phrase_scores import phrase_frequency, phrase_layout, prefix_frequency, term_share
@@ -88,6 +88,10 @@ class PgKeywordIndex:
         words absent either way."""
         lexemes, restriction, restricted = self._prepared(query, filters)
         if self.postings and not every_word and _plain(query):
+            # As on the embedded index, a large archive leaves its commonest words out of the
+            # any-word list (summing their posting lists took 10 s a query at a million passages).
+            words = selective_terms(content_words(query), passages, self.document_frequencies)
+            lexemes = self._all_lexemes(words)
             if not lexemes:
                 return []
             join = f" JOIN {self.tables['passages']} p ON p.id = t.id" if restriction else ""
@@ -105,9 +109,11 @@ class PgKeywordIndex:
 
     def _prepared(self, query: ParsedQuery, filters: Filters) -> tuple[list[str], str, dict]:
         """The query's words as the index's configurations stem them, and the filters' restriction."""
-        words = content_words(query)
-        lexemes = sorted({word for config in self.configs for word in self._lexemes(config, words)}) if words else []
-        return (lexemes, *passage_restriction(filters, self.generation))
+        return (self._all_lexemes(content_words(query)), *passage_restriction(filters, self.generation))
+
+    def _all_lexemes(self, words: list[str]) -> list[str]:
+        """The words as each of the generation's configurations stems them."""
+        return sorted({word for config in self.configs for word in self._lexemes(config, words)}) if words else []
 
     def _bm25(self, query: ParsedQuery, lexemes: list[str], restriction: str, restricted: dict,
               every_word: bool) -> tuple[str, dict] | None:
