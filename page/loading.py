@@ -115,8 +115,7 @@ def build_lock() -> threading.Lock:
 def build_index(archive: Path, index: Path, where: Any, label: str, url: str | None = None) -> str | None:
     """Run an incremental reindex with a progress bar in `where`; return a summary or None.
     With `url`, into that PostgreSQL index: built in the working folder `index`, then published."""
-    from archivist.build.indexer import reindex  # imported here: only needed when building
-    from archivist.build.reindex_postgres import reindex_into_postgres
+    from archivist.build.reindex_postgres import PostgresReindex, reindex_here_or_into  # only needed when building
 
     lock = build_lock()
     with where.status(label, expanded=True) as status:
@@ -125,13 +124,9 @@ def build_index(archive: Path, index: Path, where: Any, label: str, url: str | N
             lock.acquire()
         try:
             bar = st.progress(0.0, text="Reading the archive…")
-            if url:
-                into_postgres = reindex_into_postgres(archive, index, url, progress=_progress_updater(bar),
-                                                      embedder=shared_embedder())
-                report = into_postgres.reindex
-            else:
-                into_postgres = None
-                report = reindex(archive, index, progress=_progress_updater(bar), embedder=shared_embedder())
+            done = reindex_here_or_into(archive, index, url, progress=_progress_updater(bar), embedder=shared_embedder())
+            into_postgres = done if isinstance(done, PostgresReindex) else None
+            report = into_postgres.reindex if into_postgres else done
         except ArchivistError as error:
             status.update(label="The index was not updated", state="error")
             st.write(md(str(error)))

@@ -185,8 +185,7 @@ def postgres_status(stats: dict, searcher, archive: Path, index: Path) -> None:
     show_status(status_rows(stats) + [
         f'Reads the PostgreSQL index at <code title="{html.escape(where, quote=True)}">'
         f"{escape(where, newlines=False)}</code>{'' if writes else ' (read-only)'}, {escape(generation, newlines=False)}"]
-        + ([f'Archive: <code title="{html.escape(str(archive), quote=True)}">'
-            f"{escape(archive.name or str(archive), newlines=False)}/</code>"] if writes else []))
+        + ([archive_row(archive)] if writes else []))
     if not writes:
         sb.caption(POSTGRES_NOTE)
         return
@@ -198,10 +197,14 @@ def index_status(stats: dict, archive: Path, index: Path) -> None:
     """Articles, passages, outlets, dates, build time and model, plus the Reindex button."""
     sb = st.sidebar
     sb.subheader("Index")
-    show_status(status_rows(stats) + [
-        f'Archive: <code title="{html.escape(str(archive), quote=True)}">'
-        f"{escape(archive.name or str(archive), newlines=False)}/</code>"])
+    show_status(status_rows(stats) + [archive_row(archive)])
     reindex_button(archive, index)
+
+
+def archive_row(archive: Path) -> str:
+    """The status line naming the archive folder a Reindex reads (its full path on hover)."""
+    return (f'Archive: <code title="{html.escape(str(archive), quote=True)}">'
+            f"{escape(archive.name or str(archive), newlines=False)}/</code>")
 
 
 def reindex_button(archive: Path, index: Path, url: str | None = None) -> None:

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from archivist.build.indexer import reindex
+from archivist.build.reindex_postgres import reindex_here_or_into
 from archivist.errors import ArchivistError, IndexBusy
 from archivist.model.embedding import Embedder
 
@@ -55,14 +55,8 @@ class ReindexJob:
 
     def _run(self) -> None:
         try:
-            if self.index_url:
-                from archivist.build.reindex_postgres import reindex_into_postgres
-
-                report = reindex_into_postgres(self.archive, self.index, self.index_url, progress=self._progress,
-                                               embedder=self.embedder, pause=self.pause)
-            else:
-                report = reindex(self.archive, self.index, progress=self._progress, embedder=self.embedder,
-                                 pause=self.pause)
+            report = reindex_here_or_into(self.archive, self.index, self.index_url, progress=self._progress,
+                                          embedder=self.embedder, pause=self.pause)
         except ArchivistError as error:
             outcome = {"state": "failed", "error": str(error)}
         except Exception as error:  # a bug: reported, never a dead job that says "running"

@@ -58,6 +58,16 @@ class PostgresReindex:
         return "\n".join(lines)
 
 
+def reindex_here_or_into(archive: Path, index: Path, url: str | None, progress: Progress | None = None,
+                         embedder: Embedder | None = None, pause: Callable[[], None] | None = None
+                         ) -> ReindexReport | PostgresReindex:
+    """The embedded reindex of `archive` into `index`, or with `url` the same into the working
+    folder `index`, published into that PostgreSQL index (what the API's and the page's Reindex run)."""
+    if url:
+        return reindex_into_postgres(archive, index, url, progress=progress, embedder=embedder, pause=pause)
+    return reindex(archive, index, progress=progress, embedder=embedder, pause=pause)
+
+
 def reindex_into_postgres(archive: Path, index: Path, url: str, progress: Progress | None = None,
                           embedder: Embedder | None = None, pause: Callable[[], None] | None = None) -> PostgresReindex:
     """Reindex `archive` into the working folder `index`, sharing vectors through the database
