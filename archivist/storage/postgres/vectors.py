@@ -26,8 +26,10 @@ class PgVectorIndex:
 
     kind = "pgvector hnsw"  # what `stats` names the vectors
 
-    def __init__(self, connection, generation: int, exact_filter_limit: int = EXACT_FILTER_LIMIT) -> None:
+    def __init__(self, connection, generation: int, exact_filter_limit: int = EXACT_FILTER_LIMIT,
+                 ef_search: int = EF_SEARCH) -> None:
         self.connection = connection
+        self.ef_search = ef_search  # a benchmark sweeps it (recall against time)
         self.table = partition("passages", generation)
         self.exact_filter_limit = exact_filter_limit
         self._count: int | None = None
@@ -60,7 +62,7 @@ class PgVectorIndex:
                 else:
                     # pgvector caps the beam at 1,000; the iterative scan goes on past it for a larger k.
                     self.connection.execute("SELECT set_config('hnsw.ef_search', %s, true)",
-                                            (str(min(MAX_EF_SEARCH, max(EF_SEARCH, k))),))
+                                            (str(min(MAX_EF_SEARCH, max(self.ef_search, k))),))
                     self.connection.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
                     self.connection.execute("SELECT set_config('hnsw.max_scan_tuples', %s, true)", (str(MAX_SCAN_TUPLES),))
                 found = self.connection.execute(
