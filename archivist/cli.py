@@ -580,7 +580,9 @@ def _publish(args: argparse.Namespace) -> int:
         print(f"Published build {report.build_id} to {redacted(url)} as generation {report.generation}"
               + (f" (replacing {report.replaced})" if report.replaced else "")
               + f": {counts['articles']:,} articles, {counts['passages']:,} passages with their vectors, "
-              f"in {report.seconds:.1f} s.")
+              f"in {report.seconds:.1f} s"
+              + (f" (resumed: {report.resumed_articles:,} articles were in from an interrupted publish)"
+                 if report.resumed_articles else "") + ".")
     return 0
 
 

@@ -319,7 +319,7 @@ def synthetic_lines(s: dict) -> list[str]:
             f"| size on disk | {s['embedded_bytes'] / 1e9:.2f} GB | {s['postgres_bytes'] / 1e9:.2f} GB (HNSW "
             f"{s['hnsw_bytes'] / 1e9:.2f} GB) | {ratio(s['postgres_bytes'], s['embedded_bytes'])} |",
             *served_rows(s["served"]),
-            "", "pgvector's beam (`hnsw.ef_search`, set per query) against recall@10 and time at 1M, the same questions "
+            "", f"pgvector's beam (`hnsw.ef_search`, set per query) against recall@10 and time at {s['passages']:,} passages, the same questions "
             "(m 16, ef_construction 64):", "",
             "| ef_search | p50 / p95 | recall@10 | 1% filter p50 / p95 | 1% filter recall@10 |", "|---|---|---|---|---|",
             *[f"| {r['ef_search']} | {r['ms'][0]:.2f} / {r['ms'][1]:.2f} ms | {r['recall']:.3f} | "

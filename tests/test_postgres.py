@@ -118,8 +118,88 @@ def test_a_publish_killed_midway_leaves_readers_on_the_previous_generation(seed_
         _, ids = PgVectorIndex(connection, generations.live_generation(connection)).search(
             real_embedder.encode(SEED_QUESTIONS[:1]), 3)
         assert (ids >= 0).all()  # readers still search the whole previous build
-    finished = published(seed_index, database)
-    assert finished["generation"] == 3 and finished["replaced"] == 1
+    finished = published(seed_index, database)  # the same build: resumed where it stopped
+    assert finished["generation"] == 2 and finished["replaced"] == 1 and finished["resumed_articles"] == 5
+    with connect(database) as connection:
+        assert dict(connection.execute("SELECT id, state FROM generations").fetchall()) == {2: "live"}
+    live, source, _ = embedded(seed_index)
+    for table in ("articles", "passages", "sentences", "copies", "mentions"):
+        assert finished["counts"][table] == source.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_each_article_goes_in_whole_and_an_interrupted_publish_resumes_after_the_committed_ones(
+        seed_index, database, real_embedder):
+    """Articles are written one group of whole articles per transaction: stopped after the second
+    group, the writing generation holds complete articles only (every passage, sentence and
+    mention of each), readers stay on the live build, and the next publish of the same build
+    copies only the rest, ending with the same rows as a publish in one go."""
+    from archivist.build.publish_postgres import publish_embedded
+
+    published(seed_index, database)
+    live, source, _ = embedded(seed_index)
+
+    def stop_after_two_groups(passages_in: int, groups: list[int] = []) -> None:
+        groups.append(passages_in)
+        if len(groups) == 2:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        publish_embedded(seed_index, database, after_rows=stop_after_two_groups, batch=10)
+    with connect(database) as connection:
+        assert dict(connection.execute("SELECT id, state FROM generations").fetchall()) == {1: "live", 2: "writing"}
+        written = [row[0] for row in connection.execute("SELECT id FROM articles_g2")]
+        assert 0 < len(written) < 5
+        for article_id in written:  # whole: every row of each article that is in at all
+            for table, column, sql in (
+                    ("passages_g2", "article_id", "SELECT count(*) FROM passages WHERE article_id = ?"),
+                    ("mentions_g2", "article_id", "SELECT count(*) FROM mentions WHERE article_id = ?")):
+                stored = connection.execute(f"SELECT count(*) FROM {table} WHERE {column} = %s", (article_id,)).fetchone()
+                assert stored[0] == source.execute(sql, (article_id,)).fetchone()[0], (table, article_id)
+            sentences = connection.execute("SELECT count(*) FROM sentences_g2 s JOIN passages_g2 p ON p.id = s.passage_id "
+                                           "WHERE p.article_id = %s", (article_id,)).fetchone()[0]
+            assert sentences == source.execute("SELECT count(*) FROM sentences s JOIN passages p ON p.id = s.passage_id "
+                                               "WHERE p.article_id = ?", (article_id,)).fetchone()[0]
+        assert connection.execute("SELECT count(*) FROM passages_g2 WHERE article_id != ALL(%s)",
+                                  (written,)).fetchone()[0] == 0
+        _, ids = PgVectorIndex(connection, generations.live_generation(connection)).search(
+            real_embedder.encode(SEED_QUESTIONS[:1]), 3)
+        assert (ids >= 0).all() and generations.live_generation(connection) == 1
+    report = publish_embedded(seed_index, database, batch=10)
+    assert (report.generation, report.replaced, report.resumed_articles) == (2, 1, len(written))
+    with connect(database) as connection:
+        for table in ("articles", "passages", "sentences", "copies", "story_members", "relations", "mentions"):
+            stored = connection.execute(f"SELECT count(*) FROM {table}_g2").fetchone()[0]
+            assert stored == report.counts.get(table, stored) == source.execute(
+                f"SELECT count(*) FROM {table}").fetchone()[0], table
+        assert connection.execute("SELECT count(*) FROM passages_g2").fetchone()[0] == \
+            connection.execute("SELECT count(DISTINCT id) FROM passages_g2").fetchone()[0]
+        hnsw = connection.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'passages_g2' "
+                                  "AND indexdef LIKE '%hnsw%'").fetchone()[0]
+        assert hnsw == 1
+    searched = run("search", "Lion of Panjshir", "--index-url", database, "--json", "-k", "3")
+    direct = run("search", "Lion of Panjshir", "--index", str(seed_index), "--json", "-k", "3")
+    assert [r["passage"] for r in json.loads(searched.stdout)["results"]] == \
+        [r["passage"] for r in json.loads(direct.stdout)["results"]]
+
+
+def test_a_different_build_after_an_interrupted_publish_starts_over(seed_index, database, tmp_path):
+    from archivist.build.publish_postgres import publish_embedded
+
+    published(seed_index, database)
+    with pytest.raises(Interrupted):
+        publish_embedded(seed_index, database, after_rows=lambda n: (_ for _ in ()).throw(Interrupted), batch=10)
+    other = tmp_path / "other"
+    shutil.copytree(seed_index, other)
+    live = manifest.read_manifest(other)
+    renamed = {**live, "build_id": live["build_id"] + "-other"}
+    (manifest.build_dir(other, live["build_id"])).rename(manifest.build_dir(other, renamed["build_id"]))
+    (other / "manifest.json").write_text(json.dumps(renamed))
+    report = publish_embedded(other, database)
+    assert (report.generation, report.resumed_articles) == (3, 0)
     with connect(database) as connection:
         assert dict(connection.execute("SELECT id, state FROM generations").fetchall()) == {3: "live"}
 

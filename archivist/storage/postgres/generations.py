@@ -104,6 +104,22 @@ def writer(connection) -> Iterator[None]:
         connection.commit()
 
 
+def resume_or_begin(connection, build_id: str) -> tuple[int, bool]:
+    """The generation to write `build_id` into, and whether it was begun before: an interrupted
+    publish of the same build is resumed (its committed articles are kept); otherwise a new one
+    (`begin`). Call it holding the writer lock."""
+    with connection.transaction():
+        found = connection.execute("SELECT id FROM generations WHERE state = 'writing' AND build_id = %s "
+                                   "ORDER BY id DESC LIMIT 1", (build_id,)).fetchone()
+    if found is None:
+        return begin(connection, build_id), False
+    with connection.transaction():
+        for (stale,) in connection.execute("SELECT id FROM generations WHERE state IN ('writing', 'retired') "
+                                           "AND id != %s", (found[0],)).fetchall():
+            drop(connection, stale)
+    return found[0], True
+
+
 def begin(connection, build_id: str) -> int:
     """A new generation in state 'writing', with empty partitions; drops abandoned ones first."""
     with connection.transaction():
@@ -141,10 +157,22 @@ def build_indexes(connection, generation: int) -> None:
             "SELECT setting::bigint * 1024 / 1048576 FROM pg_settings WHERE name = 'maintenance_work_mem'").fetchone()[0]
         connection.execute("SELECT set_config('maintenance_work_mem', %s, true)",
                            (f"{build_memory_mb(passages, int(current))}MB",))
+        _clear_indexes_and_statistics(connection, names)  # a resumed publish may have built them once
         for statement in INDEXES + KEYWORD_STATISTICS:
             connection.execute(statement.format(generation=int(generation), **names))
         for table in names.values():
             connection.execute(f"ANALYZE {table}")
+
+
+def _clear_indexes_and_statistics(connection, names: dict[str, str]) -> None:
+    """Drop what build_indexes makes (every index but the primary keys, the bm25 statistics), so
+    building twice into one generation gives what building once does."""
+    for table in names.values():
+        for (index,) in connection.execute("SELECT indexrelid::regclass::text FROM pg_index "
+                                           "WHERE indrelid = %s::regclass AND NOT indisprimary", (table,)).fetchall():
+            connection.execute(f"DROP INDEX {index}")
+    for table in ("passage_words", "term_stats", "term_postings"):
+        connection.execute(f"TRUNCATE {names[table]}")
 
 
 def build_facts(connection, generation: int) -> dict:
