@@ -131,6 +131,23 @@ class Interrupted(Exception):
     pass
 
 
+def shape(connection, generation: int) -> dict[str, tuple[int, int]]:
+    """Rows and indexes of each of a generation's tables (what a resume must end with as well)."""
+    out = {}
+    for table in schema.GENERATION_TABLES:
+        name = generations.partition(table, generation)
+        rows = connection.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+        indexes = connection.execute("SELECT count(*) FROM pg_indexes WHERE tablename = %s", (name,)).fetchone()[0]
+        out[table] = (rows, indexes)
+    connection.commit()
+    return out
+
+
+def live_shape(url: str) -> dict[str, tuple[int, int]]:
+    with connect(url) as connection:
+        return shape(connection, generations.live_generation(connection))
+
+
 def test_each_article_goes_in_whole_and_an_interrupted_publish_resumes_after_the_committed_ones(
         seed_index, database, real_embedder):
     """Articles are written one group of whole articles per transaction: stopped after the second
@@ -140,6 +157,7 @@ def test_each_article_goes_in_whole_and_an_interrupted_publish_resumes_after_the
     from archivist.build.publish_postgres import publish_embedded
 
     published(seed_index, database)
+    whole = live_shape(database)
     live, source, _ = embedded(seed_index)
 
     def stop_after_two_groups(passages_in: int, groups: list[int] = []) -> None:
@@ -175,15 +193,35 @@ def test_each_article_goes_in_whole_and_an_interrupted_publish_resumes_after_the
             stored = connection.execute(f"SELECT count(*) FROM {table}_g2").fetchone()[0]
             assert stored == report.counts.get(table, stored) == source.execute(
                 f"SELECT count(*) FROM {table}").fetchone()[0], table
-        assert connection.execute("SELECT count(*) FROM passages_g2").fetchone()[0] == \
-            connection.execute("SELECT count(DISTINCT id) FROM passages_g2").fetchone()[0]
-        hnsw = connection.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'passages_g2' "
-                                  "AND indexdef LIKE '%hnsw%'").fetchone()[0]
-        assert hnsw == 1
+    assert live_shape(database) == whole  # every table's rows and indexes, as a publish in one go
     searched = run("search", "Lion of Panjshir", "--index-url", database, "--json", "-k", "3")
     direct = run("search", "Lion of Panjshir", "--index", str(seed_index), "--json", "-k", "3")
     assert [r["passage"] for r in json.loads(searched.stdout)["results"]] == \
         [r["passage"] for r in json.loads(direct.stdout)["results"]]
+
+
+@pytest.mark.parametrize("stopped_in", ["build_indexes", "publish"])
+def test_a_publish_stopped_after_the_articles_resumes_to_the_same_generation(seed_index, database, monkeypatch,
+                                                                             stopped_in):
+    """Stopped while indexing (the rows that span articles are in, the indexes not), the resume
+    writes those rows again, not twice; stopped after indexing (before going live), it only makes
+    the generation live: the indexes and bm25 statistics are not built again."""
+    from archivist.build.publish_postgres import publish_embedded
+
+    published(seed_index, database)
+    whole = live_shape(database)
+    real = getattr(generations, stopped_in)
+    built: list[int] = []
+    real_build = generations.build_indexes
+    monkeypatch.setattr(generations, stopped_in, lambda *a, **k: (_ for _ in ()).throw(Interrupted))
+    with pytest.raises(Interrupted):
+        publish_embedded(seed_index, database)
+    monkeypatch.setattr(generations, stopped_in, real)
+    monkeypatch.setattr(generations, "build_indexes", lambda c, g: (built.append(g), real_build(c, g)))
+    report = publish_embedded(seed_index, database)
+    assert (report.generation, report.replaced, report.resumed_articles) == (2, 1, 5)
+    assert built == ([2] if stopped_in == "build_indexes" else [])
+    assert live_shape(database) == whole
 
 
 def test_a_different_build_after_an_interrupted_publish_starts_over(seed_index, database, tmp_path):
@@ -202,6 +240,23 @@ def test_a_different_build_after_an_interrupted_publish_starts_over(seed_index, 
     assert (report.generation, report.resumed_articles) == (3, 0)
     with connect(database) as connection:
         assert dict(connection.execute("SELECT id, state FROM generations").fetchall()) == {3: "live"}
+
+
+def test_a_half_written_generation_of_another_schema_is_not_resumed(seed_index, database):
+    """Rows written by an Archivist of another schema version are never mixed with this one's."""
+    from archivist.build.publish_postgres import publish_embedded
+
+    published(seed_index, database)
+    whole = live_shape(database)
+    with pytest.raises(Interrupted):
+        publish_embedded(seed_index, database, after_rows=lambda n: (_ for _ in ()).throw(Interrupted), batch=10)
+    with connect(database) as connection:
+        connection.execute("UPDATE generations SET counts = %s WHERE state = 'writing'",
+                           (json.dumps({"writing": {"schema": schema.LATEST - 1}}),))
+        connection.commit()
+    report = publish_embedded(seed_index, database)
+    assert (report.generation, report.resumed_articles) == (3, 0)
+    assert live_shape(database) == whole
 
 
 def test_bad_urls_and_unreachable_servers_get_one_line(tmp_path, seed_index):

@@ -9,7 +9,9 @@ their sentences, its mentions; whole articles are grouped about BATCH passages t
 transaction), so the writing generation never holds part of an article. Killed mid-way, it
 leaves the live generation as it was; the next publish of the same build resumes after the
 articles already committed (a different build drops the half-written one and starts again).
-What spans articles (copies, stories, relations) and the indexes are rewritten on resume.
+What spans articles (copies, stories, relations) is rewritten on resume; the indexes and bm25
+statistics are built once, in the transaction that marks the generation indexed (a publish killed
+after that only makes it live).
 """
 
 from __future__ import annotations
@@ -63,11 +65,15 @@ def publish_embedded(index: Path, url: str, progress: Progress | None = None,
 
         register_vector_types(target)  # the extension may be new
         with generations.writer(target):
-            generation, resumed = generations.resume_or_begin(target, live["build_id"])
-            counts = _copy(source, vectors, target, generation, live["model"]["name"], progress, after_rows, batch)
-            progress("building the vector and keyword indexes", 0, 1)
-            generations.build_indexes(target, generation)
-            progress("building the vector and keyword indexes", 1, 1)
+            generation, indexed = generations.resume_or_begin(target, live["build_id"])
+            if indexed:  # killed after everything was in and indexed, before it went live
+                counts = {**_counts(target, generation), "resumed_articles": _counts(target, generation)["articles"]}
+            else:
+                counts = _copy(source, vectors, target, generation, live["model"]["name"], progress, after_rows, batch)
+                progress("building the vector and keyword indexes", 0, 1)
+                generations.build_indexes(target, generation)
+                progress("building the vector and keyword indexes", 1, 1)
+            resumed_articles = counts.pop("resumed_articles")
             # The user's entity clean-ups live beside the embedded index; readers of this generation
             # apply them too. A working folder that has none (a reindex from the page or the API, a
             # second machine) carries the live generation's forward instead of dropping them.
@@ -83,7 +89,7 @@ def publish_embedded(index: Path, url: str, progress: Progress | None = None,
         target.close()
         source.close()
     return PublishReport(generation, replaced, live["build_id"], counts, time.perf_counter() - started,
-                         counts.pop("resumed_articles"))
+                         resumed_articles)
 
 
 ARTICLE_COLUMNS = ("id", "path", "title", "outlet", "date", "url", "author", "place", "language", "pages",
@@ -124,10 +130,15 @@ def _copy(source, vectors: FaissVectorIndex, target, generation: int, model: str
                 "SELECT m.story_id, s.kind, m.article_id, m.kind FROM story_members m JOIN stories s ON s.id = m.story_id")))
         _copy_rows(target, tables["relations"], ("generation", "a", "b", "kind"), (
             (generation, *row) for row in source.execute("SELECT a, b, kind FROM relations")))
-    counts = {table: target.execute(f"SELECT count(*) FROM {tables[table]}").fetchone()[0]
+    return {**_counts(target, generation), "resumed_articles": len(committed)}
+
+
+def _counts(target, generation: int) -> dict[str, int]:
+    """The rows `generation` holds of each build table (what `stats` and the report tell)."""
+    counts = {table: target.execute(f"SELECT count(*) FROM {generations.partition(table, generation)}").fetchone()[0]
               for table in ("articles", "passages", "sentences", *SPANNING_TABLES, "mentions")}
     target.commit()
-    return {**counts, "resumed_articles": len(committed)}
+    return counts
 
 
 def _article_groups(sizes: list[tuple[str, int]], batch: int) -> Iterator[list[str]]:

@@ -9,11 +9,12 @@ One writer at a time: a session advisory lock, released when the writer's connec
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from archivist.errors import IndexBusy, IndexMissing
-from archivist.storage.postgres.schema import GENERATION_TABLES
+from archivist.storage.postgres.schema import GENERATION_TABLES, LATEST
 from archivist.storage.term_scores import B, K1
 
 MIN_IDF = 1e-6  # FTS5's floor for a word in more than half the passages
@@ -105,19 +106,24 @@ def writer(connection) -> Iterator[None]:
 
 
 def resume_or_begin(connection, build_id: str) -> tuple[int, bool]:
-    """The generation to write `build_id` into, and whether it was begun before: an interrupted
-    publish of the same build is resumed (its committed articles are kept); otherwise a new one
-    (`begin`). Call it holding the writer lock."""
+    """The generation to write `build_id` into, and whether it is indexed already: an interrupted
+    publish of the same build, begun by this schema with every partition there, is resumed (its
+    committed articles are kept); otherwise a new one (`begin`). Call it holding the writer lock."""
     with connection.transaction():
-        found = connection.execute("SELECT id FROM generations WHERE state = 'writing' AND build_id = %s "
-                                   "ORDER BY id DESC LIMIT 1", (build_id,)).fetchone()
+        found = connection.execute(
+            "SELECT id, coalesce((counts -> 'writing' ->> 'indexed')::boolean, false) FROM generations "
+            "WHERE state = 'writing' AND build_id = %s AND counts -> 'writing' ->> 'schema' = %s "
+            "ORDER BY id DESC LIMIT 1", (build_id, str(LATEST))).fetchone()
+        if found is not None and not all(connection.execute("SELECT to_regclass(%s) IS NOT NULL", (
+                partition(table, found[0]),)).fetchone()[0] for table in GENERATION_TABLES):
+            found = None  # a table this code writes is missing there: start over
     if found is None:
         return begin(connection, build_id), False
     with connection.transaction():
         for (stale,) in connection.execute("SELECT id FROM generations WHERE state IN ('writing', 'retired') "
                                            "AND id != %s", (found[0],)).fetchall():
             drop(connection, stale)
-    return found[0], True
+    return found[0], found[1]
 
 
 def begin(connection, build_id: str) -> int:
@@ -126,8 +132,9 @@ def begin(connection, build_id: str) -> int:
         for (stale,) in connection.execute("SELECT id FROM generations WHERE state IN ('writing', 'retired')").fetchall():
             drop(connection, stale)
         generation = connection.execute("SELECT nextval('generation_ids')").fetchone()[0]
-        connection.execute("INSERT INTO generations(id, build_id, state) VALUES (%s, %s, 'writing')",
-                           (generation, build_id))
+        # What wrote it, so a resume never mixes rows of two schemas (publish replaces the counts).
+        connection.execute("INSERT INTO generations(id, build_id, state, counts) VALUES (%s, %s, 'writing', %s)",
+                           (generation, build_id, json.dumps({"writing": {"schema": LATEST}})))
         for table in GENERATION_TABLES:
             connection.execute(f"CREATE TABLE {partition(table, generation)} PARTITION OF {table} "
                                f"FOR VALUES IN ({int(generation)})")
@@ -157,22 +164,13 @@ def build_indexes(connection, generation: int) -> None:
             "SELECT setting::bigint * 1024 / 1048576 FROM pg_settings WHERE name = 'maintenance_work_mem'").fetchone()[0]
         connection.execute("SELECT set_config('maintenance_work_mem', %s, true)",
                            (f"{build_memory_mb(passages, int(current))}MB",))
-        _clear_indexes_and_statistics(connection, names)  # a resumed publish may have built them once
         for statement in INDEXES + KEYWORD_STATISTICS:
             connection.execute(statement.format(generation=int(generation), **names))
         for table in names.values():
             connection.execute(f"ANALYZE {table}")
-
-
-def _clear_indexes_and_statistics(connection, names: dict[str, str]) -> None:
-    """Drop what build_indexes makes (every index but the primary keys, the bm25 statistics), so
-    building twice into one generation gives what building once does."""
-    for table in names.values():
-        for (index,) in connection.execute("SELECT indexrelid::regclass::text FROM pg_index "
-                                           "WHERE indrelid = %s::regclass AND NOT indisprimary", (table,)).fetchall():
-            connection.execute(f"DROP INDEX {index}")
-    for table in ("passage_words", "term_stats", "term_postings"):
-        connection.execute(f"TRUNCATE {names[table]}")
+        # A publish killed after this commits resumes straight to making the generation live.
+        connection.execute("UPDATE generations SET counts = jsonb_set(counts, '{writing,indexed}', 'true') "
+                           "WHERE id = %s AND counts ? 'writing'", (generation,))
 
 
 def build_facts(connection, generation: int) -> dict:
@@ -191,8 +189,6 @@ def publish(connection, generation: int, counts: dict) -> int | None:
     """Make `generation` live in one transaction; returns the generation it replaced (retired,
     then dropped once no reader can still be reading it: DROP waits for their transactions).
     `counts` is what the generation holds (row counts, and the "manifest" facts `build_facts` reads)."""
-    import json
-
     with connection.transaction():
         previous = connection.execute("SELECT id FROM generations WHERE state = 'live' FOR UPDATE").fetchone()
         connection.execute("UPDATE generations SET state = 'retired' WHERE state = 'live'")
