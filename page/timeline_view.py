@@ -28,7 +28,8 @@ TIMELINE_K = 100
 @st.cache_data(max_entries=64, show_spinner=False)
 def wide_matches(_searcher: Searcher, build_id: str, query: str, like: int | None, mode: str,
                  outlets: tuple[str, ...], author: str | None = None, languages: tuple[str, ...] = (),
-                 entity: str | None = None, _vector: np.ndarray | None = None) -> dict[str, str | None]:
+                 entity: str | None = None, _vector: np.ndarray | None = None,
+                 names_stamp: int = 0) -> dict[str, str | None]:
     """The articles of the top TIMELINE_K passages, searched with no date filter at all.
 
     The chart must show the whole spread of the question even while the results are narrowed
@@ -89,7 +90,8 @@ def timeline(searcher: Searcher, query: str, like: int | None, params: dict,
     try:
         found = wide_matches(searcher, searcher.build_id, query, like, params["mode"],
                              tuple(params["outlets"] or ()), params.get("author"),
-                             tuple(params.get("languages") or ()), params.get("entity"), vector)
+                             tuple(params.get("languages") or ()), params.get("entity"), vector,
+                             searcher.entity_names().stamp() if params.get("entity") else 0)
     except ArchivistError as error:  # the results answer on their own; the chart is extra
         log.warning("no timeline for query %s: %s", logged_query(query), error)
         return

@@ -23,7 +23,7 @@ def watch_panel(searcher: Searcher) -> None:
     """The sidebar's Watchlist: each watch, its new articles counted, a button to open it."""
     watchlist = watchlist_of(searcher)
     try:
-        statuses = watch_statuses(searcher, watchlist, searcher.build_id, searcher.location(), watchlist.stamp())
+        statuses = current_statuses(searcher, watchlist)
     except ArchivistError as error:
         st.sidebar.warning(md(str(error)))
         return
@@ -39,11 +39,18 @@ def watch_panel(searcher: Searcher) -> None:
             st.success(md(message))
 
 
+def current_statuses(searcher: Searcher, watchlist: Watchlist) -> list[WatchStatus]:
+    """Every watch's status, from the cache while nothing it depends on has changed."""
+    return watch_statuses(searcher, watchlist, searcher.build_id, searcher.location(), watchlist.stamp(),
+                          searcher.entity_names().stamp())
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def watch_statuses(_searcher: Searcher, _watchlist: Watchlist, build_id: str, where: str,
-                   stamp: int) -> list[WatchStatus]:
-    """Every watch's status, searched again only when the index, its build or the watchlist
-    changes (each rerun of the page would otherwise run every watch's search)."""
+                   stamp: int, names_stamp: int) -> list[WatchStatus]:
+    """Every watch's status, searched again only when the index, its build, the watchlist or
+    the names' clean-ups change (a merge changes what a watch filtered by a name matches; each
+    rerun of the page would otherwise run every watch's search)."""
     return _watchlist.status(_searcher)
 
 

@@ -152,3 +152,22 @@ def test_a_worker_killed_midway_loses_no_article(caplog):
     assert "an entity worker process died" in caplog.text
     assert len(results) == len(batches)
     assert results == [extract_entities(batch) for batch in batches]
+
+
+def test_the_pages_watchlist_follows_a_merge_of_the_name_a_watch_is_filtered_by(kenya, real_embedder):
+    """The page caches each watch's search; a merge changes which articles name a person, so the
+    count a watch filtered by that name shows must change with it, not wait for a reindex."""
+    from page.watches import current_statuses
+
+    from archivist.watchlist import watchlist_of
+
+    _, index = kenya
+    searcher = Searcher.open(index, real_embedder)
+    watchlist = watchlist_of(searcher)
+    watchlist.add(searcher, "minister", mode="keyword", entity="Njeri Kamau")
+    [before] = current_statuses(searcher, watchlist)
+    assert [a.path for a in before.matching] == ["visit.txt"]
+    searcher.entity_names().merge("Njeri Kamawu", "Njeri Kamau")
+    [after] = current_statuses(searcher, watchlist)
+    assert sorted(a.path for a in after.matching) == ["typo.txt", "visit.txt"]
+    assert [a.path for a in after.new] == ["typo.txt"]

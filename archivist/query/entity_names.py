@@ -42,6 +42,11 @@ class EntityNames:
         self.mentions, self.mark = mentions, mark
         self.published = _layer(published or {})
 
+    def stamp(self) -> int:
+        """Changes whenever this index's own clean-ups do (with the build id, a cache key for
+        what a search filtered by a name found: a merge changes which articles name it)."""
+        return self.document.stamp()
+
     def edits(self) -> dict:
         """The clean-ups in effect: the published ones, then this index's own on top."""
         return _effective(self.published, _layer(self.document.read({})))
