@@ -51,6 +51,16 @@ def live_generation(url: str) -> int:
         return live(connection)
 
 
+def mentions(url: str) -> list[tuple]:
+    """Every name the live generation holds, with where it is, in a fixed order."""
+    from archivist.storage.postgres.connection import connect
+
+    with connect(url) as connection:
+        return connection.execute('SELECT article_id, key, name, type, start, "end" FROM mentions m '
+                                  "JOIN generations g ON g.id = m.generation AND g.state = 'live' "
+                                  "ORDER BY 1, 5, 2").fetchall()
+
+
 def test_a_reindex_into_postgres_publishes_and_a_second_machine_embeds_nothing_again(tmp_path, archive, database):
     first = reindex(archive, tmp_path / "machine-a", database)
     assert first.returncode == 0, first.stderr
@@ -58,14 +68,20 @@ def test_a_reindex_into_postgres_publishes_and_a_second_machine_embeds_nothing_a
     assert report["passages_embedded"] == report["passages"] > 0
     assert report["shared_cache"]["drawn"] == 0 and report["shared_cache"]["written"] > report["passages"]
     assert report["published"]["generation"] == 1
+    assert report["shared_entities"] == {"drawn": 0, "written": 5}  # the five seed articles' names
     top = search(database, "Lion of Panjshir")["results"][0]
     assert "Lion of Panjshir" in top["passage"]
+    names_before = mentions(database)
+    assert names_before
 
     # Another machine (a fresh working folder) reindexing the same archive draws every vector from the database.
     second = json.loads(reindex(archive, tmp_path / "machine-b", database).stdout)
     assert second["passages_embedded"] == 0 and second["shared_cache"] == {"drawn": report["shared_cache"]["written"],
                                                                  "written": 0}
     assert second["published"]["generation"] == 2 and second["published"]["replaced"] == 1
+    # Nor does it read names again: each article's come from the database's entity cache.
+    assert second["shared_entities"] == {"drawn": 5, "written": 0}
+    assert mentions(database) == names_before
     # Built from the vectors the database held (fp16), it answers as the first machine's build did.
     assert search(database, "Lion of Panjshir")["results"][0]["passage"] == top["passage"]
 

@@ -9,24 +9,47 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Protocol
 
 from archivist import config
 from archivist.build.entity_processes import extract_in_processes, process_count
-from archivist.ingest.entities import EntityModelMissing
+from archivist.ingest import entities
+from archivist.ingest.entities import EntityModelMissing, Mention
 from archivist.progress import Progress
 from archivist.storage import entity_tables, text_tables
+from archivist.storage.cache import text_key
 
 log = logging.getLogger("archivist")
 ARTICLES_PER_STEP = 64  # articles sent to the model at once (progress moves on between them)
+SHARED_CHUNK = 2_000  # articles whose texts are hashed and asked of a shared cache at once
 
 
-def extract_new_entities(connection: sqlite3.Connection, article_ids: list[str], progress: Progress) -> str | None:
-    """Store the mentions of `article_ids`; a one-line note instead when the model is missing."""
+class EntityCache(Protocol):
+    """Mentions already found elsewhere, by text (a PostgreSQL index shares them so)."""
+
+    def draw(self, model: str, keys: Iterable[str]) -> dict[str, list[Mention]]: ...
+
+    def put(self, model: str, pairs: Iterable[tuple[str, list[Mention]]]) -> None: ...
+
+
+def extract_new_entities(connection: sqlite3.Connection, article_ids: list[str], progress: Progress,
+                         shared: EntityCache | None = None) -> str | None:
+    """Store the mentions of `article_ids`; a one-line note instead when the model is missing.
+    With `shared`, articles whose exact text it holds mentions for take those, and what the
+    model finds for the others is written to it."""
     if not article_ids:
         return None
     if not config.entities_enabled():
         return "entity extraction is off (ARCHIVIST_ENTITIES=0); new articles have no names to browse."
+    if shared is not None:
+        try:
+            article_ids = _from_shared(connection, article_ids, shared)
+        except EntityModelMissing as error:
+            log.warning("no entities extracted: %s", error)
+            return str(error)
+        if not article_ids:
+            return None
     progress("entities", 0, len(article_ids))
     steps = [article_ids[begin:begin + ARTICLES_PER_STEP]
              for begin in range(0, len(article_ids), ARTICLES_PER_STEP)]
@@ -38,13 +61,33 @@ def extract_new_entities(connection: sqlite3.Connection, article_ids: list[str],
 
     done = 0
     try:
+        model = entities.model_id() if shared is not None else ""
         found_per_step = extract_in_processes(texts_of_each_step(), process_count(len(article_ids)))
         for ids, found in zip(steps, found_per_step):
             for article_id, mentions in zip(ids, found):
                 entity_tables.insert_mentions(connection, article_id, mentions)
+            if shared is not None:
+                texts = text_tables.texts(connection, ids)
+                shared.put(model, ((text_key(texts[i]), m) for i, m in zip(ids, found)))
             done += len(ids)
             progress("entities", done, len(article_ids))
     except EntityModelMissing as error:
         log.warning("no entities extracted: %s", error)
         return str(error)
     return None
+
+
+def _from_shared(connection: sqlite3.Connection, article_ids: list[str], shared: EntityCache) -> list[str]:
+    """Store the mentions `shared` holds for these articles' texts; the ids it had none for."""
+    model = entities.model_id()
+    lacking: list[str] = []
+    for begin in range(0, len(article_ids), SHARED_CHUNK):
+        chunk = article_ids[begin:begin + SHARED_CHUNK]
+        keys = {article_id: text_key(text) for article_id, text in text_tables.texts(connection, chunk).items()}
+        found = shared.draw(model, keys.values())
+        for article_id in chunk:
+            if keys.get(article_id) in found:
+                entity_tables.insert_mentions(connection, article_id, found[keys[article_id]])
+            else:
+                lacking.append(article_id)
+    return lacking

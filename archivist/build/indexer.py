@@ -26,7 +26,7 @@ from archivist.storage.cache import EmbeddingCache
 from archivist.build.changes import ChangeCounts, apply_changes
 from archivist.config import FORMAT_VERSION, MODEL_DIMENSION, MODEL_MAX_TOKENS, MODEL_NAME
 from archivist.build.copies import find_copies
-from archivist.build.entity_step import extract_new_entities
+from archivist.build.entity_step import EntityCache, extract_new_entities
 from archivist.model.embedding import Embedder
 from archivist.errors import ArchivistError, IndexIncompatible, IndexMissing
 from archivist.storage.keyword_index import LanguageSplitKeywordIndex
@@ -87,10 +87,11 @@ class ReindexReport(ChangeCounts):
 
 def reindex(archive: Path, index: Path, progress: Progress | None = None,
             embedder: Embedder | None = None, pause: Callable[[], None] | None = None,
-            shared_cache: CacheWrapper | None = None) -> ReindexReport:
+            shared_cache: CacheWrapper | None = None, shared_entities: EntityCache | None = None) -> ReindexReport:
     """Bring the index in line with the archive; raises IndexBusy if another reindex runs.
     `pause` is called between embedding batches (a server lets its searches go first);
-    `shared_cache` wraps the build's embedding cache (a PostgreSQL index shares its vectors so)."""
+    `shared_cache` wraps the build's embedding cache and `shared_entities` holds mentions found
+    elsewhere (a PostgreSQL index shares its vectors and names so)."""
     started = time.perf_counter()
     report_progress = StageClock(progress or (lambda stage, done, total: None))
     try:
@@ -118,7 +119,7 @@ def reindex(archive: Path, index: Path, progress: Progress | None = None,
         build = manifest.build_dir(index, build_id)
         try:
             report = _build(index, build, previous, scan.articles, report_progress, embedder, settings, pause,
-                            shared_cache)
+                            shared_cache, shared_entities)
             report.skipped = scan.skipped
             report.build_id = build_id
             report_progress.stop()
@@ -186,7 +187,8 @@ def _remove_stale_builds(index: Path, keep: set) -> None:
 
 def _build(index: Path, build: Path, previous: dict | None, articles: list[Article],
            progress: Progress, embedder: Embedder, settings: BuildSettings,
-           pause: Callable[[], None] | None = None, shared_cache: CacheWrapper | None = None) -> ReindexReport:
+           pause: Callable[[], None] | None = None, shared_cache: CacheWrapper | None = None,
+           shared_entities: EntityCache | None = None) -> ReindexReport:
     build.mkdir(parents=True)
     db_path = build / manifest.DATABASE
     previous_settings = BuildSettings.from_dict(previous.get("settings")) if previous else None
@@ -223,7 +225,7 @@ def _build(index: Path, build: Path, previous: dict | None, articles: list[Artic
             copy_table.clear(connection)
             story_tables.clear_relations(connection)
         changes = apply_changes(connection, articles, resplit, progress, embedder, cache, pause)
-        report.entities_note = extract_new_entities(connection, changes.new_article_ids, progress)
+        report.entities_note = extract_new_entities(connection, changes.new_article_ids, progress, shared_entities)
         # After a re-split (other settings or rules) the cache's vectors of the old split are
         # never asked for again: dropped, so every later build does not copy them along.
         pruned = cache.prune() if resplit else 0

@@ -18,7 +18,8 @@ from archivist.storage.database import rows_for_ids
 
 
 def text_key(text: str) -> str:
-    """Key of a text's vector: the sha256 of the exact text the model sees."""
+    """Key of a text's vector (and of its mentions in a shared entity cache): the sha256 of the
+    exact text the model sees."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -87,6 +87,12 @@ ALTER TABLE generations ADD COLUMN entity_edits jsonb NOT NULL DEFAULT '{}';
     (6, "a user's own lists (the watchlist, clean-ups of names), kept outside the generations so no publish drops them", """
 CREATE TABLE documents (name text PRIMARY KEY, body jsonb NOT NULL, version bigint NOT NULL DEFAULT 0);
 """),
+    (7, "the entity cache: mentions found in each article's text, shared by every machine's reindex", """
+CREATE TABLE entity_cache (
+    model text NOT NULL, text_hash text NOT NULL, mentions jsonb NOT NULL,
+    PRIMARY KEY (model, text_hash)
+);
+"""),
 ]
 LATEST = MIGRATIONS[-1][0]
 # The tables written per generation, each a partition of its parent.
