@@ -105,7 +105,11 @@ def test_a_reindex_into_postgres_killed_midway_leaves_readers_on_the_previous_ge
 
     finished = reindex(archive, tmp_path / "index", database)
     assert finished.returncode == 0, finished.stderr
-    assert json.loads(finished.stdout)["published"]["replaced"] == 1
+    published = json.loads(finished.stdout)["published"]
+    assert published["replaced"] == 1 and published["generation"] == 2
+    # Killed before the publish began, nothing is resumed; killed while indexing, every article
+    # (the five seed reports and the new one) was in and is kept.
+    assert published["resumed_articles"] == (0 if stage == "embedding" else 6)
     after = search(database, "cocoa harvest in Bahia")
     assert after["results"][0]["article"]["path"] == "cocoa.txt"
 

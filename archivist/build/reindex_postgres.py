@@ -59,8 +59,10 @@ class PostgresReindex:
                          f"{self.entities_shared:,} read here and written to it.")
         if self.published:
             replaced = f" (replacing {self.published.replaced})" if self.published.replaced else ""
+            resumed = (f", resuming after the {self.published.resumed_articles:,} articles an interrupted publish "
+                       "had written" if self.published.resumed_articles else "")
             lines.append(f"Published to {redacted(self.url)} as generation {self.published.generation}{replaced} "
-                         f"in {self.published.seconds:.1f} s.")
+                         f"in {self.published.seconds:.1f} s{resumed}.")
         else:
             lines.append(f"{redacted(self.url)} already serves this build; nothing to publish.")
         return "\n".join(lines)
