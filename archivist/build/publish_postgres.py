@@ -67,7 +67,8 @@ def publish_embedded(index: Path, url: str, progress: Progress | None = None,
         with generations.writer(target):
             generation, indexed = generations.resume_or_begin(target, live["build_id"])
             if indexed:  # killed after everything was in and indexed, before it went live
-                counts = {**_counts(target, generation), "resumed_articles": _counts(target, generation)["articles"]}
+                counts = _counts(target, generation)
+                counts["resumed_articles"] = counts["articles"]
             else:
                 counts = _copy(source, vectors, target, generation, live["model"]["name"], progress, after_rows, batch)
                 progress("building the vector and keyword indexes", 0, 1)
