@@ -42,33 +42,30 @@ def extract_new_entities(connection: sqlite3.Connection, article_ids: list[str],
         return None
     if not config.entities_enabled():
         return "entity extraction is off (ARCHIVIST_ENTITIES=0); new articles have no names to browse."
-    if shared is not None:
-        try:
-            article_ids = _from_shared(connection, article_ids, shared)
-        except EntityModelMissing as error:
-            log.warning("no entities extracted: %s", error)
-            return str(error)
-        if not article_ids:
-            return None
-    progress("entities", 0, len(article_ids))
-    steps = [article_ids[begin:begin + ARTICLES_PER_STEP]
-             for begin in range(0, len(article_ids), ARTICLES_PER_STEP)]
-
-    def texts_of_each_step() -> Iterator[list[str]]:
-        for ids in steps:
-            texts = text_tables.texts(connection, ids)
-            yield [texts[i] for i in ids]
-
-    done = 0
+    keys: dict[str, str] = {}  # with `shared`: each article left to read, its text's key
     try:
-        model = entities.model_id() if shared is not None else ""
+        if shared is not None:
+            model = entities.model_id()
+            keys = _from_shared(connection, article_ids, shared, model)
+            article_ids = [article_id for article_id in article_ids if article_id in keys]
+            if not article_ids:
+                return None
+        progress("entities", 0, len(article_ids))
+        steps = [article_ids[begin:begin + ARTICLES_PER_STEP]
+                 for begin in range(0, len(article_ids), ARTICLES_PER_STEP)]
+
+        def texts_of_each_step() -> Iterator[list[str]]:
+            for ids in steps:
+                texts = text_tables.texts(connection, ids)
+                yield [texts[i] for i in ids]
+
+        done = 0
         found_per_step = extract_in_processes(texts_of_each_step(), process_count(len(article_ids)))
         for ids, found in zip(steps, found_per_step):
             for article_id, mentions in zip(ids, found):
                 entity_tables.insert_mentions(connection, article_id, mentions)
             if shared is not None:
-                texts = text_tables.texts(connection, ids)
-                shared.put(model, ((text_key(texts[i]), m) for i, m in zip(ids, found)))
+                shared.put(model, ((keys[i], m) for i, m in zip(ids, found)))
             done += len(ids)
             progress("entities", done, len(article_ids))
     except EntityModelMissing as error:
@@ -77,17 +74,18 @@ def extract_new_entities(connection: sqlite3.Connection, article_ids: list[str],
     return None
 
 
-def _from_shared(connection: sqlite3.Connection, article_ids: list[str], shared: EntityCache) -> list[str]:
-    """Store the mentions `shared` holds for these articles' texts; the ids it had none for."""
-    model = entities.model_id()
-    lacking: list[str] = []
+def _from_shared(connection: sqlite3.Connection, article_ids: list[str], shared: EntityCache,
+                 model: str) -> dict[str, str]:
+    """Store the mentions `shared` holds for these articles' texts; the others, each with its
+    text's key (what the model's findings are shared under)."""
+    lacking: dict[str, str] = {}
     for begin in range(0, len(article_ids), SHARED_CHUNK):
         chunk = article_ids[begin:begin + SHARED_CHUNK]
         keys = {article_id: text_key(text) for article_id, text in text_tables.texts(connection, chunk).items()}
         found = shared.draw(model, keys.values())
-        for article_id in chunk:
-            if keys.get(article_id) in found:
-                entity_tables.insert_mentions(connection, article_id, found[keys[article_id]])
+        for article_id, key in keys.items():
+            if key in found:
+                entity_tables.insert_mentions(connection, article_id, found[key])
             else:
-                lacking.append(article_id)
+                lacking[article_id] = key
     return lacking

@@ -120,17 +120,21 @@ def resume_or_begin(connection, build_id: str) -> tuple[int, bool]:
     if found is None:
         return begin(connection, build_id), False
     with connection.transaction():
-        for (stale,) in connection.execute("SELECT id FROM generations WHERE state IN ('writing', 'retired') "
-                                           "AND id != %s", (found[0],)).fetchall():
-            drop(connection, stale)
+        _drop_abandoned(connection, keep=found[0])
     return found[0], found[1]
+
+
+def _drop_abandoned(connection, keep: int = -1) -> None:
+    """Drop every generation nobody reads (half-written or retired) but `keep`."""
+    for (stale,) in connection.execute("SELECT id FROM generations WHERE state IN ('writing', 'retired') "
+                                       "AND id != %s", (keep,)).fetchall():
+        drop(connection, stale)
 
 
 def begin(connection, build_id: str) -> int:
     """A new generation in state 'writing', with empty partitions; drops abandoned ones first."""
     with connection.transaction():
-        for (stale,) in connection.execute("SELECT id FROM generations WHERE state IN ('writing', 'retired')").fetchall():
-            drop(connection, stale)
+        _drop_abandoned(connection)
         generation = connection.execute("SELECT nextval('generation_ids')").fetchone()[0]
         # What wrote it, so a resume never mixes rows of two schemas (publish replaces the counts).
         connection.execute("INSERT INTO generations(id, build_id, state, counts) VALUES (%s, %s, 'writing', %s)",
