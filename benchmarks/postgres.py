@@ -291,7 +291,9 @@ def reindex_lines(r: dict) -> list[str]:
             f"then publishes in {first.get('published', {}).get('seconds', 0):.0f} s) | {r['postgres_s']:.0f} s | "
             f"{ratio(r['postgres_s'], r['embedded_s'])} |",
             f"| PostgreSQL, a second machine (empty working folder; {second.get('shared_cache', {}).get('drawn', 0):,} "
-            f"vectors drawn from the database's cache, {second.get('passages_embedded', '?')} passages embedded) | {r['postgres_second_machine_s']:.0f} s | "
+            f"vectors drawn from the database's cache, {second.get('passages_embedded', '?')} passages embedded; "
+            f"the names of {second.get('shared_entities', {}).get('drawn', 0):,} articles drawn from its entity cache, "
+            f"{second.get('shared_entities', {}).get('written', 0):,} read by the model) | {r['postgres_second_machine_s']:.0f} s | "
             f"{ratio(r['postgres_second_machine_s'], r['embedded_s'])} |"]
 
 
