@@ -284,6 +284,7 @@ def serve_lines(served: dict, same_first: int, questions: int) -> list[str]:
 
 def reindex_lines(r: dict) -> list[str]:
     first, second = r["first_report"], r["second_report"]
+    names = second.get("shared_entities", {})
     return ["", f"Reindex of the Reuters archive from nothing ({r['passages']:,} passages; `reindex --quiet`, wall time):",
             "", "| backend | time | against embedded |", "|---|---|---|",
             f"| embedded (SQLite + FAISS) | {r['embedded_s']:.0f} s | 1.0x |",
@@ -292,8 +293,8 @@ def reindex_lines(r: dict) -> list[str]:
             f"{ratio(r['postgres_s'], r['embedded_s'])} |",
             f"| PostgreSQL, a second machine (empty working folder; {second.get('shared_cache', {}).get('drawn', 0):,} "
             f"vectors drawn from the database's cache, {second.get('passages_embedded', '?')} passages embedded; "
-            f"the names of {second.get('shared_entities', {}).get('drawn', 0):,} articles drawn from its entity cache, "
-            f"{second.get('shared_entities', {}).get('written', 0):,} read by the model) | {r['postgres_second_machine_s']:.0f} s | "
+            f"the names of {names.get('drawn', 0):,} articles drawn from its entity cache, "
+            f"{names.get('written', 0):,} read by the model) | {r['postgres_second_machine_s']:.0f} s | "
             f"{ratio(r['postgres_second_machine_s'], r['embedded_s'])} |"]
 
 
